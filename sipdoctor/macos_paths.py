@@ -1,0 +1,68 @@
+"""Where SIP protects files on macOS, and which executables macOS ships there.
+
+Protected directories: Apple's SIP guide ("All directories in /usr except for /usr/local are restricted to the
+system") and the rootless.conf exclusions quoted in shared/reference/macos-injection-facts.md section 2. The
+executable list is shared/data/macos-system-binaries.tsv (macOS 15.4), shipped as data/macos-system-binaries.tsv.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import PurePosixPath
+
+PROTECTED_ROOTS = ("/System", "/usr", "/bin", "/sbin")
+"""Roots under which SIP protects files (plus apps preinstalled with macOS, which are not command-line tools)."""
+
+UNPROTECTED_EXCEPTIONS = ("/usr/local", "/usr/libexec/cups", "/usr/share/man", "/usr/share/snmp")
+"""rootless.conf entries marked `*`: writable by third parties, so not SIP-protected."""
+
+
+@dataclass(frozen=True)
+class ShippedBinary:
+    """An executable macOS ships in a protected directory."""
+
+    path: str
+    kind: str  # real | xcode-shim | script | unknown
+    source: str
+
+    @property
+    def is_xcode_shim(self) -> bool:
+        return self.kind == "xcode-shim"
+
+
+def _under(path: PurePosixPath, root: str) -> bool:
+    return path == PurePosixPath(root) or PurePosixPath(root) in path.parents
+
+
+def is_protected_path(path: str) -> bool:
+    """True when SIP protects this absolute path (judged lexically, as for a file on a Mac)."""
+    p = PurePosixPath(path)
+    if any(_under(p, exc) for exc in UNPROTECTED_EXCEPTIONS):
+        return False
+    return any(_under(p, root) for root in PROTECTED_ROOTS)
+
+
+@functools.cache
+def shipped_binaries() -> dict[str, ShippedBinary]:
+    """Every executable in macOS's protected directories, keyed by absolute path."""
+    text = resources.files("sipdoctor.data").joinpath("macos-system-binaries.tsv").read_text("utf-8")
+    rows = csv.DictReader(text.splitlines(), delimiter="\t")
+    out: dict[str, ShippedBinary] = {}
+    for row in rows:
+        path = f"{row['dir'].rstrip('/')}/{row['name']}"
+        out[path] = ShippedBinary(path=path, kind=row["kind"], source=row["source"])
+    return out
+
+
+def shipped_binary(path: str) -> ShippedBinary | None:
+    """The macOS-shipped executable at this path, if any."""
+    return shipped_binaries().get(str(PurePosixPath(path)))
+
+
+def shipped_names_in(directory: str) -> frozenset[str]:
+    """Names of the executables macOS ships in one directory (e.g. "/usr/bin")."""
+    prefix = directory.rstrip("/") + "/"
+    return frozenset(p[len(prefix):] for p in shipped_binaries() if p.startswith(prefix) and "/" not in p[len(prefix):])

@@ -1,0 +1,78 @@
+"""The shared vocabulary: verdicts, severities, findings (fixed in shared/reference/README.md)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Verdict(enum.StrEnum):
+    """What happens to a process started with the injection variable."""
+
+    PROFILED = "profiled"
+    """The library loads into this process."""
+    IGNORED = "ignored"
+    """The process runs without the library, but the variable stays for its children."""
+    STRIPPED = "stripped"
+    """The process runs without the library and the variable is removed: its subtree is invisible."""
+    LOAD_FAILS = "load-fails"
+    """The variable is honoured but the library is rejected: the launch aborts."""
+    UNKNOWN = "unknown"
+    """Not enough information (unreadable file, unparseable binary)."""
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One checkable reason behind a verdict, e.g. code "hardened-runtime" with its evidence in the message."""
+
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """One way to fix a finding: what to do, and the exact command or edit when there is one."""
+
+    text: str
+    command: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "command": self.command}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fired, with the evidence it fired on."""
+
+    rule: str
+    severity: Severity
+    title: str
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    remediations: tuple[Remediation, ...] = ()
+    references: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "title": self.title,
+            "message": self.message,
+            "evidence": self.evidence,
+            "remediations": [r.to_json() for r in self.remediations],
+            "references": list(self.references),
+        }
