@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sipdoctor.sip.active_config import read_active_config
+
 
 @dataclass(frozen=True)
 class CommandResult:
@@ -42,6 +44,22 @@ def run_command(argv: Sequence[str], timeout: float = 10.0) -> CommandResult:
     return CommandResult(tuple(argv), done.returncode, done.stdout, done.stderr)
 
 
+def secure_execution_mode() -> bool | None:
+    """getauxval(AT_SECURE) of this process: glibc's secure-execution mode (ld.so(8)), None off glibc."""
+    import ctypes
+    import ctypes.util
+
+    at_secure = 23  # <elf.h> AT_SECURE
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        getauxval = libc.getauxval
+    except (OSError, AttributeError):
+        return None
+    getauxval.restype = ctypes.c_ulong
+    getauxval.argtypes = [ctypes.c_ulong]
+    return bool(getauxval(at_secure))
+
+
 @dataclass(frozen=True)
 class System:
     """The host as the collectors see it."""
@@ -50,6 +68,9 @@ class System:
     env: Mapping[str, str] = field(default_factory=dict)
     run: Runner = run_command
     cwd: Path = field(default_factory=Path.cwd)
+    fs_root: Path = Path("/")
+    read_csr_config: Callable[[], int | None] = read_active_config
+    secure_execution: Callable[[], bool | None] = secure_execution_mode
 
     @classmethod
     def real(cls) -> System:
@@ -66,3 +87,4 @@ class System:
 
 def host_platform() -> str:
     return "macos" if sys.platform == "darwin" else "linux"
+

@@ -1,0 +1,649 @@
+/*
+ * sipdoctor probe: the library `sipdoctor trace` injects with LD_PRELOAD (Linux) or DYLD_INSERT_LIBRARIES
+ * (macOS), exactly as a profiler injects its own. It only observes: it writes one line per event to
+ * $SIPDOCTOR_TRACE_DIR/records.log and never changes what the program does.
+ *
+ * Events (the record format is parsed by sipdoctor/trace/records.py; keep the two in sync):
+ *   every record:  kind \t pid \t ppid \t start \t cpu_us \t mono_ns
+ *   load      + \t has_var \t exe \t execfn \t argc \t argv...   constructor: this image loaded the probe
+ *   fork      (nothing more)                                       child side of fork()
+ *   exec      + \t has_var \t path \t argc \t argv...            just before an exec call
+ *   execfail  + \t errno                                          the exec call returned
+ *   spawn     + \t has_var \t child_pid \t child_start \t path \t argc \t argv...   after posix_spawn*
+ *   exit      (nothing more)                                       exit() or _exit()
+ * `start` is the kernel's process start time (Linux: clock ticks after boot from /proc/<pid>/stat;
+ * macOS: microseconds since the epoch from proc_pidinfo), so (pid, start) names a process even after pid
+ * reuse. `has_var` says whether the injection variable is in the environment the image starts with.
+ * Fields are escaped: backslash, tab, newline and other control bytes become \xHH.
+ *
+ * Rules this file keeps, because the exec hooks may run in a vfork() or fork() child of a threaded program:
+ *  - Async-signal-safe only on those paths: no malloc, no stdio, no locks. Records are formatted by hand
+ *    into a stack buffer and written with open/write/close, all async-signal-safe syscalls.
+ *  - A vfork child shares the parent's memory: the hooks never write a global there, and they restore errno
+ *    (shared with the parent thread) before returning.
+ *  - errno is saved on entry and restored so the caller sees exactly what the real call left.
+ *  - One record = one write() to a file opened with O_APPEND, and a record never exceeds RECORD_MAX
+ *    (4096 = PIPE_BUF on Linux) so concurrent writers never interleave. The file is opened per record:
+ *    keeping a descriptor open would collide with programs that close or dup2 over "their" descriptors.
+ *  - If the directory is missing or unwritable, open() fails and the probe stays silent.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __APPLE__
+#include <libproc.h>
+#include <sys/proc_info.h>
+#define INJECT_VAR "DYLD_INSERT_LIBRARIES"
+#else
+#include <sys/auxv.h>
+#define INJECT_VAR "LD_PRELOAD"
+#endif
+
+#define TRACE_DIR_VAR "SIPDOCTOR_TRACE_DIR"   /* sipdoctor/trace/runner.py */
+#define EMULATE_VAR "SIPDOCTOR_EMULATE_SIP"   /* sipdoctor/trace/emulate.py */
+#define RECORDS_NAME "/records.log"           /* sipdoctor/trace/records.py */
+#define RECORD_MAX 4096
+#define ARG_ROOM 64 /* bytes kept free at the end of a record for the newline */
+
+extern char **environ;
+
+/* ---------------------------------------------------------------------------------------------------
+ * State set once by the constructor (before main, single-threaded) and only read afterwards.
+ */
+static char g_records_path[PATH_MAX + sizeof RECORDS_NAME];
+static int g_enabled;       /* the trace directory was named: record events */
+static int g_exit_recorded; /* written only by the destructor, never in a vfork child */
+static pid_t g_self_pid;    /* the constructor's pid and start time: a fork child differs and re-reads */
+static long long g_self_start;
+
+/* ---------------------------------------------------------------------------------------------------
+ * Real functions. Linux: the next definition after ours (dlsym RTLD_NEXT), looked up by the constructor
+ * so that no hook calls dlsym after fork. macOS: dyld's __interpose tuples (bottom of the file) route every
+ * other image to our hooks while calls from this image reach the originals, so REAL(f) is just f.
+ */
+#ifdef __APPLE__
+#define HOOK(name) probe_##name
+#define REAL(name) name
+#else
+#define HOOK(name) name
+#define REAL(name) real_##name
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execv)(const char *, char *const[]);
+static int (*real_execvp)(const char *, char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static int (*real_posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                               const posix_spawnattr_t *, char *const[], char *const[]);
+static int (*real_posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                                const posix_spawnattr_t *, char *const[], char *const[]);
+static pid_t (*real_fork)(void);
+static void (*real__exit)(int) __attribute__((noreturn));
+static void (*real__Exit)(int) __attribute__((noreturn));
+
+static void resolve_real_functions(void) {
+    real_execve = dlsym(RTLD_NEXT, "execve");
+    real_execv = dlsym(RTLD_NEXT, "execv");
+    real_execvp = dlsym(RTLD_NEXT, "execvp");
+    real_execvpe = dlsym(RTLD_NEXT, "execvpe");
+    real_posix_spawn = dlsym(RTLD_NEXT, "posix_spawn");
+    real_posix_spawnp = dlsym(RTLD_NEXT, "posix_spawnp");
+    real_fork = dlsym(RTLD_NEXT, "fork");
+    real__exit = dlsym(RTLD_NEXT, "_exit");
+    real__Exit = dlsym(RTLD_NEXT, "_Exit");
+}
+
+/* A hook called before our constructor (from another library's constructor): resolve late. That moment is
+ * process start-up, not a fork child, so dlsym is safe there. */
+#define ENSURE_REAL(name)                                                                                  \
+    do {                                                                                                   \
+        if (!real_##name) real_##name = dlsym(RTLD_NEXT, #name);                                           \
+    } while (0)
+#endif
+
+/* ---------------------------------------------------------------------------------------------------
+ * Record building: a fixed stack buffer, hand-written formatting (snprintf is not async-signal-safe).
+ */
+struct record {
+    char data[RECORD_MAX];
+    size_t len;
+    int full; /* an argument did not fit: later fields are dropped, argc still tells the real count */
+};
+
+static void put_raw(struct record *r, const char *s, size_t n) {
+    if (r->full || r->len + n > RECORD_MAX - ARG_ROOM) {
+        r->full = 1;
+        return;
+    }
+    memcpy(r->data + r->len, s, n);
+    r->len += n;
+}
+
+static void put_tab(struct record *r) { put_raw(r, "\t", 1); }
+
+static void put_text(struct record *r, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    char esc[4] = {'\\', 'x', 0, 0};
+    if (!s) s = "";
+    size_t start = r->len;
+    for (; *s && !r->full; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f || c == '\\') {
+            esc[2] = hex[c >> 4];
+            esc[3] = hex[c & 15];
+            put_raw(r, esc, 4);
+        } else {
+            put_raw(r, (const char *)&c, 1);
+        }
+    }
+    if (r->full) r->len = start; /* never leave half a field */
+}
+
+static void put_i64(struct record *r, long long v) {
+    char buf[24];
+    size_t i = sizeof buf;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        buf[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) buf[--i] = '-';
+    put_raw(r, buf + i, sizeof buf - i);
+}
+
+static void put_argv(struct record *r, char *const argv[]) {
+    long long argc = 0;
+    while (argv && argv[argc]) argc++;
+    put_tab(r);
+    put_i64(r, argc);
+    for (long long i = 0; i < argc && !r->full; i++) {
+        size_t before = r->len;
+        put_tab(r);
+        put_text(r, argv[i]);
+        if (r->full) r->len = before;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Facts about the calling process, each readable from a vfork child: syscalls and stack buffers only.
+ */
+static long long cpu_microseconds(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+    return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec +
+           ru.ru_stime.tv_usec;
+}
+
+static long long monotonic_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return -1;
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+#ifdef __APPLE__
+static long long process_start(pid_t pid) {
+    struct proc_bsdinfo info;
+    if (proc_pidinfo(pid, PROC_PIDTBSDINFO, 0, &info, sizeof info) != (int)sizeof info) return -1;
+    return (long long)info.pbi_start_tvsec * 1000000LL + (long long)info.pbi_start_tvusec;
+}
+#else
+/* Field 22 (starttime) of /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses,
+ * so counting starts after the last ')'. */
+static long long process_start(pid_t pid) {
+    char path[48] = "/proc/";
+    char digits[24];
+    size_t n = 0, len = 6;
+    unsigned long u = (unsigned long)pid;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n) path[len++] = digits[--n];
+    memcpy(path + len, "/stat", 6);
+
+    char buf[1024];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0) return -1;
+    buf[got] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p) return -1;
+    for (int field = 2; field < 22 && *p; p++)
+        if (*p == ' ') field++;
+    long long v = 0;
+    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    return v;
+}
+#endif
+
+static int env_has_var(char *const envp[]) {
+    static const char key[] = INJECT_VAR "=";
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (strncmp(envp[i], key, sizeof key - 1) == 0) return 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Writing: one record, one write().
+ */
+static void begin(struct record *r, const char *kind) {
+    pid_t pid = getpid();
+    r->len = 0;
+    r->full = 0;
+    put_raw(r, kind, strlen(kind));
+    put_tab(r);
+    put_i64(r, pid);
+    put_tab(r);
+    put_i64(r, getppid());
+    put_tab(r);
+    put_i64(r, pid == g_self_pid ? g_self_start : process_start(pid)); /* no global write: see vfork */
+    put_tab(r);
+    put_i64(r, cpu_microseconds());
+    put_tab(r);
+    put_i64(r, monotonic_ns());
+}
+
+static void emit(struct record *r) {
+    r->data[r->len++] = '\n'; /* ARG_ROOM guarantees the space */
+    int fd = open(g_records_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return;
+    ssize_t rc;
+    do {
+        rc = write(fd, r->data, r->len);
+    } while (rc < 0 && errno == EINTR);
+    close(fd);
+}
+
+static void record_simple(const char *kind) {
+    struct record r;
+    begin(&r, kind);
+    emit(&r);
+}
+
+static void record_exec(const char *path, char *const argv[], char *const envp[]) {
+    struct record r;
+    begin(&r, "exec");
+    put_tab(&r);
+    put_i64(&r, env_has_var(envp));
+    put_tab(&r);
+    put_text(&r, path);
+    put_argv(&r, argv);
+    emit(&r);
+}
+
+static void record_execfail(int err) {
+    struct record r;
+    begin(&r, "execfail");
+    put_tab(&r);
+    put_i64(&r, err);
+    emit(&r);
+}
+
+static void record_spawn(pid_t child, const char *path, char *const argv[], char *const envp[]) {
+    struct record r;
+    begin(&r, "spawn");
+    put_tab(&r);
+    put_i64(&r, env_has_var(envp));
+    put_tab(&r);
+    put_i64(&r, child);
+    put_tab(&r);
+    put_i64(&r, process_start(child));
+    put_tab(&r);
+    put_text(&r, path);
+    put_argv(&r, argv);
+    emit(&r);
+}
+
+/* execvp and posix_spawnp search PATH themselves; to record the program that will run, repeat the search
+ * with access(), which is async-signal-safe. Writes into `out` (PATH_MAX) and returns it, or `file`. */
+static const char *search_path(const char *file, char *out) {
+    if (!file || !*file || strchr(file, '/')) return file;
+    const char *path = getenv("PATH"); /* reads environ only: no lock, no allocation */
+    if (!path) path = "/bin:/usr/bin";
+    size_t flen = strlen(file);
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t dlen = end ? (size_t)(end - path) : strlen(path);
+        if (dlen == 0) {
+            if (flen + 1 < PATH_MAX) memcpy(out, file, flen + 1);
+        } else if (dlen + 1 + flen + 1 <= PATH_MAX) {
+            memcpy(out, path, dlen);
+            out[dlen] = '/';
+            memcpy(out + dlen + 1, file, flen + 1);
+        } else {
+            out[0] = 0;
+        }
+        if (out[0] && access(out, X_OK) == 0) return out;
+        if (!end) break;
+        path = end + 1;
+    }
+    return file;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * --emulate-sip (Linux only): a process whose executable macOS ships in a SIP-protected directory gets
+ * what dyld gives it on a Mac: the injection variable is removed from its environment and the library
+ * does nothing else there (dyld's pruneEnvVars, dyld/DyldProcessConfig.cpp; see
+ * shared/reference/macos-injection-facts.md 1.1). The list file holds one absolute path per line.
+ */
+#ifndef __APPLE__
+static int list_contains(const char *list, size_t size, const char *path) {
+    size_t plen = strlen(path);
+    const char *p = list, *end = list + size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (len == plen && memcmp(p, path, plen) == 0) return 1;
+        p += len + 1;
+    }
+    return 0;
+}
+
+/* The path as executed (AT_EXECFN: /bin/bash) and as resolved (/proc/self/exe: /usr/bin/bash on Debian,
+ * where /bin links to /usr/bin) are both checked. */
+static int emulated_protected(const char *exe, const char *execfn) {
+    const char *list_path = getenv(EMULATE_VAR);
+    if (!list_path || !*list_path) return 0;
+    int fd = open(list_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat st;
+    int hit = 0;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map != MAP_FAILED) {
+            hit = list_contains(map, (size_t)st.st_size, exe) ||
+                  (execfn && execfn[0] == '/' && list_contains(map, (size_t)st.st_size, execfn));
+            munmap(map, (size_t)st.st_size);
+        }
+    }
+    close(fd);
+    return hit;
+}
+#endif
+
+/* ---------------------------------------------------------------------------------------------------
+ * Load and exit.
+ */
+static void own_executable(char *exe, size_t size) {
+#ifdef __APPLE__
+    if (proc_pidpath(getpid(), exe, (uint32_t)size) <= 0) exe[0] = 0;
+#else
+    ssize_t n = readlink("/proc/self/exe", exe, size - 1);
+    exe[n > 0 ? n : 0] = 0;
+#endif
+}
+
+#ifndef __APPLE__
+/* /proc/self/cmdline as an argv array pointing into `buf` (the constructor's arguments are a glibc
+ * convenience, not a promise). Arguments past the buffer are dropped; the record is capped anyway. */
+static void own_argv(char *buf, size_t size, char **argv, size_t max_args) {
+    size_t n = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd < 0 ? 0 : read(fd, buf, size - 1);
+    if (fd >= 0) close(fd);
+    if (got < 0) got = 0;
+    buf[got] = 0;
+    for (ssize_t i = 0; i < got && n + 1 < max_args; i += (ssize_t)strlen(buf + i) + 1) argv[n++] = buf + i;
+    argv[n] = NULL;
+}
+#endif
+
+#ifdef __APPLE__
+__attribute__((constructor)) static void probe_load(int argc, char **argv, char **envp, char **apple) {
+    (void)argc;
+    (void)envp;
+    const char *execfn = "";
+    for (size_t i = 0; apple && apple[i]; i++) /* apple[] carries the path as passed to exec */
+        if (strncmp(apple[i], "executable_path=", 16) == 0) execfn = apple[i] + 16;
+    char exe[PROC_PIDPATHINFO_MAXSIZE];
+#else
+__attribute__((constructor)) static void probe_load(void) {
+    resolve_real_functions();
+    const char *execfn = (const char *)getauxval(AT_EXECFN);
+    char exe[PATH_MAX];
+    char argbuf[RECORD_MAX];
+    char *argv[RECORD_MAX / 2];
+    own_argv(argbuf, sizeof argbuf, argv, sizeof argv / sizeof argv[0]);
+#endif
+    int saved = errno;
+    g_self_pid = getpid();
+    g_self_start = process_start(g_self_pid);
+    own_executable(exe, sizeof exe);
+#ifndef __APPLE__
+    if (emulated_protected(exe, execfn)) {
+        unsetenv(INJECT_VAR); /* in place, like dyld's pruning; g_enabled stays 0: no record, no hooks */
+        errno = saved;
+        return;
+    }
+#endif
+    const char *dir = getenv(TRACE_DIR_VAR);
+    size_t dlen = dir ? strlen(dir) : 0;
+    if (dlen > 0 && dlen < PATH_MAX) {
+        memcpy(g_records_path, dir, dlen);
+        memcpy(g_records_path + dlen, RECORDS_NAME, sizeof RECORDS_NAME);
+        g_enabled = 1;
+        struct record r;
+        begin(&r, "load");
+        put_tab(&r);
+        put_i64(&r, getenv(INJECT_VAR) != NULL);
+        put_tab(&r);
+        put_text(&r, exe);
+        put_tab(&r);
+        put_text(&r, execfn);
+        put_argv(&r, argv);
+        emit(&r);
+    }
+    errno = saved;
+}
+
+__attribute__((destructor)) static void probe_unload(void) {
+    if (!g_enabled || g_exit_recorded) return;
+    int saved = errno;
+    g_exit_recorded = 1;
+    record_simple("exit");
+    errno = saved;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Hooks. Each one: save errno, record, restore errno, call the real function, record its failure,
+ * leave errno exactly as the real function did.
+ */
+static int exec_failed(int rc) {
+    int err = errno;
+    if (g_enabled) record_execfail(err);
+    errno = err;
+    return rc;
+}
+
+int HOOK(execve)(const char *path, char *const argv[], char *const envp[]) {
+#ifndef __APPLE__
+    ENSURE_REAL(execve);
+#endif
+    int saved = errno;
+    if (g_enabled) record_exec(path, argv, envp);
+    errno = saved;
+    return exec_failed(REAL(execve)(path, argv, envp));
+}
+
+int HOOK(execv)(const char *path, char *const argv[]) {
+#ifndef __APPLE__
+    ENSURE_REAL(execv);
+#endif
+    int saved = errno;
+    if (g_enabled) record_exec(path, argv, environ);
+    errno = saved;
+    return exec_failed(REAL(execv)(path, argv));
+}
+
+int HOOK(execvp)(const char *file, char *const argv[]) {
+#ifndef __APPLE__
+    ENSURE_REAL(execvp);
+#endif
+    int saved = errno;
+    char found[PATH_MAX];
+    if (g_enabled) record_exec(search_path(file, found), argv, environ);
+    errno = saved;
+    return exec_failed(REAL(execvp)(file, argv));
+}
+
+#ifndef __APPLE__
+int HOOK(execvpe)(const char *file, char *const argv[], char *const envp[]) {
+    ENSURE_REAL(execvpe);
+    int saved = errno;
+    char found[PATH_MAX];
+    if (g_enabled) record_exec(search_path(file, found), argv, envp);
+    errno = saved;
+    return exec_failed(REAL(execvpe)(file, argv, envp));
+}
+#endif
+
+/* execl, execlp, execle: collect the variadic arguments into a stack array (a VLA, never malloc) and go
+ * through the matching hook above, which records and calls the real function. */
+#define COLLECT_VARARGS(first, args, envp_out)                                                             \
+    va_list ap, count_ap;                                                                                  \
+    va_start(ap, first);                                                                                   \
+    va_copy(count_ap, ap);                                                                                 \
+    size_t n_args = 1;                                                                                     \
+    while (va_arg(count_ap, char *)) n_args++;                                                             \
+    va_end(count_ap);                                                                                      \
+    char *args[n_args + 1];                                                                                \
+    args[0] = (char *)(first);                                                                             \
+    for (size_t i = 1; i < n_args; i++) args[i] = va_arg(ap, char *);                                      \
+    args[n_args] = va_arg(ap, char *); /* the terminating NULL, consumed so execle finds envp next */     \
+    envp_out;                                                                                              \
+    va_end(ap)
+
+int HOOK(execl)(const char *path, const char *arg, ...) {
+    COLLECT_VARARGS(arg, args, (void)0);
+    return HOOK(execv)(path, args);
+}
+
+int HOOK(execlp)(const char *file, const char *arg, ...) {
+    COLLECT_VARARGS(arg, args, (void)0);
+    return HOOK(execvp)(file, args);
+}
+
+int HOOK(execle)(const char *path, const char *arg, ...) {
+    char **envp;
+    COLLECT_VARARGS(arg, args, envp = va_arg(ap, char **));
+    return HOOK(execve)(path, args, envp);
+}
+
+#ifdef __APPLE__
+/* POSIX_SPAWN_SETEXEC turns posix_spawn into an exec of the calling process. */
+static int spawn_is_exec(const posix_spawnattr_t *attr) {
+    short flags = 0;
+    return attr && posix_spawnattr_getflags(attr, &flags) == 0 && (flags & POSIX_SPAWN_SETEXEC);
+}
+#else
+static int spawn_is_exec(const posix_spawnattr_t *attr) {
+    (void)attr;
+    return 0;
+}
+#endif
+
+/* posix_spawn reports failure in its return value; a spawn that succeeds is recorded with the child's pid,
+ * and the path and argv the parent passed, which hold even if the child is stripped the moment it starts. */
+static int spawn_common(int search, pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+    int saved = errno;
+    char found[PATH_MAX];
+    const char *shown = search ? search_path(path, found) : path;
+    int as_exec = g_enabled && spawn_is_exec(attr);
+    if (as_exec) record_exec(shown, argv, envp);
+    errno = saved;
+    pid_t local = 0;
+    pid_t *out = pid ? pid : &local;
+    int rc = search ? REAL(posix_spawnp)(out, path, actions, attr, argv, envp)
+                    : REAL(posix_spawn)(out, path, actions, attr, argv, envp);
+    int after = errno;
+    if (g_enabled && as_exec) record_execfail(rc);
+    else if (g_enabled && rc == 0) record_spawn(*out, shown, argv, envp);
+    errno = after;
+    return rc;
+}
+
+int HOOK(posix_spawn)(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+                      const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+#ifndef __APPLE__
+    ENSURE_REAL(posix_spawn);
+#endif
+    return spawn_common(0, pid, path, actions, attr, argv, envp);
+}
+
+int HOOK(posix_spawnp)(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+                       const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+#ifndef __APPLE__
+    ENSURE_REAL(posix_spawnp);
+#endif
+    return spawn_common(1, pid, file, actions, attr, argv, envp);
+}
+
+/* fork: the child runs the same image with the probe already loaded, so it is profiled from here on. */
+pid_t HOOK(fork)(void) {
+#ifndef __APPLE__
+    ENSURE_REAL(fork);
+#endif
+    pid_t pid = REAL(fork)();
+    if (pid == 0 && g_enabled) {
+        int saved = errno;
+        record_simple("fork");
+        errno = saved;
+    }
+    return pid;
+}
+
+/* _exit skips destructors (fork children, os._exit), so it records the CPU time itself. It may run in a
+ * vfork child that shares our memory, so it reads g_exit_recorded but never writes it. */
+void HOOK(_exit)(int status) {
+#ifndef __APPLE__
+    ENSURE_REAL(_exit);
+#endif
+    if (g_enabled && !g_exit_recorded) record_simple("exit");
+    REAL(_exit)(status);
+}
+
+void HOOK(_Exit)(int status) {
+#ifndef __APPLE__
+    ENSURE_REAL(_Exit);
+#endif
+    if (g_enabled && !g_exit_recorded) record_simple("exit");
+    REAL(_Exit)(status);
+}
+
+#ifdef __APPLE__
+/* dyld interposing (mach-o/dyld-interposing.h): pairs of (replacement, original) in __DATA,__interpose. */
+#define INTERPOSE(name)                                                                                    \
+    __attribute__((used)) static const struct {                                                            \
+        const void *replacement;                                                                           \
+        const void *original;                                                                              \
+    } interpose_##name __attribute__((section("__DATA,__interpose"))) = {(const void *)&probe_##name,      \
+                                                                         (const void *)&name}
+
+INTERPOSE(execve);
+INTERPOSE(execv);
+INTERPOSE(execvp);
+INTERPOSE(execl);
+INTERPOSE(execlp);
+INTERPOSE(execle);
+INTERPOSE(posix_spawn);
+INTERPOSE(posix_spawnp);
+INTERPOSE(fork);
+INTERPOSE(_exit);
+INTERPOSE(_Exit);
+#endif

@@ -1,0 +1,59 @@
+"""Evaluate rules over facts. Pure: facts (JSON-like data) in, findings out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sipdoctor.advice.schema import RemediationSpec, Rule
+from sipdoctor.model import Finding, Remediation
+
+
+def evaluate(rules: Iterable[Rule], facts: Mapping[str, Any]) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(evaluate_rule(rule, facts))
+    return findings
+
+
+def evaluate_rule(rule: Rule, facts: Mapping[str, Any]) -> list[Finding]:
+    if rule.for_each is None:
+        scopes: list[Mapping[str, Any]] = [facts]
+    else:
+        items = rule.for_each.evaluate(facts)
+        scopes = [{**facts, "item": item} for item in (items if isinstance(items, list) else [])]
+    return [_finding(rule, scope) for scope in scopes if rule.when.test(scope)]
+
+
+def _finding(rule: Rule, scope: Mapping[str, Any]) -> Finding:
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        title=rule.title.render(scope),
+        message=reflow(rule.message.render(scope)),
+        evidence=_evidence(rule, scope),
+        remediations=tuple(_remediation(spec, scope) for spec in rule.remediations if _applies(spec, scope)),
+        references=rule.references,
+    )
+
+
+def _evidence(rule: Rule, scope: Mapping[str, Any]) -> dict[str, Any]:
+    if rule.evidence:
+        return {name: expr.evaluate(scope) for name, expr in rule.evidence}
+    item = scope.get("item")
+    return dict(item) if isinstance(item, Mapping) else {}
+
+
+def _applies(spec: RemediationSpec, scope: Mapping[str, Any]) -> bool:
+    return spec.when is None or spec.when.test(scope)
+
+
+def _remediation(spec: RemediationSpec, scope: Mapping[str, Any]) -> Remediation:
+    command = spec.command.render(scope).strip() if spec.command else None
+    return Remediation(text=reflow(spec.text.render(scope)), command=command or None)
+
+
+def reflow(text: str) -> str:
+    """Join the hard-wrapped lines of YAML block text; blank lines still separate paragraphs."""
+    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)

@@ -1,0 +1,86 @@
+"""What the predictor knows while it follows a command: the child's environment, directory, and the judge."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sipdoctor.model import Reason, Verdict
+
+if TYPE_CHECKING:
+    from sipdoctor.binaries import Assumptions, Shebang
+    from sipdoctor.binaries.cache import VerdictCache
+
+
+class Judge:
+    """The binary-verdict code (sipdoctor.binaries) behind one memo, so a tree asks once per file."""
+
+    def __init__(self, assumptions: Assumptions, cache: VerdictCache | None = None) -> None:
+        self.assumptions = assumptions
+        self.cache = cache
+        self._verdicts: dict[tuple[str, str], tuple[Verdict, tuple[Reason, ...]]] = {}
+        self._shebangs: dict[str, Shebang | None] = {}
+
+    @property
+    def target(self) -> str:
+        return str(self.assumptions.target)
+
+    def verdict(self, path: str, env_path: str) -> tuple[Verdict, tuple[Reason, ...]]:
+        key = (path, env_path)
+        if key not in self._verdicts:
+            from sipdoctor.binaries import judge_file
+
+            report = judge_file(path, self.assumptions, env_path=env_path, cache=self.cache)
+            self._verdicts[key] = (report.verdict, tuple(report.reasons))
+        return self._verdicts[key]
+
+    def shebang(self, path: str) -> Shebang | None:
+        if path not in self._shebangs:
+            from sipdoctor.binaries import read_shebang
+
+            try:
+                self._shebangs[path] = read_shebang(path)
+            except OSError:
+                self._shebangs[path] = None
+        return self._shebangs[path]
+
+    def resolve(self, name: str, env_path: str) -> list[str]:
+        from sipdoctor.binaries import resolve_command
+
+        return list(resolve_command(name, env_path))
+
+
+@dataclass(frozen=True)
+class Context:
+    judge: Judge
+    cwd: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    profiler: str = "generic"
+    depth: int = 0
+
+    @property
+    def target(self) -> str:
+        return self.judge.target
+
+    @property
+    def path(self) -> str:
+        return self.env.get("PATH", os.defpath)
+
+    def deeper(self) -> Context:
+        return replace(self, depth=self.depth + 1)
+
+    def with_env(self, extra: Mapping[str, str]) -> Context:
+        return replace(self, env={**self.env, **extra}) if extra else self
+
+    def with_cwd(self, cwd: str | None) -> Context:
+        if not cwd:
+            return self
+        return replace(self, cwd=Path(os.path.expanduser(cwd)) if cwd.startswith("~") else self.cwd / cwd)
+
+    def prepend_path(self, dirs: list[str]) -> Context:
+        if not dirs:
+            return self
+        return self.with_env({"PATH": os.pathsep.join([*dirs, self.path])})

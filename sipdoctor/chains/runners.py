@@ -1,0 +1,261 @@
+"""What a program starts as child processes: shells running their script, package-manager scripts, make.
+
+- npm, pnpm and yarn 1 run a package script as `sh -c SCRIPT` (`script-shell` from the environment or .npmrc
+  replaces sh), with node_modules/.bin of the package and its parents first on PATH (@npmcli/run-script
+  `make-spawn-args.js`, pnpm `@pnpm/npm-lifecycle`); npm also runs `preX` and `postX`. `npx`/`npm exec` run
+  the command through the same `sh -c`; `pnpm exec` spawns it directly.
+- yarn 2+ runs scripts in its own in-process shell (@yarnpkg/shell): no /bin/sh; a dependency's binary runs
+  as `node <its entry>`.
+- make runs a recipe line directly when it has no shell metacharacters and the shell is Bourne-like, else
+  `$(SHELL) -c LINE` with SHELL defaulting to /bin/sh (GNU make job.c, construct_command_argv_internal).
+- `uv run CMD` runs CMD with the project's .venv/bin first on PATH.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sipdoctor.chains.context import Context
+from sipdoctor.chains.execchain import Followed
+from sipdoctor.chains.shims import SHELLS
+from sipdoctor.project.files import Unreadable, read_text
+from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
+from sipdoctor.project.package_json import find_package_json, load_package_json, npmrc_setting
+
+SCRIPT_FILE_BYTES = 65536
+MAKE_SH_CHARS = set("#;\"*?[]&|<>(){}$`^~!'\\\n")
+MAKE_SH_WORDS = {"case", "do", "done", "elif", "else", "esac", "eval", "exec", "exit", "export", "fi", "for",
+                 "if", "in", "read", "readonly", "set", "shift", "then", "trap", "until", "while", "cd", ".",
+                 ":", "break", "continue", "return", "umask", "unset", "wait", "test", "["}
+"""GNU make job.c sh_chars and sh_cmds: a line with any of these goes through the shell."""
+NODE_SCRIPTS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
+                "pnpx.cjs": "pnpx", "yarn.js": "yarn", "yarn.cjs": "yarn"}
+UV_VALUE_FLAGS = {"--with", "--python", "-p", "--package", "--group", "--extra", "--env-file", "--directory",
+                  "--project", "--with-requirements", "--index", "--index-url"}
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """A child the program starts: an argv, or a shell script the program runs in-process (yarn 2+)."""
+
+    ctx: Context
+    why: str
+    argv: tuple[str, ...] = ()
+    inline_script: str | None = None
+    script_name: str | None = None
+
+
+def spawns(followed: Followed) -> tuple[list[Spawn], list[str]]:
+    """The children of a followed command, and notes on what could not be predicted."""
+    if not followed.hops or not followed.hops[-1].path or followed.ctx is None:
+        return [], []
+    program = _program(followed.program)
+    handler = HANDLERS.get(program[0]) if program else None
+    if handler is not None:
+        return handler(program, followed)
+    last = followed.hops[-1]
+    if last.name in SHELLS:
+        return _shell(tuple(last.argv), followed.ctx)
+    return [], []
+
+
+def _program(program: tuple[str, ...]) -> tuple[str, ...]:
+    """`node .../npm-cli.js run x` is npm: name the tool a node script is."""
+    if len(program) > 1 and program[0] == "node":
+        name = os.path.basename(program[1])
+        tool = NODE_SCRIPTS.get(os.path.basename(os.path.realpath(program[1])))
+        tool = tool or (name if name in HANDLERS else None)
+        if tool is not None:
+            return (tool, *program[2:])
+    return program
+
+
+def _shell(argv: tuple[str, ...], ctx: Context) -> tuple[list[Spawn], list[str]]:
+    args = list(argv[1:])
+    while args and args[0].startswith("-") and args[0] != "-c":
+        args = args[1:]
+    if args[:1] == ["-c"] and len(args) > 1:
+        return [Spawn(ctx, f"{os.path.basename(argv[0])} -c runs it", inline_script=args[1])], []
+    if args and os.path.isfile(args[0]):
+        try:
+            text = read_text(args[0], SCRIPT_FILE_BYTES)
+        except Unreadable as exc:
+            return [], [str(exc)]
+        return [Spawn(ctx, f"line of {args[0]}", inline_script=_drop_shebang(text))], []
+    return [], []
+
+
+def _drop_shebang(text: str) -> str:
+    return text.split("\n", 1)[1] if text.startswith("#!") else text
+
+
+def bin_dirs(package_dir: Path) -> list[str]:
+    return [str(d / "node_modules" / ".bin") for d in (package_dir, *package_dir.parents)]
+
+
+def _script_shell(ctx: Context, package_dir: Path) -> tuple[str, str]:
+    setting = npmrc_setting("script-shell", package_dir, dict(ctx.env))
+    return setting if setting is not None else ("sh", "the default")
+
+
+def _run_script(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    tool, args = program[0], list(program[1:])
+    ctx = followed.ctx
+    assert ctx is not None
+    name, extra = _script_name(tool, args)
+    if name is None:
+        return _exec_like(tool, args, followed)
+    found = find_package_json(ctx.cwd)
+    if found is None:
+        return [], [f"{tool} {name}: no package.json in {ctx.cwd} or its parents"]
+    package = load_package_json(found)
+    notes = [f"{p.file}:{p.line}: {p.message}" for p in package.problems]
+    names = [n for n in (f"pre{name}", name, f"post{name}") if package.script(n)]
+    if tool == "pnpm" and npmrc_setting("enable-pre-post-scripts", found.parent, dict(ctx.env)) is None:
+        names = [name] if package.script(name) else []
+    if not names:
+        return [], [*notes, f"{found} has no script `{name}`"]
+    child_ctx = ctx.prepend_path(bin_dirs(found.parent)).with_cwd(str(found.parent))
+    if tool == "yarn" and package.yarn_berry:
+        return [Spawn(child_ctx, f"yarn 2+ runs script `{n}` in its in-process shell",
+                      inline_script=_with_args(package.script(n), n == name, extra), script_name=n)
+                for n in names], notes
+    shell, where = _script_shell(ctx, found.parent)
+    return [Spawn(child_ctx, f"{tool} runs script `{n}` with `{shell} -c` (script-shell: {where})",
+                  argv=(shell, "-c", _with_args(package.script(n), n == name, extra)), script_name=n)
+            for n in names], notes
+
+
+def _with_args(script: object, main: bool, extra: list[str]) -> str:
+    command = getattr(script, "command", "")
+    return " ".join([command, *extra]) if main and extra else str(command)
+
+
+def _script_name(tool: str, args: list[str]) -> tuple[str | None, list[str]]:
+    words = [a for a in args if a != "--"]
+    if not words:
+        return None, []
+    if words[0] in ("run", "run-script", "rum", "urn") and len(words) > 1:
+        return words[1], words[2:]
+    if words[0] in ("test", "start", "stop", "restart", "t", "tst"):
+        return {"t": "test", "tst": "test"}.get(words[0], words[0]), words[1:]
+    if tool in ("pnpm", "yarn") and not words[0].startswith("-") and words[0] not in PM_COMMANDS:
+        return words[0], words[1:]
+    return None, words
+
+
+PM_COMMANDS = {"install", "i", "add", "remove", "rm", "update", "up", "exec", "dlx", "x", "why", "list", "ls",
+               "outdated", "publish", "pack", "link", "unlink", "init", "create", "config", "store", "bin",
+               "info", "view", "audit", "dedupe", "prune", "rebuild", "patch", "import", "setup", "env", "node"}
+
+
+def _exec_like(tool: str, args: list[str], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    ctx = followed.ctx
+    assert ctx is not None
+    words = [a for a in args if a != "--"]
+    if tool in ("npx", "pnpx") or (tool == "npm" and words[:1] in (["exec"], ["x"])):
+        command = words[1:] if tool == "npm" else words
+        command = [w for w in command if not w.startswith("-")][:1] + command[1:] if command else []
+        if not command:
+            return [], []
+        package_dir = _package_dir(ctx)
+        shell, where = _script_shell(ctx, package_dir)
+        child = ctx.prepend_path(bin_dirs(package_dir))
+        return [Spawn(child, f"{tool} runs the command with `{shell} -c` (script-shell: {where})",
+                      argv=(shell, "-c", " ".join(command)))], []
+    if tool == "pnpm" and words[:1] in (["exec"], ["dlx"]) and len(words) > 1:
+        child = ctx.prepend_path(bin_dirs(_package_dir(ctx)))
+        return [Spawn(child, f"pnpm {words[0]} spawns the command directly", argv=tuple(words[1:]))], []
+    return [], []
+
+
+def _package_dir(ctx: Context) -> Path:
+    found = find_package_json(ctx.cwd)
+    return found.parent if found is not None else ctx.cwd
+
+
+def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    ctx = followed.ctx
+    assert ctx is not None
+    directory, file, goals, overrides = _make_args(list(program[1:]), ctx)
+    path = _makefile_path(directory, file)
+    if path is None:
+        return [], [f"make: no makefile in {directory}"]
+    try:
+        makefile = parse_makefile(str(path), read_text(str(path)))
+    except Unreadable as exc:
+        return [], [f"{path}: {exc}"]
+    notes = [f"{p.file}:{p.line}: {p.message}" for p in makefile.problems]
+    goal_list = goals or ([makefile.default_goal] if makefile.default_goal else [])
+    shell = overrides.get("SHELL") or makefile.shell or "/bin/sh"
+    child_ctx = ctx.with_cwd(str(directory))
+    out: list[Spawn] = []
+    for goal in goal_list:
+        if goal not in makefile.rules:
+            notes.append(f"{path}: no target `{goal}`")
+        for target, line in makefile.recipe_for(goal):
+            text = makefile.expand(line.text, target, overrides).lstrip("@-+ \t")
+            out.append(_recipe_spawn(text, shell, child_ctx, f"{path}:{line.line} recipe of `{target}`"))
+    return out, notes
+
+
+def _recipe_spawn(text: str, shell: str, ctx: Context, where: str) -> Spawn:
+    words = text.split()
+    bourne = os.path.basename(shell) in SHELLS
+    if bourne and words and not (set(text) & MAKE_SH_CHARS) and words[0] not in MAKE_SH_WORDS:
+        return Spawn(ctx, f"{where}: make runs it directly (no shell metacharacters)", argv=tuple(words))
+    return Spawn(ctx, f"{where}: make runs it with `{shell} -c`", argv=(shell, "-c", text))
+
+
+def _make_args(args: list[str], ctx: Context) -> tuple[Path, str | None, list[str], dict[str, str]]:
+    directory, file, goals, overrides = ctx.cwd, None, [], {}
+    while args:
+        arg = args.pop(0)
+        if arg in ("-C", "--directory") and args:
+            directory = directory / args.pop(0)
+        elif arg in ("-f", "--file", "--makefile") and args:
+            file = args.pop(0)
+        elif arg.startswith("-"):
+            continue
+        elif "=" in arg:
+            name, _, value = arg.partition("=")
+            overrides[name] = value
+        else:
+            goals.append(arg)
+    return directory, file, goals, overrides
+
+
+def _makefile_path(directory: Path, file: str | None) -> Path | None:
+    if file is not None:
+        return directory / file
+    return next((directory / n for n in MAKEFILE_NAMES if (directory / n).exists()), None)
+
+
+def _uv(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    ctx = followed.ctx
+    assert ctx is not None
+    args = list(program[1:])
+    if args[:1] != ["run"]:
+        return [], []
+    args = args[1:]
+    while args and args[0].startswith("-"):
+        flag = args.pop(0)
+        if flag in UV_VALUE_FLAGS and args:
+            args.pop(0)
+    if not args:
+        return [], []
+    root = next((d for d in (ctx.cwd, *ctx.cwd.parents) if (d / "pyproject.toml").is_file()), ctx.cwd)
+    child = ctx.prepend_path([str(root / ".venv" / "bin")])
+    if args[0].endswith(".py"):
+        args = ["python", *args]
+    return [Spawn(child, "uv run spawns it with the project's .venv/bin first on PATH", argv=tuple(args))], []
+
+
+Handler = Callable[[tuple[str, ...], Followed], tuple[list[Spawn], list[str]]]
+HANDLERS: dict[str, Handler] = {
+    "npm": _run_script, "pnpm": _run_script, "yarn": _run_script, "npx": _run_script, "pnpx": _run_script,
+    "make": _make, "gmake": _make, "gnumake": _make, "uv": _uv,
+}

@@ -1,0 +1,39 @@
+"""Option types shared by the commands, so every command spells them the same way."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import typer
+
+
+class OutputFormat(enum.StrEnum):
+    HUMAN = "human"
+    JSON = "json"
+    GITHUB = "github"
+
+
+class ColorMode(enum.StrEnum):
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+class Target(enum.StrEnum):
+    HOST = "host"
+    MACOS = "macos"
+    LINUX = "linux"
+
+
+FormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", "-f", help="Output format: human, json, or github (workflow annotations)."),
+]
+ColorOpt = Annotated[
+    ColorMode, typer.Option("--color", help="Colour in human output: auto (honours NO_COLOR, off when piped).")
+]
+TargetOpt = Annotated[
+    Target,
+    typer.Option("--target", help="Judge as on this OS: macos works from Linux too. Default: the host."),
+]

@@ -1,0 +1,1 @@
+"""Find the commands a project runs (package.json, Makefile, workflows, tox/nox, justfile) and predict each."""

@@ -1,0 +1,151 @@
+"""A Makefile read the way GNU make reads it, far enough to know each target's recipe lines and SHELL.
+
+Directives (ifeq/ifdef/include/define) are skipped: every branch's rules are kept. Recipe lines start with a
+tab (or .RECIPEPREFIX); `\\` continues a line; variables are expanded one level deep with `$(NAME)`/`${NAME}`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sipdoctor.project.files import Problem
+
+MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
+ASSIGNMENT = re.compile(r"^(?:export\s+|override\s+)*(?P<name>[A-Za-z_.][\w.-]*)\s*(?P<op>:{1,3}=|\?=|\+=|!=|=)\s*(?P<value>.*)$")
+RULE = re.compile(r"^(?P<targets>[^:=#\t][^:=#]*?)\s*::?(?!=)\s*(?P<prereqs>[^=;#]*?)\s*(?:;\s*(?P<inline>.*))?$")
+REFERENCE = re.compile(r"\$[({](?P<name>[A-Za-z_.][\w.-]*)[)}]")
+DIRECTIVES = ("ifeq", "ifneq", "ifdef", "ifndef", "else", "endif", "include", "-include", "sinclude",
+              "define", "endef", "vpath", "unexport", "export")
+
+
+@dataclass(frozen=True)
+class RecipeLine:
+    text: str
+    line: int
+
+
+@dataclass
+class Rule:
+    target: str
+    prerequisites: list[str]
+    line: int
+    recipe: list[RecipeLine] = field(default_factory=list)
+
+
+@dataclass
+class Makefile:
+    path: str
+    rules: dict[str, Rule] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    variable_lines: dict[str, int] = field(default_factory=dict)
+    one_shell: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def default_goal(self) -> str | None:
+        return next((t for t in self.order if not t.startswith(".")), None)
+
+    @property
+    def shell(self) -> str | None:
+        return self.expand(self.variables["SHELL"]) if "SHELL" in self.variables else None
+
+    def expand(self, text: str, target: str = "", overrides: dict[str, str] | None = None) -> str:
+        values = {**self.variables, **(overrides or {})}
+
+        def one(m: re.Match[str]) -> str:
+            name = m.group("name")
+            value = values.get(name, m.group(0))
+            return REFERENCE.sub(lambda inner: values.get(inner.group("name"), inner.group(0)), value)
+
+        text = text.replace("$$", "\0").replace("$@", target)
+        return REFERENCE.sub(one, text).replace("\0", "$")
+
+    def recipe_for(self, goal: str, seen: set[str] | None = None) -> list[tuple[str, RecipeLine]]:
+        """(target, line) for a goal: its prerequisites' recipes first, as make runs them."""
+        seen = set() if seen is None else seen
+        if goal in seen or goal not in self.rules:
+            return []
+        seen.add(goal)
+        rule = self.rules[goal]
+        lines: list[tuple[str, RecipeLine]] = []
+        for prerequisite in rule.prerequisites:
+            lines.extend(self.recipe_for(prerequisite, seen))
+        lines.extend((goal, line) for line in rule.recipe)
+        return lines
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    pending, start = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        if raw.endswith("\\"):
+            pending += raw[:-1] + " "
+            continue
+        out.append((start, pending + raw))
+        pending = ""
+    if pending:
+        out.append((start, pending))
+    return out
+
+
+def parse_makefile(path: str, text: str) -> Makefile:
+    makefile = Makefile(path)
+    current: list[Rule] = []
+    prefix = "\t"
+    for number, line in _logical_lines(text):
+        if line.startswith(prefix):
+            if not current:
+                if line.strip():
+                    makefile.problems.append(Problem(path, number, "recipe commences before first target"))
+                continue
+            for rule in current:
+                rule.recipe.append(RecipeLine(line[len(prefix):].strip(), number))
+            continue
+        stripped = line.split("#", 1)[0].strip()
+        if not stripped:
+            continue
+        if stripped.split()[0] in DIRECTIVES and not ASSIGNMENT.match(stripped):
+            current = [] if stripped.startswith(("define", "include")) else current
+            continue
+        if (m := ASSIGNMENT.match(stripped)) is not None:
+            _assign(makefile, m, number)
+            prefix = makefile.variables.get(".RECIPEPREFIX", "\t") or "\t"
+            current = []
+            continue
+        if (r := RULE.match(stripped)) is not None:
+            current = _add_rules(makefile, r, number)
+            continue
+        makefile.problems.append(Problem(path, number, f"missing separator: `{stripped[:60]}` is not a rule or "
+                                                       "an assignment"))
+        current = []
+    makefile.one_shell = ".ONESHELL" in makefile.rules
+    return makefile
+
+
+def _assign(makefile: Makefile, m: re.Match[str], number: int) -> None:
+    name, op, value = m.group("name"), m.group("op"), m.group("value").strip()
+    if op == "?=" and name in makefile.variables:
+        return
+    if op == "+=" and name in makefile.variables:
+        value = f"{makefile.variables[name]} {value}"
+    makefile.variables[name] = value
+    makefile.variable_lines[name] = number
+
+
+def _add_rules(makefile: Makefile, r: re.Match[str], number: int) -> list[Rule]:
+    rules = []
+    prerequisites = r.group("prereqs").split()
+    for target in r.group("targets").split():
+        rule = makefile.rules.get(target)
+        if rule is None:
+            rule = makefile.rules[target] = Rule(target, [], number)
+            makefile.order.append(target)
+        rule.prerequisites.extend(p for p in prerequisites if p not in rule.prerequisites)
+        if r.group("inline"):
+            rule.recipe.append(RecipeLine(r.group("inline").strip(), number))
+        rules.append(rule)
+    return rules

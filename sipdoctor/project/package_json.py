@@ -1,0 +1,146 @@
+"""package.json: scripts with their line numbers, the package manager, and .npmrc's script-shell.
+
+Package manager: the `packageManager` field (corepack's "pnpm@9.1.0"), else the lockfile: pnpm-lock.yaml,
+yarn.lock (yarn 2+ when it has `__metadata:` or .yarnrc.yml exists), bun.lock(b), package-lock.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sipdoctor.project.files import Problem, Unreadable, read_text
+
+LOCKFILES = (
+    ("pnpm-lock.yaml", "pnpm"),
+    ("yarn.lock", "yarn"),
+    ("bun.lockb", "bun"),
+    ("bun.lock", "bun"),
+    ("package-lock.json", "npm"),
+    ("npm-shrinkwrap.json", "npm"),
+)
+NPMRC_LINE = re.compile(r"^\s*(?P<key>[\w.-]+)\s*=\s*(?P<value>.*?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Script:
+    name: str
+    command: str
+    line: int | None
+
+
+@dataclass
+class PackageJson:
+    path: str
+    scripts: list[Script] = field(default_factory=list)
+    manager: str = "npm"
+    manager_version: str | None = None
+    manager_source: str = "default"
+    bins: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def script(self, name: str) -> Script | None:
+        return next((s for s in self.scripts if s.name == name), None)
+
+    @property
+    def yarn_berry(self) -> bool:
+        if self.manager != "yarn":
+            return False
+        if self.manager_version is not None:
+            return not self.manager_version.startswith("1.")
+        root = Path(self.path).parent
+        if (root / ".yarnrc.yml").exists():
+            return True
+        try:
+            return "__metadata:" in read_text(str(root / "yarn.lock"), 4096)
+        except Unreadable:
+            return False
+
+
+def find_package_json(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        candidate = directory / "package.json"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_package_json(path: Path) -> PackageJson:
+    result = PackageJson(str(path))
+    try:
+        text = read_text(str(path))
+        data = json.loads(text)
+    except Unreadable as exc:
+        result.problems.append(exc.problem)
+        return result
+    except json.JSONDecodeError as exc:
+        result.problems.append(Problem(str(path), exc.lineno, f"malformed JSON: {exc.msg} (column {exc.colno})"))
+        return result
+    if not isinstance(data, dict):
+        result.problems.append(Problem(str(path), 1, "package.json is not a JSON object"))
+        return result
+    result.scripts = _scripts(data.get("scripts"), text, str(path), result.problems)
+    result.bins = _bins(data)
+    _detect_manager(result, data, path.parent)
+    return result
+
+
+def _scripts(raw: object, text: str, path: str, problems: list[Problem]) -> list[Script]:
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, _line_of(text, '"scripts"'), "`scripts` is not an object"))
+        return []
+    scripts = []
+    for name, command in raw.items():
+        line = _line_of(text, json.dumps(name))
+        if isinstance(command, str):
+            scripts.append(Script(name, command, line))
+        else:
+            problems.append(Problem(path, line, f"script `{name}` is not a string"))
+    return scripts
+
+
+def _bins(data: dict[str, object]) -> dict[str, str]:
+    raw = data.get("bin")
+    if isinstance(raw, str) and isinstance(data.get("name"), str):
+        return {str(data["name"]).rsplit("/", 1)[-1]: raw}
+    return {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def _detect_manager(result: PackageJson, data: dict[str, object], root: Path) -> None:
+    declared = data.get("packageManager")
+    if isinstance(declared, str) and "@" in declared:
+        name, _, version = declared.partition("@")
+        result.manager, result.manager_version, result.manager_source = name, version.split("+")[0], "packageManager"
+        return
+    for lockfile, manager in LOCKFILES:
+        if (root / lockfile).exists():
+            result.manager, result.manager_source = manager, lockfile
+            return
+
+
+def npmrc_setting(key: str, project_dir: Path, env: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(value, where) of an npm config key: npm_config_* environment, project .npmrc, then ~/.npmrc."""
+    env = env or {}
+    for name in (f"npm_config_{key.replace('-', '_')}", f"npm_config_{key}"):
+        if env.get(name):
+            return env[name], f"${name}"
+    home = env.get("HOME") or os.path.expanduser("~")
+    for rc in (project_dir / ".npmrc", Path(home) / ".npmrc"):
+        try:
+            text = read_text(str(rc), 65536)
+        except Unreadable:
+            continue
+        for m in NPMRC_LINE.finditer(text):
+            if m.group("key") == key:
+                return m.group("value").strip("\"'"), str(rc)
+    return None

@@ -1,0 +1,126 @@
+"""Renderers for `check`: human (Rich), JSON, and GitHub workflow-command annotations. Pure functions."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from sipdoctor.check import CheckResult
+from sipdoctor.model import Finding, Severity
+
+SCHEMA_VERSION = 1
+HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Notes"}
+STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+MARKS = {Severity.ERROR: ("✗", "x"), Severity.WARNING: ("⚠", "!"), Severity.INFO: ("ℹ", "i")}
+GITHUB_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def sip_summary(facts: dict[str, Any]) -> str:
+    sip, linux = facts.get("sip"), facts.get("linux")
+    if sip is not None:
+        if not sip["readable"]:
+            return "SIP status unreadable"
+        qualifier = f" ({sip['qualifier']})" if sip["qualifier"] else ""
+        stripping = "strips" if sip["dyld_env_stripping"] else "does not strip"
+        return f"SIP {sip['status']}{qualifier}: {stripping} DYLD_* at Apple's binaries"
+    if facts["host"]["target"] == "macos":
+        return "SIP assumed on (no csrutil on this host)"
+    if linux is not None:
+        return "Linux: LD_PRELOAD injection"
+    return "no SIP facts on this host"
+
+
+def human(result: CheckResult, *, ascii_only: bool, width: int = 100) -> RenderableType:
+    target = result.facts["host"]["target"]
+    dot = "-" if ascii_only else "·"
+    parts: list[RenderableType] = [Text(f"sipdoctor check (target {target}) {dot} {sip_summary(result.facts)}", "bold")]
+    for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
+        group = [f for f in result.findings if f.severity == severity]
+        if group:
+            parts.append(Text(""))
+            parts.append(Text(f"{HEADINGS[severity]} ({len(group)})", STYLES[severity]))
+            parts.extend(_finding(f, ascii_only, width) for f in group)
+    parts.append(Text(""))
+    parts.append(_verdict_line(result, ascii_only))
+    return Group(*parts)
+
+
+def _wrapped(text: str, indent: int, width: int, style: str = "", first: str = "") -> list[Text]:
+    """Indented, wrapped paragraphs (no trailing padding, unlike Rich's Padding)."""
+    out: list[Text] = []
+    for paragraph in text.split("\n\n"):
+        lines = textwrap.wrap(paragraph, max(width - indent, 30), initial_indent=first) or [first]
+        out.extend(Text(" " * indent + line, style) for line in lines)
+    return out
+
+
+def _finding(finding: Finding, ascii_only: bool, width: int) -> RenderableType:
+    mark = MARKS[finding.severity][1 if ascii_only else 0]
+    lines: list[RenderableType] = [
+        Text.assemble((f"  {mark} ", STYLES[finding.severity]), (finding.rule, "bold"), f"  {finding.title}")
+    ]
+    lines.extend(_wrapped(finding.message, 6, width))
+    for remedy in finding.remediations:
+        lines.extend(_wrapped(remedy.text, 6, width, first="Fix: "))
+        if remedy.command:
+            lines.extend(Text(f"        $ {line}", "bold") for line in remedy.command.splitlines())
+    return Group(*lines)
+
+
+def _verdict_line(result: CheckResult, ascii_only: bool) -> Text:
+    if result.count(Severity.ERROR):
+        return Text(f"{'x' if ascii_only else '✗'} {result.verdict}", "bold red")
+    return Text(f"{'ok' if ascii_only else '✓'} {result.verdict}", "bold green")
+
+
+def to_json(result: CheckResult) -> str:
+    facts = result.facts
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "platform": facts["host"]["os"],
+        "target": facts["host"]["target"],
+        "sip": facts.get("sip"),
+        "linux": facts.get("linux"),
+        "findings": [f.to_json() for f in result.findings],
+        "summary": {
+            "errors": result.count(Severity.ERROR),
+            "warnings": result.count(Severity.WARNING),
+            "notes": result.count(Severity.INFO),
+            "fail_on": result.fail_on,
+            "verdict": result.verdict,
+            "exit_code": result.exit_code,
+        },
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(result: CheckResult) -> str:
+    """One workflow command per finding (::error/::warning/::notice), then the verdict as plain text."""
+    lines = [_annotation(f) for f in result.findings]
+    lines.append(result.verdict)
+    return "\n".join(lines)
+
+
+def _annotation(finding: Finding) -> str:
+    props = [f"title={_escape_property(f'{finding.rule} {finding.title}')}"]
+    file, line = finding.evidence.get("file"), finding.evidence.get("line")
+    if isinstance(file, str):
+        props.insert(0, f"file={_escape_property(file)}")
+        if isinstance(line, int):
+            props.insert(1, f"line={line}")
+    body = finding.message
+    for remedy in finding.remediations:
+        body += f"\nFix: {remedy.text}" + (f"\n  $ {remedy.command}" if remedy.command else "")
+    return f"::{GITHUB_LEVELS[finding.severity]} {','.join(props)}::{_escape_data(body)}"

@@ -1,0 +1,44 @@
+"""The active CSR configuration: csr_get_active_config from libSystem (xnu bsd/sys/csr.h, section 4 of
+shared/reference/macos-injection-facts.md). A set bit *allows* something, i.e. turns a protection off."""
+
+from __future__ import annotations
+
+CSR_BITS = {
+    "kext_signing": 0x1,  # CSR_ALLOW_UNTRUSTED_KEXTS
+    "filesystem_protections": 0x2,  # CSR_ALLOW_UNRESTRICTED_FS
+    "debugging_restrictions": 0x4,  # CSR_ALLOW_TASK_FOR_PID (csrstat's mapping for `--without debug`)
+    "apple_internal": 0x10,  # CSR_ALLOW_APPLE_INTERNAL: "enabled" means the internal allowances are on
+    "dtrace_restrictions": 0x20,  # CSR_ALLOW_UNRESTRICTED_DTRACE
+    "nvram_protections": 0x40,  # CSR_ALLOW_UNRESTRICTED_NVRAM
+    "basesystem_verification": 0x100,  # CSR_ALLOW_ANY_RECOVERY_OS
+    "authenticated_root_requirement": 0x800,  # CSR_ALLOW_UNAUTHENTICATED_ROOT
+}
+
+
+def decode_config(value: int) -> dict[str, str]:
+    """Protections as csrutil labels them, from the raw bits."""
+    out: dict[str, str] = {}
+    for label, bit in CSR_BITS.items():
+        allowed = bool(value & bit)
+        if label == "apple_internal":
+            out[label] = "enabled" if allowed else "disabled"
+        else:
+            out[label] = "disabled" if allowed else "enabled"
+    return out
+
+
+def read_active_config() -> int | None:
+    """The running kernel's CSR configuration, or None where it cannot be read (not macOS, call failed)."""
+    import ctypes
+    import sys
+
+    if sys.platform != "darwin":
+        return None
+    try:
+        libsystem = ctypes.CDLL("/usr/lib/libSystem.B.dylib")  # served from the dyld shared cache on macOS 11+
+        config = ctypes.c_uint32(0)
+        if libsystem.csr_get_active_config(ctypes.byref(config)) != 0:
+            return None
+    except (OSError, AttributeError):
+        return None
+    return int(config.value)

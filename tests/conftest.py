@@ -1,0 +1,81 @@
+"""Shared test set-up: an isolated home for config/cache, the `macos` marker, and the CLI runner."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+CSRUTIL_FIXTURES = sorted((FIXTURES / "csrutil").glob("*.txt"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if sys.platform == "darwin":
+        return
+    skip = pytest.mark.skip(reason="needs a real Mac (runs in the macOS CI job)")
+    for item in items:
+        if "macos" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep the user's config, rules and cache out of the tests (platformdirs follows XDG on Linux)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.delenv("SIPDOCTOR_CSRUTIL", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for var in ("CI", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run the real CLI entry point in-process: `cli("check", "--format", "json")`."""
+    from sipdoctor.cli import main
+
+    def run(*args: str | os.PathLike[str]) -> CliResult:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
+
+
+def write_executable(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+@pytest.fixture
+def csrutil_stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Point SIPDOCTOR_CSRUTIL at a script that prints the given text (and exits with the given status)."""
+
+    def make(text: str, *, status: int = 0) -> Path:
+        recorded = tmp_path / f"recorded-{abs(hash(text))}.txt"
+        recorded.write_text(text)
+        script = write_executable(
+            tmp_path / f"csrutil-{abs(hash(text))}", f'#!/bin/sh\ncat "{recorded}"\nexit {status}\n'
+        )
+        monkeypatch.setenv("SIPDOCTOR_CSRUTIL", str(script))
+        return script
+
+    return make
