@@ -170,6 +170,18 @@ def rules_validate(
     return EXIT_USAGE if failed else 0
 
 
+@rules_app.command("docs")
+def rules_docs(
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or directory.")] = None,
+) -> int:
+    """Print the built-in (and --rules) rules as Markdown: the source of docs/rules.md."""
+    from sipdoctor.advice.loader import load_rules
+    from sipdoctor.render.rulesdoc import markdown
+
+    typer.echo(markdown(load_rules(rules or [], include_user=False)), nl=False)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """The single error boundary: every command runs here; no traceback reaches the user."""
     clicks = _click_exceptions()

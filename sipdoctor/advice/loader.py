@@ -68,11 +68,10 @@ def rule_files(location: Path) -> list[Path]:
     return [location]
 
 
-def load_rules(extra: Sequence[Path] = (), *, user_dir: Path | None = None) -> RuleSet:
+def load_rules(extra: Sequence[Path] = (), *, include_user: bool = True) -> RuleSet:
     sources: list[Path] = [builtin_rules_dir()]
-    user = user_dir if user_dir is not None else user_rules_dir()
-    if user.is_dir():
-        sources.append(user)
+    if include_user and user_rules_dir().is_dir():
+        sources.append(user_rules_dir())
     sources.extend(extra)
     return merge(load_file(f) for src in sources for f in rule_files(src))
 
