@@ -72,8 +72,8 @@ def judge_target(target: str, *, target_os: Target, sip: SipMode, arch: Arch | N
 
 
 def explain(
-    target: Annotated[str, typer.Argument(help="A path, or a command name looked up on PATH.")],
-    format: FormatOpt = None,
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="A path, or a command name looked up on PATH.")],
+    fmt: FormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
     sip: Annotated[SipMode, typer.Option("--sip", help="Assume SIP on, off, or debug-off "
                                                        "(csrutil --without debug).")] = SipMode.ON,
@@ -83,15 +83,27 @@ def explain(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the verdict cache.")] = False,
 ) -> int:
     """Explain what the loader does with the injected library for one executable, and why."""
+    return explain_target(target, fmt=fmt, color=color, sip=sip, arch=arch, target_os=target_os,
+                          no_cache=no_cache)
+
+
+def explain_target(target: str, *, fmt: OutputFormat | None = None, color: ColorMode = ColorMode.AUTO,
+                   sip: SipMode = SipMode.ON, arch: Arch | None = None, target_os: Target = Target.HOST,
+                   no_cache: bool = False) -> int:
+    """The body of `explain TARGET`, callable from a dispatcher that also handles `explain -- CMD ARGS...`."""
     import json
 
+    from sipdoctor.errors import ConfigError
+    from sipdoctor.model import Verdict
     from sipdoctor.render.binary import render_report, report_json
     from sipdoctor.render.terminal import make_console, use_ascii
 
+    if fmt == OutputFormat.GITHUB:
+        raise ConfigError("explain prints human or json; --format github is for check")
     report, candidates = judge_target(target, target_os=target_os, sip=sip, arch=arch, use_cache=not no_cache)
-    if format == OutputFormat.JSON:
+    if fmt == OutputFormat.JSON:
         typer.echo(json.dumps(report_json(report), indent=2, sort_keys=False))
-        return 0
-    console = make_console(color.value)
-    console.print(render_report(report, ascii_only=use_ascii(console), candidates=candidates))
-    return 0
+    else:
+        console = make_console(color.value)
+        console.print(render_report(report, ascii_only=use_ascii(console), candidates=candidates))
+    return 1 if report.verdict in (Verdict.STRIPPED, Verdict.LOAD_FAILS) else 0

@@ -40,7 +40,7 @@ def _judge(path: str, assume: Assumptions, env_path: str | None, cache: VerdictC
         facts = fileinfo.inspect(path)
     except BadInput as exc:
         return _unknown(path, "other", Reason(exc.code, exc.message))
-    cached = cache.get(facts, assume) if cache else None
+    cached = cache.get(facts, assume) if cache is not None else None
     if cached is not None:
         return cached
     try:
@@ -52,7 +52,7 @@ def _judge(path: str, assume: Assumptions, env_path: str | None, cache: VerdictC
         shebang = parse_shebang(head)
         if shebang is None:
             report = _judge_binary(facts, fd, head, assume)
-            if cache:
+            if cache is not None:
                 cache.put(facts, assume, report)
             return report
     finally:
@@ -86,7 +86,7 @@ def _judge_binary(facts: FileFacts, fd: int, head: bytes, assume: Assumptions) -
 
 def _hops(report: BinaryReport) -> tuple[BinaryReport, ...]:
     """A script hop contributes the executables the kernel runs for it, not itself."""
-    return report.chain if report.kind == "script" else (report,)
+    return report.chain if report.kind == "script" and report.chain else (report,)
 
 
 def _judge_script(facts: FileFacts, shebang: Shebang, assume: Assumptions, env_path: str | None,

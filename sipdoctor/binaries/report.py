@@ -8,6 +8,7 @@ from typing import Any
 from sipdoctor.model import Reason, Verdict
 
 SCHEMA_VERSION = 1
+TARGETS = ("macos", "linux")
 SIP_MODES = ("on", "off", "debug-off")
 ARCHES = ("arm64", "x86_64")
 
@@ -24,6 +25,10 @@ class Assumptions:
     """"arm64" (Apple silicon: arm64e, then arm64, then x86_64 under Rosetta) or "x86_64" (Intel); None = arm64."""
     library_arches: frozenset[str] = frozenset({"arm64", "x86_64"})
     """The slices (macOS) or ELF machines (Linux) the injected library is built for."""
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS or self.sip not in SIP_MODES or self.arch not in (None, *ARCHES):
+            raise ValueError(f"bad assumptions: target={self.target!r} sip={self.sip!r} arch={self.arch!r}")
 
     def to_json(self) -> dict[str, Any]:
         return {"target": self.target, "sip": self.sip, "arch": self.arch,

@@ -158,7 +158,8 @@ def judge_macho(facts: FileFacts, slices: Sequence[MachOSlice], assume: Assumpti
         chosen = reports[list(slices).index(runs)]
         rosetta = " under Rosetta" if assume.arch != "x86_64" and runs.arch.startswith("x86_64") else ""
         verdict = chosen.verdict
-        reasons = (Reason("running-slice", f"the {runs.arch} slice runs on {mac}{rosetta}"), *chosen.reasons)
+        running = (Reason("running-slice", f"the {runs.arch} slice runs on {mac}{rosetta}"),)
+        reasons = (*(running if runs.is_executable else ()), *chosen.reasons)
     if file_verdict:
         verdict = file_verdict
     others = tuple(Reason("other-slice", f"{r.arch} slice: {r.verdict.value} ({r.reasons[0].code})")
