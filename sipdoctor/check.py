@@ -6,7 +6,7 @@ import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sipdoctor.advice.engine import evaluate
 from sipdoctor.advice.loader import RuleSet
@@ -14,6 +14,9 @@ from sipdoctor.config import Config
 from sipdoctor.model import Finding, Severity
 from sipdoctor.sip.collect import collect_linux, collect_sip
 from sipdoctor.system import System
+
+if TYPE_CHECKING:
+    from sipdoctor.chains.context import Judge
 
 
 @dataclass(frozen=True)
@@ -23,13 +26,52 @@ class CheckOptions:
     profiler: str = "generic"
 
 
-Collector = Callable[[System, CheckOptions], Any]
+@dataclass(frozen=True)
+class Collecting:
+    """What every collector gets: the system, the options, and the judge of binaries (SIP already applied)."""
 
-COLLECTORS: list[tuple[str, Collector]] = [
-    ("sip", lambda system, _: collect_sip(system)),
-    ("linux", lambda system, _: collect_linux(system)),
-]
-"""Each collector fills one top-level fact; the rules read them by that name."""
+    system: System
+    options: CheckOptions
+    judge: Judge
+
+
+Collector = Callable[[Collecting], dict[str, Any]]
+
+
+def _path(c: Collecting) -> dict[str, Any]:
+    from sipdoctor.project.pathscan import collect_path_facts
+
+    return collect_path_facts(c.system, c.judge.assumptions, c.judge)
+
+
+def _project(c: Collecting) -> dict[str, Any]:
+    from sipdoctor.project.facts import collect_project_facts
+
+    project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge)
+    project["stripped"] = flatten_stripped(project["commands"])
+    return {"project": project}
+
+
+COLLECTORS: list[tuple[str, Collector]] = [("path", _path), ("project", _project)]
+"""Each returns top-level facts (the names the rules read): `path` and `toolchains`, then `project`."""
+
+
+def flatten_stripped(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per stripping hop of every command, with the command it belongs to (rules iterate on this)."""
+    out: list[dict[str, Any]] = []
+    for command in commands:
+        summary = {k: v for k, v in command.items() if k not in ("tree", "stripped_hops")}
+        out.extend({**hop, "command": summary} for hop in command["stripped_hops"])
+    return out
+
+
+def sip_assumption(sip: dict[str, Any] | None) -> str:
+    """What the verdicts assume of SIP: the reading when there is one, else the default (on)."""
+    if sip is None or (not sip["readable"] and sip["active_config"] is None):
+        return "on"
+    if sip["status"] == "disabled":
+        return "off"
+    return "on" if sip["dyld_env_stripping"] else "debug-off"
 
 
 def host_facts(system: System, options: CheckOptions) -> dict[str, Any]:
@@ -43,9 +85,20 @@ def host_facts(system: System, options: CheckOptions) -> dict[str, Any]:
 
 
 def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
-    facts: dict[str, Any] = {"host": host_facts(system, options), "profiler": options.profiler}
-    for name, collect in COLLECTORS:
-        facts[name] = collect(system, options)
+    """SIP first (it decides what the binary verdicts assume), then the collectors, sharing one verdict cache."""
+    from sipdoctor.binaries import Assumptions, VerdictCache
+    from sipdoctor.chains.context import Judge
+
+    sip = collect_sip(system)
+    facts: dict[str, Any] = {
+        "host": host_facts(system, options), "profiler": options.profiler,
+        "sip": sip, "linux": collect_linux(system),
+    }
+    assumptions = Assumptions(target=options.target, sip=sip_assumption(sip))
+    with VerdictCache() as cache:
+        judge = Judge(assumptions, cache)
+        for _name, collect in COLLECTORS:
+            facts.update(collect(Collecting(system, options, judge)))
     return facts
 
 

@@ -15,6 +15,7 @@ import typer
 from sipdoctor import __version__
 from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, SipdoctorError
+from sipdoctor.project.command import scan_app
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ready (nothing at or above --fail-on), 1 findings at or above --fail-on, "
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.add_typer(scan_app, name="scan", help="Print the raw facts: PATH, shebangs of a directory, a project.")
 
 
 def _version(value: bool) -> None:

@@ -2,12 +2,13 @@
 
     sip.dyld_env_stripping and not host.ci
     item.source == "package.json" and any(h.verdict == "stripped" for h in item.hops)
+    "after " + item.cause if item.cause else ""
     "brew" in toolchains and startswith(item.path, "/usr/bin/")
 
 Parsed with `ast` (so syntax errors have a column) and interpreted by a walker: no eval, no attribute access on
 Python objects, only names, dotted paths into JSON-like facts, literals, comparisons, boolean logic, `x if c else
-y`, a few functions, and generator expressions inside any/all/count/first. A missing fact is None, so rules can
-test facts that a host does not collect (`sip` is None on Linux).
+y`, `+` on strings, lists and numbers, a few functions, and generator expressions inside any/all/count/first/
+select. A missing fact is None, so rules can test facts that a host does not collect (`sip` is None on Linux).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import ast
 import os.path
 import re
+import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "lower": lambda s: s.lower() if isinstance(s, str) else s,
     "join": lambda xs, sep=", ": sep.join(str(x) for x in xs) if isinstance(xs, list) else "",
     "default": lambda x, d: d if x is None else x,
+    "text": lambda x: "" if x is None else str(x),
+    "tail": lambda xs, n: xs[n:] if isinstance(xs, list) and isinstance(n, int) else [],
+    "shjoin": lambda xs: shlex.join(str(x) for x in xs) if isinstance(xs, list) else "",
 }
 QUANTIFIERS = ("any", "all", "count", "first", "select")
 
@@ -97,7 +102,7 @@ def parse(source: str) -> Expression:
 
 ALLOWED = (
     ast.BoolOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Attribute, ast.Subscript, ast.Constant,
-    ast.List, ast.Tuple, ast.Call, ast.IfExp, ast.GeneratorExp,
+    ast.List, ast.Tuple, ast.Call, ast.IfExp, ast.GeneratorExp, ast.BinOp,
 )
 
 
@@ -109,6 +114,8 @@ def _check(node: ast.expr, bound: frozenset[str]) -> frozenset[str]:
         raise ExprError(f"'{type(node).__name__}' is not allowed in a condition", where)
     if isinstance(node, ast.UnaryOp) and not isinstance(node.op, (ast.Not, ast.USub)):
         raise ExprError("only 'not' and unary minus are allowed", where)
+    if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add):
+        raise ExprError("only '+' (joining strings or lists, adding numbers) is allowed", where)
     if isinstance(node, ast.Name):
         return frozenset() if node.id in bound or node.id in ("true", "false", "null") else frozenset({node.id})
     if isinstance(node, ast.Call):
@@ -197,6 +204,15 @@ class _Evaluator:
         if isinstance(node.op, ast.Not):
             return not value
         return -value if isinstance(value, (int, float)) else None
+
+    def _BinOp(self, node: ast.BinOp) -> Any:
+        left: Any = self.visit(node.left)
+        right: Any = self.visit(node.right)
+        numbers = (int, float)
+        same = any(isinstance(left, kind) and isinstance(right, kind) for kind in (str, list))
+        if same or (isinstance(left, numbers) and isinstance(right, numbers)):
+            return left + right
+        return None
 
     def _Compare(self, node: ast.Compare) -> bool:
         left = self.visit(node.left)

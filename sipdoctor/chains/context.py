@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 from sipdoctor.model import Reason, Verdict
 
 if TYPE_CHECKING:
-    from sipdoctor.binaries import Assumptions, Shebang
-    from sipdoctor.binaries.cache import VerdictCache
+    from sipdoctor.binaries import Assumptions, Shebang, VerdictCache
 
 
 class Judge:
@@ -23,6 +22,7 @@ class Judge:
         self.cache = cache
         self._verdicts: dict[tuple[str, str], tuple[Verdict, tuple[Reason, ...]]] = {}
         self._shebangs: dict[str, Shebang | None] = {}
+        self._resolved: dict[tuple[str, str], list[str]] = {}
 
     @property
     def target(self) -> str:
@@ -48,9 +48,13 @@ class Judge:
         return self._shebangs[path]
 
     def resolve(self, name: str, env_path: str) -> list[str]:
-        from sipdoctor.binaries import resolve_command
+        """Every match on PATH, memoised: one tree looks the same names up on the same long PATH."""
+        key = (name, env_path)
+        if key not in self._resolved:
+            from sipdoctor.binaries import resolve_command
 
-        return list(resolve_command(name, env_path))
+            self._resolved[key] = list(resolve_command(name, env_path))
+        return list(self._resolved[key])
 
 
 @dataclass(frozen=True)

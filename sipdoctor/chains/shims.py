@@ -4,8 +4,9 @@ Each rule reads only the hop (path, argv) and the first bytes of a wrapper scrip
 Sources: env(1) for `env [-i] [-u NAME] [NAME=VALUE] [-S STRING] CMD`; pyenv/rbenv/nodenv shims
 (`exec "$ROOT/libexec/pyenv" exec "$program" "$@"`, pyenv `libexec/pyenv-rehash`); asdf shims
 (`exec asdf exec "python3" "$@"`, asdf `lib/commands/command-reshim.bash`); pnpm's `.bin` wrappers (pnpm's
-cmd-shim: `exec node "$basedir/../pkg/bin.js" "$@"`); Xcode's /usr/bin tool shims (libxcselect, exec the tool
-from the active developer dir; shared/data/macos-system-binaries.md "Xcode shims").
+cmd-shim: `exec node "$basedir/../pkg/bin.js" "$@"`, newer ones `exec node "$basedir_abs"/'../.pnpm/...'`);
+Xcode's /usr/bin tool shims (libxcselect, exec the tool from the active developer dir;
+shared/data/macos-system-binaries.md "Xcode shims").
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sipdoctor.chains.tree import Hop
 from sipdoctor.chains.versions import managed_program
 
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
-SCRIPT_HEAD_BYTES = 4096
+SCRIPT_HEAD_BYTES = 16384
 DEFAULT_DEVELOPER_DIR = "/Library/Developer/CommandLineTools"
 """xcode-select's default when only the Command Line Tools are installed."""
 
@@ -110,7 +111,7 @@ def _shell_script(hop: Hop) -> tuple[str, tuple[str, ...]] | None:
 
 MANAGER_EXEC = re.compile(r'exec\s+"?(?P<exe>[^"\s]*/libexec/(?P<tool>pyenv|rbenv|nodenv))"?\s+exec\s+"\$program"')
 ASDF_EXEC = re.compile(r'exec\s+"?(?P<exe>[^"\s]*asdf)"?\s+exec\s+"(?P<prog>[^"]+)"')
-PNPM_WRAPPER = re.compile(r'exec\s+node\s+"\$basedir/(?P<js>[^"]+)"')
+PNPM_WRAPPER = re.compile(r'exec\s+node\s+"\$basedir(?:_abs)?(?:"/\'|/)(?P<js>[^"\']+)')
 LITERAL_EXEC = re.compile(r'^\s*exec\s+"?(?P<exe>/[^"\s]+)"?(?P<rest>[^\n]*)"\$@"', re.MULTILINE)
 ROOT_EXPORT = re.compile(r'export\s+(?P<var>[A-Z]+_ROOT)="(?P<root>[^"]+)"')
 

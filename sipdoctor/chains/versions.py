@@ -119,7 +119,7 @@ def _parse_versions(path: Path) -> list[tuple[str, str]]:
         return []
     if path.name.endswith(".toml"):
         return [(m.group("tool"), m.group("version")) for m in MISE_TOOL_LINE.finditer(text)]
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for line in text.splitlines():
         words = line.split("#", 1)[0].split()
         pairs.extend((words[0], v) for v in words[1:2])

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from sipdoctor.project.files import Problem
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
-ASSIGNMENT = re.compile(r"^(?:export\s+|override\s+)*(?P<name>[A-Za-z_.][\w.-]*)\s*(?P<op>:{1,3}=|\?=|\+=|!=|=)\s*(?P<value>.*)$")
+ASSIGNMENT = re.compile(
+    r"^(?:export\s+|override\s+)*(?P<name>[A-Za-z_.][\w.-]*)\s*(?P<op>:{1,3}=|\?=|\+=|!=|=)\s*(?P<value>.*)$"
+)
 RULE = re.compile(r"^(?P<targets>[^:=#\t][^:=#]*?)\s*::?(?!=)\s*(?P<prereqs>[^=;#]*?)\s*(?:;\s*(?P<inline>.*))?$")
 REFERENCE = re.compile(r"\$[({](?P<name>[A-Za-z_.][\w.-]*)[)}]")
 DIRECTIVES = ("ifeq", "ifneq", "ifdef", "ifndef", "else", "endif", "include", "-include", "sinclude",

@@ -10,12 +10,15 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from sipdoctor.check import CheckResult
-from sipdoctor.model import Finding, Severity
+from sipdoctor.model import Finding, Severity, Verdict
+from sipdoctor.render.terminal import VERDICT_STYLES
+from sipdoctor.render.tree import render_tree
 
 SCHEMA_VERSION = 1
 HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Notes"}
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MARKS = {Severity.ERROR: ("✗", "x"), Severity.WARNING: ("⚠", "!"), Severity.INFO: ("ℹ", "i")}
+TREE_STYLES = {v.value: VERDICT_STYLES[v] for v in Verdict} | {"not-profiled": "dim"}
 GITHUB_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
@@ -38,6 +41,7 @@ def human(result: CheckResult, *, ascii_only: bool, width: int = 100) -> Rendera
     target = result.facts["host"]["target"]
     dot = "-" if ascii_only else "·"
     parts: list[RenderableType] = [Text(f"sipdoctor check (target {target}) {dot} {sip_summary(result.facts)}", "bold")]
+    parts.extend(_trees(result.facts, ascii_only))
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
         group = [f for f in result.findings if f.severity == severity]
         if group:
@@ -47,6 +51,31 @@ def human(result: CheckResult, *, ascii_only: bool, width: int = 100) -> Rendera
     parts.append(Text(""))
     parts.append(_verdict_line(result, ascii_only))
     return Group(*parts)
+
+
+def _trees(facts: dict[str, Any], ascii_only: bool) -> list[RenderableType]:
+    """The predicted tree of each benchmark command that loses processes (of every losing command when the
+    project has no benchmark-looking one); the other losing commands on one line each."""
+    commands = (facts.get("project") or {}).get("commands", [])
+    losing = [c for c in commands if c["verdict"] != "profiled"]
+    if not commands:
+        return []
+    drawn = [c for c in losing if c["benchmark"]] or losing
+    out: list[RenderableType] = [Text(""), Text(
+        f"Predicted process trees: {len(losing)} of {len(commands)} project commands lose processes", "bold")]
+    for command in drawn:
+        out.append(Text(f"  {command['source']} `{command['name']}` ({_where(command)})", "dim"))
+        out.extend(Text("    " + line.text, TREE_STYLES.get(line.status, ""), no_wrap=True, overflow="ignore")
+                   for line in render_tree(command["tree"], ascii_only=ascii_only))
+    others = [c for c in losing if c not in drawn]
+    if others:
+        out.append(Text("  also losing processes (not benchmarks): " + ", ".join(
+            f"`{c['run_as']}`" for c in others), "dim"))
+    return out
+
+
+def _where(command: dict[str, Any]) -> str:
+    return f"{command['file']}:{command['line']}" if command.get("line") else str(command["file"])
 
 
 def _wrapped(text: str, indent: int, width: int, style: str = "", first: str = "") -> list[Text]:
@@ -79,13 +108,20 @@ def _verdict_line(result: CheckResult, ascii_only: bool) -> Text:
 
 def to_json(result: CheckResult) -> str:
     facts = result.facts
+    project = facts.get("project") or {}
+    path = facts.get("path") or {}
     payload = {
         "schema_version": SCHEMA_VERSION,
         "platform": facts["host"]["os"],
         "target": facts["host"]["target"],
+        "profiler": facts.get("profiler"),
         "sip": facts.get("sip"),
         "linux": facts.get("linux"),
         "findings": [f.to_json() for f in result.findings],
+        "commands": [_command_json(c) for c in project.get("commands", [])],
+        "problems": project.get("problems", []),
+        "path": {"entries": path.get("entries", []), "shadowing": path.get("shadowing", [])},
+        "toolchains": facts.get("toolchains"),
         "summary": {
             "errors": result.count(Severity.ERROR),
             "warnings": result.count(Severity.WARNING),
@@ -96,6 +132,11 @@ def to_json(result: CheckResult) -> str:
         },
     }
     return json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+def _command_json(command: dict[str, Any]) -> dict[str, Any]:
+    keys = ("source", "file", "line", "name", "command", "run_as", "benchmark", "job", "verdict", "tree")
+    return {key: command.get(key) for key in keys}
 
 
 def _escape_data(text: str) -> str:

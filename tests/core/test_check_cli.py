@@ -140,10 +140,10 @@ def test_bad_invocations_exit_2(cli, tmp_path) -> None:
 def test_unexpected_error_writes_a_report(cli, tmp_path, monkeypatch, isolated_dirs) -> None:
     from sipdoctor import check
 
-    def explode(system, options):
+    def explode(collecting):
         raise RuntimeError("collector blew up")
 
-    monkeypatch.setattr(check, "COLLECTORS", [("sip", explode)])
+    monkeypatch.setattr(check, "COLLECTORS", [("project", explode)])
     result = cli("check", tmp_path)
     assert result.exit_code == 3
     assert "internal error: RuntimeError: collector blew up" in result.stderr

@@ -1,0 +1,116 @@
+"""`sipdoctor scan path | shebangs DIR | project [DIR]`: the raw facts as tables (or JSON).
+
+The lead mounts it with `app.add_typer(scan_app, name="scan")`. Light at import.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt
+
+scan_app = typer.Typer(help="Print the facts sipdoctor collects: PATH, scripts' interpreters, the project's "
+                            "commands.", no_args_is_help=True)
+ProfilerOpt = Annotated[str, typer.Option("--profiler", help="generic, or codspeed (re-injects for node, go).")]
+
+
+def _assumptions(target_os: Target) -> Any:
+    from sipdoctor.binaries import Assumptions
+    from sipdoctor.system import host_platform
+
+    return Assumptions(target=host_platform() if target_os == Target.HOST else target_os.value)
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]], color: ColorMode) -> None:
+    from rich.table import Table
+
+    from sipdoctor.render.terminal import make_console
+
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    make_console(color.value).print(table)
+
+
+def _emit(data: dict[str, Any], fmt: OutputFormat | None) -> bool:
+    if fmt == OutputFormat.JSON:
+        typer.echo(json.dumps({"schema_version": 1, **data}, indent=2))
+        return True
+    return False
+
+
+@scan_app.command("path")
+def scan_path(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST) -> int:
+    """PATH directories, how the commands that matter resolve, shadowing, and installed toolchains."""
+    from sipdoctor.project.pathscan import collect_path_facts
+    from sipdoctor.system import System
+
+    facts = collect_path_facts(System.real(), _assumptions(target_os), include_scripts=False)
+    if _emit(facts, fmt):
+        return 0
+    path = facts["path"]
+    _table("PATH", ["#", "directory", "exists", "protected", "duplicate of"],
+           [[str(e["index"]), e["dir"], str(e["exists"]), str(e["protected"]),
+             "" if e["duplicate_of"] is None else str(e["duplicate_of"])] for e in path["entries"]], color)
+    _table("Commands", ["name", "runs", "verdict", "other candidates", "better later"],
+           [[c["name"], c["winner"], c["winner_verdict"], ", ".join(x["path"] for x in c["candidates"][1:]),
+             c["shadowed"] or ""] for c in path["commands"]], color)
+    _table("Toolchains", ["tool", "installed", "where"],
+           [[name, str(t["installed"]), str(t.get("path") or t.get("root") or "")]
+            for name, t in facts["toolchains"].items() if isinstance(t, dict)], color)
+    return 0
+
+
+@scan_app.command("shebangs")
+def scan_shebangs(directory: Annotated[Path, typer.Argument(help="Directory whose executables to read.")],
+                  fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO) -> int:
+    """Every executable under DIR that is a script, with its interpreter."""
+    from sipdoctor.errors import InputError
+    from sipdoctor.project.scripts import scan_scripts
+
+    if not directory.is_dir():
+        raise InputError("not a directory", path=directory)
+    scan = scan_scripts(directory)
+    data = {"executables": scan.executables, "problems": [p.to_json() for p in scan.problems]}
+    if _emit(data, fmt):
+        return 0
+    _table(f"Executables under {directory}", ["path", "shebang", "env looks up"],
+           [[e["path"], e["shebang"] or "(binary)", e["env_name"] or ""] for e in scan.executables], color)
+    _problems(data["problems"], color)
+    return 0
+
+
+@scan_app.command("project")
+def scan_project(directory: Annotated[Path, typer.Argument(help="Project directory.")] = Path("."),
+                 fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST,
+                 profiler: ProfilerOpt = "generic") -> int:
+    """The project's commands (package.json, Makefile, workflows, tox, nox, just) and where each strips."""
+    from sipdoctor.errors import InputError
+    from sipdoctor.project.facts import collect_project_facts
+    from sipdoctor.system import System
+
+    if not directory.is_dir():
+        raise InputError("not a directory", path=directory)
+    facts = collect_project_facts(directory, System.real(), _assumptions(target_os), profiler)
+    if _emit(facts, fmt):
+        return 0
+    _table(f"Commands in {facts['project']}", ["source", "where", "name", "runs as", "verdict", "stripped at"],
+           [[c["source"], f"{c['file']}:{c['line']}", c["name"], c["run_as"], c["verdict"],
+             ", ".join(dict.fromkeys(h["path"] for h in c["stripped_hops"]))] for c in facts["commands"]], color)
+    _table("Virtual environments", ["venv", "home", "bin/python runs", "verdict"],
+           [[v["path"], str(v["home"]), i["runs"], i["verdict"]] for v in facts["venvs"] for i in v["interpreters"]],
+           color)
+    _problems(facts["problems"], color)
+    return 0
+
+
+def _problems(problems: list[dict[str, Any]], color: ColorMode) -> None:
+    if problems:
+        _table("Problems", ["file", "line", "message"],
+               [[p["file"], "" if p["line"] is None else str(p["line"]), p["message"]] for p in problems], color)

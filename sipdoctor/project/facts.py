@@ -1,0 +1,197 @@
+"""Project facts for the rule engine: every command the project runs, its predicted tree, and the problems.
+
+`collect_project_facts(directory, system, assumptions)` returns JSON-serialisable data:
+
+    {
+      "project": str,                       # the directory, absolute
+      "target": "macos" | "linux", "profiler": "generic" | "codspeed",
+      "package": {"file", "manager", "manager_version", "manager_source", "yarn_berry",
+                  "script_shell": {"value", "source"} | None} | None,
+      "commands": [                         # benchmark-looking first, then in file order
+        {"source": "package.json" | "Makefile" | "workflow" | "codspeed-action" | "tox.ini" | "noxfile.py"
+                   | "justfile",
+         "file": str, "line": int | None, "name": str,   # script / target / step / env / session / recipe
+         "command": str,                    # the text in the file (script body, recipe line, run: block)
+         "run_as": str,                     # what was predicted, e.g. "npm run bench", "make bench"
+         "benchmark": bool,                 # name or command mentions bench, perf, profil or codspeed
+         "job": str | None,                 # workflows only
+         "verdict": str,                    # "profiled" when no hop strips or aborts, else "stripped"/"load-fails"
+         "tree": {...},                     # Prediction.to_json(): {"command", "children": [process], "notes"}
+                                            # process = {"argv", "chain": [hop], "children": [process], "notes"}
+                                            # hop = {"path", "argv", "via", "verdict", "own_verdict", "cause",
+                                            #        "reinjected", "why", "reasons": [{"code", "message"}]}
+         "stripped_hops": [                 # every hop whose own verdict is stripped or load-fails
+            {"path", "name", "via", "argv", "verdict", "status", "cause", "why", "role",
+             "reason_codes": [str], "reinjected_below": bool}],
+        }],
+      "venvs": [{"path", "home", "version", "interpreters": [{"path", "runs", "symlink", "verdict", "reasons"}]}],
+      "executables": [{"path", "symlink_to", "shebang", "interpreter", "env_name"}],
+      "problems": [{"file", "line", "message"}],
+    }
+
+`role` of a stripped hop: "env" (/usr/bin/env), "shell" (sh, bash, dash, zsh, ksh), "xcode-stub" (an Xcode
+tool shim in /usr/bin), "interpreter" (python*, ruby, perl, node), else "program". `cause` is the path of an
+earlier hop that already stripped (null for the first). `reinjected_below` is true when a later hop is
+re-armed by the profiler (CodSpeed: node, go), the case where a stripping launcher is only a launcher.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from sipdoctor.binaries import Assumptions
+from sipdoctor.chains.context import Context, Judge
+from sipdoctor.chains.predict import Prediction, make_context, predict_argv, predict_command_line, predict_shell_script
+from sipdoctor.chains.shims import SHELLS
+from sipdoctor.chains.tree import Hop, Process, stripped_hops
+from sipdoctor.project.files import Problem, Unreadable, read_text
+from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
+from sipdoctor.project.package_json import load_package_json, npmrc_setting
+from sipdoctor.project.scripts import scan_scripts
+from sipdoctor.project.tasks import TaskCommand, just_commands, nox_commands, tox_commands
+from sipdoctor.project.venvs import find_venvs, venv_facts
+from sipdoctor.project.workflows import load_workflow, workflow_files
+from sipdoctor.system import System
+
+BENCHMARK_WORDS = re.compile(r"bench|perf|profil|codspeed", re.IGNORECASE)
+INTERPRETERS = re.compile(r"^(python[\d.]*|ruby|perl[\d.]*|node)$")
+
+
+def collect_project_facts(directory: Path | str, system: System, assumptions: Assumptions,
+                          profiler: str = "generic", judge: Judge | None = None) -> dict[str, Any]:
+    root = Path(directory).resolve()
+    judge = judge or Judge(assumptions)
+    ctx = make_context(judge, root, dict(system.env), profiler)
+    commands: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    package = _package_commands(root, ctx, commands, problems)
+    _make_commands(root, ctx, commands, problems)
+    _workflow_commands(root, ctx, commands, problems)
+    _task_commands(root, ctx, commands, problems)
+    scan = scan_scripts(root)
+    problems.extend(scan.problems)
+    commands.sort(key=lambda c: not c["benchmark"])
+    return {
+        "project": str(root), "target": str(assumptions.target), "profiler": profiler, "package": package,
+        "commands": commands,
+        "venvs": [venv_facts(v, judge, ctx.path) for v in find_venvs(root)],
+        "executables": scan.executables,
+        "problems": [p.to_json() for p in problems],
+    }
+
+
+def command_fact(source: str, file: str, line: int | None, name: str, command: str,
+                 prediction: Prediction, **extra: Any) -> dict[str, Any]:
+    hops = [h for root in prediction.roots for h in stripped_hops(root)]
+    every = [h for root in prediction.roots for h in root.walk()]
+    return {
+        "source": source, "file": file, "line": line, "name": name, "command": command,
+        "run_as": prediction.command, "job": extra.get("job"),
+        "benchmark": bool(BENCHMARK_WORDS.search(name) or BENCHMARK_WORDS.search(command)),
+        "verdict": hops[0].verdict.value if hops else "profiled",
+        "tree": prediction.to_json(),
+        "stripped_hops": [_hop_fact(h, every) for h in hops],
+    }
+
+
+def _hop_fact(hop: Hop, every: list[Hop]) -> dict[str, Any]:
+    below = every[every.index(hop) + 1:]
+    return {
+        "path": hop.path, "name": hop.name, "via": hop.via, "argv": list(hop.argv), "verdict": hop.verdict.value,
+        "status": hop.status, "cause": hop.cause, "why": hop.why, "role": _role(hop),
+        "reason_codes": [r.code for r in hop.reasons],
+        "reinjected_below": any(h.reinjected for h in below),
+    }
+
+
+def _role(hop: Hop) -> str:
+    from sipdoctor.macos_paths import shipped_binary
+
+    shipped = shipped_binary(hop.path)
+    if hop.name == "env":
+        return "env"
+    if hop.name in SHELLS:
+        return "shell"
+    if shipped is not None and shipped.is_xcode_shim:
+        return "xcode-stub"
+    return "interpreter" if INTERPRETERS.match(hop.name) else "program"
+
+
+def _package_commands(root: Path, ctx: Context, out: list[dict[str, Any]],
+                      problems: list[Problem]) -> dict[str, Any] | None:
+    path = root / "package.json"
+    if not path.exists():
+        return None
+    package = load_package_json(path)
+    problems.extend(package.problems)
+    shell = npmrc_setting("script-shell", root, dict(ctx.env))
+    manager = package.manager if package.manager in ("npm", "pnpm", "yarn", "bun") else "npm"
+    for script in package.scripts:
+        if script.name.startswith(("pre", "post")) and package.script(script.name[3:] if script.name.startswith(
+                "pre") else script.name[4:]):
+            continue
+        prediction = predict_command_line(f"{manager} run {script.name}", ctx)
+        out.append(command_fact("package.json", str(path), script.line, script.name, script.command, prediction))
+    return {"file": str(path), "manager": package.manager, "manager_version": package.manager_version,
+            "manager_source": package.manager_source, "yarn_berry": package.yarn_berry,
+            "script_shell": {"value": shell[0], "source": shell[1]} if shell else None}
+
+
+def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
+    path = next((root / n for n in MAKEFILE_NAMES if os.path.lexists(root / n)), None)
+    if path is None:
+        return
+    try:
+        makefile = parse_makefile(str(path), read_text(str(path)))
+    except Unreadable as exc:
+        problems.append(exc.problem)
+        return
+    problems.extend(makefile.problems)
+    for target in makefile.order:
+        rule = makefile.rules[target]
+        if target.startswith(".") or not makefile.recipe_for(target):
+            continue
+        prediction = predict_command_line(f"make {target}", ctx)
+        text = "\n".join(line.text for line in rule.recipe)
+        out.append(command_fact("Makefile", str(path), rule.line, target, text, prediction))
+
+
+def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
+    for path in workflow_files(root):
+        steps, found = load_workflow(path)
+        problems.extend(found)
+        for step in steps:
+            step_ctx = ctx if not step.codspeed else make_context(ctx.judge, ctx.cwd, dict(ctx.env), "codspeed")
+            prediction = predict_shell_script(step.shell_argv, step.script, step_ctx, f"step `{step.name}`")
+            source = "codspeed-action" if step.codspeed else "workflow"
+            out.append(command_fact(source, step.file, step.line, step.name, step.script, prediction,
+                                    job=step.job))
+
+
+def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
+    found: list[TaskCommand] = []
+    for name, reader in (("tox.ini", tox_commands), ("noxfile.py", nox_commands), ("justfile", just_commands)):
+        if (root / name).is_file():
+            commands, trouble = reader(root / name)
+            found.extend(commands)
+            problems.extend(trouble)
+    for task in found:
+        if task.argv is not None:
+            prediction = predict_argv(task.argv, ctx, f"{task.source} `{task.name}`")
+        else:
+            prediction = predict_argv((*(task.shell or ("sh", "-c")), task.command), ctx,
+                                      f"{task.source} recipe `{task.name}`")
+        out.append(command_fact(task.source, task.file, task.line, task.name, task.command, prediction))
+
+
+def all_processes(prediction: Prediction) -> list[Process]:
+    out: list[Process] = []
+    pending = list(prediction.roots)
+    while pending:
+        process = pending.pop(0)
+        out.append(process)
+        pending.extend(process.children)
+    return out

@@ -1,0 +1,187 @@
+"""Renderers for `sipdoctor trace`: pure functions from a TraceResult to text, Rich text or a JSON dict.
+
+The human tree follows the CodSpeed docs' execution trees: 🔍 for a profiled process, 🔒 for one that
+stripped the variable, no marker for a process the profiler does not see.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sipdoctor.model import Verdict
+from sipdoctor.render.terminal import UNPROFILED_MARKER, VERDICT_STYLES, verdict_marker
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from sipdoctor.trace.tree import Node, TraceResult
+
+SCHEMA_VERSION = 1
+LABEL_WIDTH = 48
+
+STATE_VERDICT = {
+    "profiled": Verdict.PROFILED,
+    "stripped": Verdict.STRIPPED,
+    "ignored": Verdict.IGNORED,
+    "load-fails": Verdict.LOAD_FAILS,
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON (the contract in issue 5)
+
+
+def trace_json(result: TraceResult) -> dict[str, Any]:
+    coverage = result.coverage
+    fraction = coverage.cpu_profiled_fraction
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": list(result.command),
+        "exit_code": result.exit_code,
+        "processes": [_process_json(node) for node in result.nodes()],
+        "coverage": {
+            "processes_profiled": coverage.processes_profiled,
+            "processes_total": coverage.processes_total,
+            "cpu_profiled_fraction": None if fraction is None else round(fraction, 4),
+        },
+        "missed_estimate": result.missed_estimate,
+    }
+
+
+def _process_json(node: Node) -> dict[str, Any]:
+    return {
+        "pid": node.pid,
+        "ppid": node.ppid,
+        "exe": node.exe,
+        "argv": list(node.argv),
+        "state": node.state.value,
+        "cause": node.cause,
+        "cpu_seconds": round(node.cpu_seconds, 4),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Human
+
+
+def node_marker(node: Node, *, ascii_only: bool) -> str:
+    verdict = STATE_VERDICT.get(node.state.value)
+    if verdict is None:
+        emoji, text = UNPROFILED_MARKER
+        return text if ascii_only else emoji
+    return verdict_marker(verdict, ascii_only=ascii_only)
+
+
+def _short(word: str) -> str:
+    """An argument as a reader wants it: system paths in full (/bin/bash), other paths by their name."""
+    if word.startswith("/") and not word.startswith(("/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/")):
+        return word.rsplit("/", 1)[-1] or word
+    return word
+
+
+def node_label(node: Node) -> str:
+    label = shlex.join(_short(w) for w in node.argv) if node.argv else node.exe
+    return label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Row:
+    head: str
+    """Tree prefix, marker and label."""
+    cpu: str
+    cause: str | None
+    """Shown under the node for the processes that lost the probe themselves (not for the unprofiled)."""
+    cause_prefix: str
+    style: str
+
+
+def tree_rows(result: TraceResult, *, ascii_only: bool) -> list[Row]:
+    total = result.coverage.cpu_total
+    branch, last, pipe = ("|-- ", "`-- ", "|   ") if ascii_only else ("├── ", "└── ", "│   ")
+    rows: list[Row] = []
+
+    def visit(node: Node, prefix: str, connector: str, child_prefix: str) -> None:
+        verdict = STATE_VERDICT.get(node.state.value)
+        share = f"{100 * node.cpu_seconds / total:3.0f}%" if total > 0 else ""
+        cause = node.cause if node.state.value != "unprofiled" else None
+        rows.append(Row(f"{prefix}{connector}{node_marker(node, ascii_only=ascii_only)} {node_label(node)}",
+                        f"{node.cpu_seconds:6.2f}s {share}", cause,
+                        child_prefix + (pipe if node.children else "    "),
+                        VERDICT_STYLES[verdict] if verdict else "dim"))
+        for i, child in enumerate(node.children):
+            is_last = i == len(node.children) - 1
+            visit(child, child_prefix, last if is_last else branch, child_prefix + ("    " if is_last else pipe))
+
+    for root in result.roots:
+        visit(root, "", "", "")
+    return rows
+
+
+def summary_lines(result: TraceResult) -> list[str]:
+    """Coverage, where the CPU time went blind and what to do, what may have been missed."""
+    cov = result.coverage
+    fraction = cov.cpu_profiled_fraction
+    cpu = "no CPU time measured" if fraction is None else (
+        f"{100 * fraction:.0f}% of CPU time ({cov.cpu_profiled:.2f}s of {cov.cpu_total:.2f}s) profiled")
+    lines = [f"Coverage: {cov.processes_profiled} of {cov.processes_total} processes profiled; {cpu}."]
+    lines += [_blind_line(node, seconds, cov.cpu_total) for node, seconds in result.blind_spots()[:3]]
+    if result.missed_estimate:
+        lines.append(f"Up to {result.missed_estimate} short-lived processes may have been missed (pids handed out "
+                     "during the run that the tracer never saw; threads and unrelated processes count too).")
+    if result.emulate_sip:
+        lines.append("Emulating macOS SIP (--emulate-sip): processes macOS would protect ran without the probe.")
+    if result.skipped:
+        lines.append("Sample shapes skipped (tool missing here): " + ", ".join(result.skipped) + ".")
+    if result.malformed_records:
+        lines.append(f"Warning: {result.malformed_records} probe records could not be read.")
+    return lines
+
+
+def _blind_line(node: Node, seconds: float, total: float) -> str:
+    share = f"{100 * seconds / total:.0f}% of CPU time" if total > 0 else "Some processes"
+    return f"{share} ran where the profiler cannot see it; cause: {node.exe or node_label(node)} " \
+           f"(pid {node.pid}) {node.state.value}; fix: {fix_for(node)}"
+
+
+def fix_for(node: Node) -> str:
+    cause = node.cause or ""
+    if node.state.value == "stripped" and "SIP" in cause:
+        return ("use a toolchain outside the SIP-protected directories (Homebrew, uv, nvm, pyenv), or start the "
+                "program directly so that the protected binary never runs")
+    if node.state.value == "stripped":
+        return "run the benchmark without setuid/setgid bits or file capabilities"
+    if node.state.value == "ignored":
+        return "its children are still profiled; build it dynamically linked to profile it too"
+    if node.state.value == "load-fails":
+        return "check that the probe matches the program's architecture and can be read by it"
+    return "pass the injection variable on: the parent started this process with a cleaned environment"
+
+
+def render_trace(result: TraceResult, *, ascii_only: bool) -> Text:
+    from rich.text import Text
+
+    text = Text()
+    rows = tree_rows(result, ascii_only=ascii_only)
+    width = max((len(row.head) for row in rows), default=0)
+    for row in rows:
+        text.append(row.head.ljust(width), style=row.style)
+        text.append(f"  {row.cpu}\n", style=row.style)  # the marker names the state
+        if row.cause:
+            text.append(f"{row.cause_prefix}  {row.cause}\n", style="dim")
+    text.append("\n")
+    text.append("\n".join(summary_lines(result)))
+    return text
+
+
+def render_github(result: TraceResult) -> str:
+    """Workflow-command annotations: a warning per blind spot, a notice with the coverage."""
+    out = []
+    for node, seconds in result.blind_spots():
+        total = result.coverage.cpu_total
+        share = f"{100 * seconds / total:.0f}% of CPU time" if total > 0 else "some processes"
+        out.append(f"::warning title=sipdoctor trace: {node.state.value} process::{share} hidden by "
+                   f"{node.exe} (pid {node.pid}): {node.cause}. Fix: {fix_for(node)}")
+    out.append(f"::notice title=sipdoctor trace::{summary_lines(result)[0]}")
+    return "\n".join(out) + "\n"
