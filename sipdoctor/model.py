@@ -44,14 +44,47 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class FileEdit:
+    """An exact change to one file: append or prepend a line, or replace one piece of text with another."""
+
+    file: str
+    action: str  # "append" | "prepend" | "replace"
+    text: str
+    replacement: str | None = None
+
+    def describe(self) -> str:
+        if self.action == "replace":
+            return f"in {self.file}, replace {self.text!r} with {self.replacement!r}"
+        where = "at the end of" if self.action == "append" else "at the top of"
+        return f"add the line {self.text!r} {where} {self.file}"
+
+    def undo(self) -> str:
+        if self.action == "replace":
+            return f"replace {self.replacement!r} with {self.text!r} again"
+        return f"delete that line from {self.file}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "action": self.action, "text": self.text, "with": self.replacement}
+
+
+@dataclass(frozen=True)
 class Remediation:
-    """One way to fix a finding: what to do, and the exact command or edit when there is one."""
+    """One way to fix a finding: what to do, and the exact command, file edit or replacement command line."""
 
     text: str
     command: str | None = None
+    """A command to paste into a terminal."""
+    edit: FileEdit | None = None
+    run_instead: str | None = None
+    """The command line to run instead of the one that loses the profiler."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "command": self.command}
+        return {
+            "text": self.text,
+            "command": self.command,
+            "edit": self.edit.to_json() if self.edit else None,
+            "run_instead": self.run_instead,
+        }
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sipdoctor.advice.schema import RemediationSpec, Rule
-from sipdoctor.model import Finding, Remediation
+from sipdoctor.advice.schema import EditSpec, RemediationSpec, Rule
+from sipdoctor.model import FileEdit, Finding, Remediation
 
 
 def evaluate(rules: Iterable[Rule], facts: Mapping[str, Any]) -> list[Finding]:
@@ -50,7 +50,22 @@ def _applies(spec: RemediationSpec, scope: Mapping[str, Any]) -> bool:
 
 def _remediation(spec: RemediationSpec, scope: Mapping[str, Any]) -> Remediation:
     command = spec.command.render(scope).strip() if spec.command else None
-    return Remediation(text=reflow(spec.text.render(scope)), command=command or None)
+    run_instead = spec.run_instead.render(scope).strip() if spec.run_instead else None
+    return Remediation(
+        text=reflow(spec.text.render(scope)),
+        command=command or None,
+        edit=_edit(spec.edit, scope) if spec.edit else None,
+        run_instead=run_instead or None,
+    )
+
+
+def _edit(spec: EditSpec, scope: Mapping[str, Any]) -> FileEdit:
+    return FileEdit(
+        file=spec.file.render(scope),
+        action=spec.action,
+        text=spec.text.render(scope),
+        replacement=spec.replacement.render(scope) if spec.replacement else None,
+    )
 
 
 def reflow(text: str) -> str:

@@ -31,7 +31,23 @@ RULE_KEYS = {
     "description": "longer text for `rules show` and docs/rules.md",
     "example": "facts the rule fires on, for docs/rules.md and tests",
 }
-REMEDIATION_KEYS = {"text": "what to do (required)", "command": "exact command or edit", "when": "condition"}
+REMEDIATION_KEYS = {
+    "text": "what to do (required)",
+    "command": "a command to paste",
+    "edit": "a file edit: {file, append | prepend | replace + with}",
+    "run_instead": "the command line to run instead",
+    "when": "condition",
+}
+EDIT_KEYS = {"file": "the file to change (required)", "append": "a line to add at the end",
+             "prepend": "a line to add at the top", "replace": "text to replace", "with": "its replacement"}
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    file: Template
+    action: str
+    text: Template
+    replacement: Template | None
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,8 @@ class RemediationSpec:
     text: Template
     command: Template | None
     when: Expression | None
+    edit: EditSpec | None = None
+    run_instead: Template | None = None
 
 
 @dataclass(frozen=True)
@@ -181,9 +199,30 @@ def _remediations(where: _Where, roots: frozenset[str]) -> tuple[RemediationSpec
                 text=_template(inner, "text", roots),
                 command=_template(inner, "command", roots) if "command" in entry else None,
                 when=_expr(inner, "when", roots) if "when" in entry else None,
+                edit=_edit(inner, roots) if "edit" in entry else None,
+                run_instead=_template(inner, "run_instead", roots) if "run_instead" in entry else None,
             )
         )
     return tuple(out)
+
+
+def _edit(where: _Where, roots: frozenset[str]) -> EditSpec:
+    value = where.mapping["edit"]
+    if not isinstance(value, LocatedDict):
+        raise where.error(f"must be a mapping {{file, append | prepend | replace + with}}, not {_kind(value)}", "edit")
+    inner = _Where(where.path, value)
+    _check_keys(inner, EDIT_KEYS, "file edit")
+    actions = [key for key in ("append", "prepend", "replace") if key in value]
+    if len(actions) != 1:
+        raise inner.error("a file edit takes exactly one of append, prepend, replace")
+    if (actions[0] == "replace") != ("with" in value):
+        raise inner.error("'with' goes with 'replace', and only with it")
+    return EditSpec(
+        file=_template(inner, "file", roots),
+        action=actions[0],
+        text=_template(inner, actions[0], roots),
+        replacement=_template(inner, "with", roots) if "with" in value else None,
+    )
 
 
 def _evidence(where: _Where, roots: frozenset[str]) -> tuple[tuple[str, Expression], ...]:

@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from sipdoctor.check import CheckResult
-from sipdoctor.model import Finding, Severity, Verdict
+from sipdoctor.model import Finding, Remediation, Severity, Verdict
 from sipdoctor.render.terminal import VERDICT_STYLES
 from sipdoctor.render.tree import render_tree
 
@@ -95,9 +95,18 @@ def _finding(finding: Finding, ascii_only: bool, width: int) -> RenderableType:
     lines.extend(_wrapped(finding.message, 6, width))
     for remedy in finding.remediations:
         lines.extend(_wrapped(remedy.text, 6, width, first="Fix: "))
-        if remedy.command:
-            lines.extend(Text(f"        $ {line}", "bold") for line in remedy.command.splitlines())
+        lines.extend(Text(f"        {line}", "bold") for line in remedy_lines(remedy))
     return Group(*lines)
+
+
+def remedy_lines(remedy: Remediation) -> list[str]:
+    """The exact actions of a remediation: a command, a file edit (with its undo), a command to run instead."""
+    out = [f"$ {line}" for line in (remedy.command or "").splitlines()]
+    if remedy.edit:
+        out.append(f"edit: {remedy.edit.describe()} (undo: {remedy.edit.undo()})")
+    if remedy.run_instead:
+        out.append(f"run instead: {remedy.run_instead}")
+    return out
 
 
 def _verdict_line(result: CheckResult, ascii_only: bool) -> Text:
@@ -164,5 +173,5 @@ def _annotation(finding: Finding) -> str:
             props.insert(1, f"line={line}")
     body = finding.message
     for remedy in finding.remediations:
-        body += f"\nFix: {remedy.text}" + (f"\n  $ {remedy.command}" if remedy.command else "")
+        body += f"\nFix: {remedy.text}" + "".join(f"\n  {line}" for line in remedy_lines(remedy))
     return f"::{GITHUB_LEVELS[finding.severity]} {','.join(props)}::{_escape_data(body)}"

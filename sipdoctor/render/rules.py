@@ -36,6 +36,12 @@ def detail(rule: Rule) -> str:
         lines += ["", f"  fix: {remedy.text.source.strip()}{condition}"]
         if remedy.command:
             lines += [f"    $ {line}" for line in remedy.command.source.strip().splitlines()]
+        if remedy.edit:
+            replacement = remedy.edit.replacement
+            change = remedy.edit.text.source + (f" -> {replacement.source}" if replacement else "")
+            lines += [f"    edit {remedy.edit.file.source} ({remedy.edit.action}): {change}"]
+        if remedy.run_instead:
+            lines += [f"    run instead: {remedy.run_instead.source.strip()}"]
     if rule.references:
         lines += ["", "  references:", *(f"    {ref}" for ref in rule.references)]
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sipdoctor.advice.engine import evaluate_rule
 from sipdoctor.advice.loader import RuleSet
 from sipdoctor.advice.schema import Rule
+from sipdoctor.render.findings import remedy_lines
 
 HEADER = """\
 # sipdoctor rules
@@ -55,6 +56,7 @@ def _example(rule: Rule) -> list[str]:
     out += [f"> {line}" if line else ">" for line in finding.message.splitlines()]
     for remedy in finding.remediations:
         out += [">", f"> Fix: {remedy.text}"]
-        if remedy.command:
-            out += [">", *(f">     $ {line}" for line in remedy.command.splitlines())]
+        actions = remedy_lines(remedy)
+        if actions:
+            out += [">", *(f">     {line}" for line in actions)]
     return [*out, ""]
