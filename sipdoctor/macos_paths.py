@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import posixpath
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePosixPath
@@ -33,16 +34,20 @@ class ShippedBinary:
         return self.kind == "xcode-shim"
 
 
-def _under(path: PurePosixPath, root: str) -> bool:
-    return path == PurePosixPath(root) or PurePosixPath(root) in path.parents
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + "/")
 
 
 def is_protected_path(path: str) -> bool:
-    """True when SIP protects this absolute path (judged lexically, as for a file on a Mac)."""
-    p = PurePosixPath(path)
-    if any(_under(p, exc) for exc in UNPROTECTED_EXCEPTIONS):
+    """True when SIP protects this absolute path (judged lexically, as for a file on a Mac).
+
+    String prefixes on the normalised path: PATH scans call this thousands of times per run."""
+    normal = posixpath.normpath(path)
+    if normal.startswith("//"):
+        normal = normal[1:]  # POSIX keeps a leading "//"; for macOS it is "/"
+    if any(_under(normal, exc) for exc in UNPROTECTED_EXCEPTIONS):
         return False
-    return any(_under(p, root) for root in PROTECTED_ROOTS)
+    return any(_under(normal, root) for root in PROTECTED_ROOTS)
 
 
 @functools.cache

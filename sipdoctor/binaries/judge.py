@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sipdoctor.binaries import fileinfo, verdict
@@ -16,17 +17,19 @@ from sipdoctor.model import Reason, Verdict
 if TYPE_CHECKING:
     from sipdoctor.binaries.cache import VerdictCache
 
+Resolver = Callable[[str, str], list[str]]
 MAX_INTERPRETER_DEPTH = 4  # Linux fs/exec.c BINPRM_MAX_RECURSION: a longer interpreter chain fails with ELOOP
 
 
 def judge_file(path: str, assumptions: Assumptions, *, env_path: str | None = None,
-               cache: VerdictCache | None = None) -> BinaryReport:
+               cache: VerdictCache | None = None, resolve: Resolver = resolve_command) -> BinaryReport:
     """The verdict for the program at `path` started with the injection variable, with its reasons.
 
     Never raises for a bad file: a directory, FIFO, broken symlink... gives `unknown` with a reason whose code
-    is in fileinfo.INPUT_PROBLEMS. env_path is the PATH `#!/usr/bin/env X` searches (default: os.environ).
+    is in fileinfo.INPUT_PROBLEMS. env_path is the PATH `#!/usr/bin/env X` searches (default: os.environ),
+    with `resolve` (a run's PathIndex.resolve gives the same answers as resolve_command from one listing).
     """
-    return _judge(path, assumptions, env_path, cache, depth=0)
+    return _judge(path, assumptions, env_path, cache, 0, resolve)
 
 
 def _unknown(path: str, kind: str, reason: Reason) -> BinaryReport:
@@ -35,7 +38,7 @@ def _unknown(path: str, kind: str, reason: Reason) -> BinaryReport:
 
 
 def _judge(path: str, assume: Assumptions, env_path: str | None, cache: VerdictCache | None,
-           depth: int) -> BinaryReport:
+           depth: int, resolve: Resolver) -> BinaryReport:
     try:
         facts = fileinfo.inspect(path)
     except BadInput as exc:
@@ -57,7 +60,7 @@ def _judge(path: str, assume: Assumptions, env_path: str | None, cache: VerdictC
             return report
     finally:
         os.close(fd)
-    return _judge_script(facts, shebang, assume, env_path, cache, depth)
+    return _judge_script(facts, shebang, assume, env_path, cache, depth, resolve)
 
 
 def _judge_binary(facts: FileFacts, fd: int, head: bytes, assume: Assumptions) -> BinaryReport:
@@ -90,7 +93,7 @@ def _hops(report: BinaryReport) -> tuple[BinaryReport, ...]:
 
 
 def _judge_script(facts: FileFacts, shebang: Shebang, assume: Assumptions, env_path: str | None,
-                  cache: VerdictCache | None, depth: int) -> BinaryReport:
+                  cache: VerdictCache | None, depth: int, resolve: Resolver) -> BinaryReport:
     def report(chain: tuple[BinaryReport, ...], *reasons: Reason) -> BinaryReport:
         decided, why = verdict.chain_verdict(chain)
         return BinaryReport(facts.path, facts.path, "script", decided, (*reasons, *why), (), chain)
@@ -101,17 +104,17 @@ def _judge_script(facts: FileFacts, shebang: Shebang, assume: Assumptions, env_p
             "interpreter-nesting", f"more than {MAX_INTERPRETER_DEPTH} nested #! interpreters: exec fails")))
     interpreter = os.path.abspath(shebang.interpreter)  # the kernel resolves a relative one from the cwd
     named = f"{shebang.interpreter} (#! of {facts.path})"
-    chain = _hops(_named(_judge(interpreter, assume, env_path, cache, depth + 1), named))
+    chain = _hops(_named(_judge(interpreter, assume, env_path, cache, depth + 1, resolve), named))
     if shebang.env_name is None:
         return report(chain, line)
     search = os.environ.get("PATH", os.defpath) if env_path is None else env_path
-    matches = resolve_command(shebang.env_name, search)
+    matches = resolve(shebang.env_name, search)
     if not matches:
         missing = _unknown(shebang.env_name, "other", Reason("missing", f"env: {shebang.env_name}: not found "
                                                                         "on PATH"))
         return report((*chain, missing), line)
     lookup = Reason("env-lookup", f"env looks up {shebang.env_name} on PATH: {_matches(matches)}")
-    found = _judge(matches[0], assume, env_path, cache, depth + 1)
+    found = _judge(matches[0], assume, env_path, cache, depth + 1, resolve)
     return report((*chain, *_hops(_named(found, shebang.env_name))), line, lookup)
 
 

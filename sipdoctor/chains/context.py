@@ -15,11 +15,17 @@ if TYPE_CHECKING:
 
 
 class Judge:
-    """The binary-verdict code (sipdoctor.binaries) behind one memo, so a tree asks once per file."""
+    """The binary-verdict code (sipdoctor.binaries) behind one memo, so a tree asks once per file.
+
+    One per run: its PathIndex lists each PATH directory once for every lookup and for the PATH scripts scan.
+    """
 
     def __init__(self, assumptions: Assumptions, cache: VerdictCache | None = None) -> None:
+        from sipdoctor.binaries.resolve import PathIndex
+
         self.assumptions = assumptions
         self.cache = cache
+        self.path_index = PathIndex()
         self._verdicts: dict[tuple[str, str], tuple[Verdict, tuple[Reason, ...]]] = {}
         self._shebangs: dict[str, Shebang | None] = {}
         self._resolved: dict[tuple[str, str], list[str]] = {}
@@ -33,7 +39,7 @@ class Judge:
         if key not in self._verdicts:
             from sipdoctor.binaries import judge_file
 
-            report = judge_file(path, self.assumptions, env_path=env_path, cache=self.cache)
+            report = judge_file(path, self.assumptions, env_path=env_path, cache=self.cache, resolve=self.resolve)
             self._verdicts[key] = (report.verdict, tuple(report.reasons))
         return self._verdicts[key]
 
@@ -51,9 +57,7 @@ class Judge:
         """Every match on PATH, memoised: one tree looks the same names up on the same long PATH."""
         key = (name, env_path)
         if key not in self._resolved:
-            from sipdoctor.binaries import resolve_command
-
-            self._resolved[key] = list(resolve_command(name, env_path))
+            self._resolved[key] = self.path_index.resolve(name, env_path)
         return list(self._resolved[key])
 
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import PurePosixPath
 from typing import Any
 
 from sipdoctor.binaries import Assumptions
+from sipdoctor.binaries.fileinfo import OPEN_FLAGS
+from sipdoctor.binaries.script import SHEBANG_READ, Shebang, parse_shebang
 from sipdoctor.chains.context import Judge
-from sipdoctor.macos_paths import is_protected_path
+from sipdoctor.macos_paths import PROTECTED_ROOTS, is_protected_path
 from sipdoctor.project.toolchains import collect_toolchains
 from sipdoctor.system import System
 
@@ -20,6 +23,9 @@ COMMANDS_THAT_MATTER = (
     "ruby", "gem", "bundle", "perl", "bash", "sh", "zsh", "dash", "env", "make", "gmake", "cmake", "go",
     "cargo", "rustc", "java", "git", "clang", "cc",
 )
+
+
+PROTECTED_TOPS = frozenset(PurePosixPath(root).parts[:2] for root in PROTECTED_ROOTS)
 
 
 def path_entries(env_path: str, target: str) -> list[dict[str, Any]]:
@@ -58,40 +64,73 @@ def resolve_commands(env_path: str, judge: Judge, names: tuple[str, ...] = COMMA
 
 
 def scripts_on_path(env_path: str, judge: Judge) -> list[dict[str, Any]]:
-    """Every executable script on PATH with the interpreter chain the kernel and env take."""
-    from sipdoctor.binaries import read_shebang
+    """Every executable script on PATH with the interpreter chain the kernel and env take.
 
+    Each directory comes from the judge's PathIndex (listed once per run, shared with command resolution).
+    Scripts with the same `#!` line share one parse and one chain, so env's lookup runs once per interpreter.
+    """
     out = []
     seen: set[str] = set()
-    for directory in env_path.split(os.pathsep):
-        try:
-            entries = list(os.scandir(directory or "."))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.path in seen:
+    chains: dict[bytes, tuple[Shebang, list[str], str | None] | None] = {}
+    for directory, listing in judge.path_index.directories(env_path):
+        as_listed = directory == listing.directory
+        for entry in listing.entries:
+            path = entry.path if as_listed else os.path.join(directory or ".", entry.name)
+            if path in seen:
                 continue
-            seen.add(entry.path)
-            try:
-                info = entry.stat()
-            except OSError:
+            seen.add(path)
+            line = _shebang_line(entry, path)
+            if line is None:
                 continue
-            if not stat.S_ISREG(info.st_mode) or not info.st_mode & 0o111:
-                continue
-            shebang = read_shebang(entry.path)
-            if shebang is None:
-                continue
-            out.append(_script_fact(entry.path, shebang, env_path, judge))
+            if line not in chains:
+                chains[line] = _interpreter_chain(line, env_path, judge)
+            known = chains[line]
+            if known is not None:
+                shebang, chain, stripping = known
+                out.append({"path": path, "shebang": shebang.line, "chain": list(chain),
+                            "stripping_interpreter": stripping})
     return out
 
 
-def _script_fact(path: str, shebang: Any, env_path: str, judge: Judge) -> dict[str, Any]:
+def _shebang_line(entry: os.DirEntry[str], path: str) -> bytes | None:
+    """The `#!` line of an executable regular file, from its first bytes (None for anything else).
+
+    What the listing says is a regular file is opened and fstat'ed (one stat fewer for each of the thousands of
+    files on a long PATH); a symlink is stat'ed first, so a FIFO or device behind it is never opened.
+    """
+    if entry.is_symlink():
+        try:
+            if not stat.S_ISREG(entry.stat().st_mode):
+                return None
+        except OSError:
+            return None
+    elif not entry.is_file(follow_symlinks=False):
+        return None  # a directory, FIFO or device, known from the listing
+    try:
+        fd = os.open(path, OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode) or not mode & 0o111:
+            return None
+        head = os.read(fd, SHEBANG_READ)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return head.split(b"\n", 1)[0] if head.startswith(b"#!") else None
+
+
+def _interpreter_chain(line: bytes, env_path: str, judge: Judge) -> tuple[Shebang, list[str], str | None] | None:
+    shebang = parse_shebang(line)
+    if shebang is None:
+        return None
     chain = [shebang.interpreter]
     if shebang.env_name:
         found = judge.resolve(shebang.env_name, env_path)
         chain.append(found[0] if found else f"{shebang.env_name} (not found)")
-    return {"path": path, "shebang": shebang.line, "chain": chain,
-            "stripping_interpreter": next((c for c in chain if is_protected_path(c)), None)}
+    return shebang, chain, next((c for c in chain if is_protected_path(c)), None)
 
 
 def shadowing(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -121,5 +160,5 @@ def collect_path_facts(system: System, assumptions: Assumptions, judge: Judge | 
             "shadowing": shadowing(commands),
             "scripts": scripts_on_path(env_path, judge) if include_scripts else [],
         },
-        "toolchains": collect_toolchains(system),
+        "toolchains": collect_toolchains(system, judge),
     }

@@ -7,10 +7,14 @@ VOLTA_HOME, ASDF_DATA_DIR, MISE_DATA_DIR, FNM_DIR, RUSTUP_HOME/CARGO_HOME), plus
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sipdoctor.binaries import resolve_command
 from sipdoctor.system import System
+
+if TYPE_CHECKING:
+    from sipdoctor.chains.context import Judge
 
 HOMEBREW_PREFIXES = ("/opt/homebrew", "/usr/local", "/home/linuxbrew/.linuxbrew")
 HOME_DIRS = {
@@ -31,7 +35,9 @@ def _expand(spec: str, home: str) -> str:
     return spec.replace("~", home, 1) if spec.startswith("~") else spec
 
 
-def collect_toolchains(system: System) -> dict[str, Any]:
+def collect_toolchains(system: System, judge: Judge | None = None) -> dict[str, Any]:
+    """What is installed where; PATH lookups go through the judge's PathIndex when one is given."""
+    resolve = judge.resolve if judge is not None else resolve_command
     home = system.env.get("HOME") or os.path.expanduser("~")
     path = system.env.get("PATH", os.defpath)
     found: dict[str, Any] = {}
@@ -41,24 +47,24 @@ def collect_toolchains(system: System) -> dict[str, Any]:
         found[name] = {"installed": os.path.exists(marker_path), "root": root,
                        "path": marker_path if os.path.exists(marker_path) else None}
     for name in ON_PATH:
-        matches = resolve_command(name, path)
+        matches = resolve(name, path)
         entry = found.setdefault(name, {"installed": False, "root": None, "path": None})
         if matches:
             entry.update(installed=True, path=entry["path"] or matches[0], on_path=matches[0])
     brew = next((p for p in HOMEBREW_PREFIXES if os.path.exists(os.path.join(p, "bin", "brew"))), None)
     found["homebrew"] = {"installed": brew is not None, "root": brew,
                          "path": os.path.join(brew, "bin", "brew") if brew else None}
-    found["non_system_shells"] = _non_system_shells(path, brew)
+    found["non_system_shells"] = _non_system_shells(path, brew, resolve)
     return found
 
 
-def _non_system_shells(path: str, brew: str | None) -> list[str]:
+def _non_system_shells(path: str, brew: str | None, resolve: Callable[[str, str], list[str]]) -> list[str]:
     from sipdoctor.macos_paths import is_protected_path
 
     extra = os.pathsep.join(os.path.join(p, "bin") for p in ([brew] if brew else []))
     out: list[str] = []
     for shell in SHELLS:
-        for candidate in resolve_command(shell, f"{path}{os.pathsep}{extra}" if extra else path):
+        for candidate in resolve(shell, f"{path}{os.pathsep}{extra}" if extra else path):
             if not is_protected_path(candidate) and candidate not in out:
                 out.append(candidate)
     return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from sipdoctor.binaries import Assumptions, VerdictCache, judge_file, resolve_command
 from sipdoctor.binaries.fileinfo import inspect
+from sipdoctor.binaries.resolve import PathIndex
 from tests.conftest import write_executable
 
 MAC = Assumptions("macos")
@@ -107,3 +110,93 @@ def test_empty_path_entry_means_the_current_directory(tmp_path: Path, monkeypatc
     write_executable(tmp_path / "here", "#!/bin/sh\n")
     monkeypatch.chdir(tmp_path)
     assert resolve_command("here", f"/nonexistent{os.pathsep}") == [str(tmp_path / "here")]
+
+
+def _tricky_path(tmp_path: Path) -> list[str]:
+    """PATH entries that a listing could get wrong: every kind of file named like the command."""
+    a, b, c, d = (tmp_path / n for n in "abcd")
+    for directory in (a, b, c, d):
+        directory.mkdir()
+    write_executable(a / "tool", "#!/bin/sh\n")
+    (b / "tool").write_text("not executable")
+    (b / "tool").chmod(0o644)
+    (c / "tool").mkdir()  # a directory named like the command
+    (d / "tool").symlink_to(a / "tool")
+    (d / "dirlink").symlink_to(c)
+    (d / "broken").symlink_to(tmp_path / "nowhere")
+    (d / "loop").symlink_to(d / "loop")
+    (d / "Tool").write_text("#!/bin/sh\n")  # same name but for case
+    (d / "Tool").chmod(0o755)
+    (tmp_path / "link").symlink_to(c)
+    file_entry = a / "tool"
+    return [str(c), str(b), f"{a}/", str(a), str(d), str(tmp_path / "missing"), str(file_entry),
+            f"{tmp_path}/link/../a", "a", "", str(d)]
+
+
+@pytest.mark.parametrize("name", ["tool", "Tool", "TOOL", "dirlink", "broken", "loop", "absent", ".", "..", ""])
+def test_path_index_resolves_like_resolve_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  name: str) -> None:
+    env_path = os.pathsep.join(_tricky_path(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    index = PathIndex()
+    assert index.resolve(name, env_path) == resolve_command(name, env_path)
+    assert index.resolve(name, env_path) == resolve_command(name, env_path)  # from the memoised listings
+
+
+def test_path_index_answers_follow_the_order_and_dedupe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_path = os.pathsep.join(_tricky_path(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    a = str(tmp_path / "a" / "tool")
+    assert PathIndex().resolve("tool", env_path) == [a, str(tmp_path / "d" / "tool")]
+    assert PathIndex().resolve("Tool", env_path) == [str(tmp_path / "d" / "Tool")]  # Linux: case-sensitive
+    assert PathIndex().resolve(a, "") == [a]
+
+
+def test_relative_entries_follow_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for sub in ("one", "two"):
+        (tmp_path / sub / "bin").mkdir(parents=True)
+        write_executable(tmp_path / sub / "bin" / "tool", "#!/bin/sh\n")
+    index = PathIndex()
+    monkeypatch.chdir(tmp_path / "one")
+    assert index.resolve("tool", "bin") == [str(tmp_path / "one" / "bin" / "tool")]
+    monkeypatch.chdir(tmp_path / "two")
+    assert index.resolve("tool", "bin") == [str(tmp_path / "two" / "bin" / "tool")]
+
+
+def _resolves_in_unlistable(directory: Path) -> int:
+    try:
+        os.scandir(directory).close()
+        return 3  # listable after all: the test would prove nothing
+    except PermissionError:
+        pass
+    expected = [str(directory / "tool")]
+    return 0 if PathIndex().resolve("tool", str(directory)) == resolve_command("tool", str(directory)) == expected \
+        else 1
+
+
+def test_a_directory_that_cannot_be_listed_is_still_searched() -> None:
+    """execvp finds a file in a directory with search but no read permission: so must the index."""
+    base = Path(tempfile.mkdtemp(prefix="sipdoctor-x-"))  # outside pytest's 0700 tmp, for the unprivileged user
+    try:
+        base.chmod(0o755)
+        (base / "hidden").mkdir()
+        write_executable(base / "hidden" / "tool", "#!/bin/sh\n")
+        (base / "hidden").chmod(0o311)
+        if os.geteuid() != 0:
+            assert _resolves_in_unlistable(base / "hidden") == 0
+            return
+        pid = os.fork()  # root lists anything: check as nobody in a child
+        if pid == 0:
+            code = 2
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                code = _resolves_in_unlistable(base / "hidden")
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        (base / "hidden").chmod(0o755)
+        shutil.rmtree(base)
