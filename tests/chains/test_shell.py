@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from sipdoctor.chains.shell import parse_command_line
 
 
@@ -35,3 +37,16 @@ def test_unparseable_line_falls_back_with_a_message() -> None:
     parsed = parse_command_line("node bench.js &&")
     assert parsed.error is not None and "could not parse" in parsed.error
     assert parsed.commands[0].argv[0] == "node"
+
+
+@pytest.mark.parametrize("line", ["vitest bench --run", "FOO=1 BAR=2 node x.js", "exec node a.js", "cd sub",
+                                  "node --flag=1 a", "a=b", "python3 -m pytest tests/ -k x", "npm run bench:ci",
+                                  "time node x", "node a.js  b", "make -j4 bench", "x=1"])
+def test_plain_lines_skip_bashlex_with_the_same_result(line: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from sipdoctor.chains import shell
+
+    fast = shell.parse_command_line(line)
+    monkeypatch.setattr(shell, "PLAIN_LINE", re.compile(r"(?!)"))  # every line through bashlex
+    assert shell.parse_command_line(line) == fast
