@@ -1,0 +1,48 @@
+"""The fix facts `flatten_stripped` adds to each stripped hop, read from the predicted tree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sipdoctor.check import CheckOptions, collect_facts
+from sipdoctor.system import System
+from tests.chains import toolchains
+from tests.chains.conftest import host_path
+from tests.rules.conftest import link_node_modules
+
+
+def test_npm_hops_carry_the_direct_invocation(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    scripts = {"bench": "vitest bench --run", "perf": "npx vitest bench", "test": "vitest run"}
+    (project / "package.json").write_text(json.dumps({"name": "p", "scripts": scripts}))
+    link_node_modules(project, toolchains.npm_project())
+    system = System(platform="linux", env={"PATH": host_path(), "HOME": str(project)})
+    stripped = collect_facts(system, CheckOptions(project=project, target="macos"))["project"]["stripped"]
+    facts = {(h["command"]["run_as"], h["path"], h["cause"]): {**h, "command": h["command"]["run_as"]}
+             for h in stripped}
+    top = facts[("npm run bench", "/usr/bin/env", None)]
+    assert top["invoked_as"] == "npm run bench" and top["top_level"] and not top["replaceable"]
+    assert top["direct"].startswith("node /") and top["direct"].endswith("/npm-cli.js run bench")
+    tool = next(e for e in facts.values()
+                if e["command"] == "npm run bench" and e["invoked_as"] == "vitest bench --run")
+    assert tool["direct"] == "node node_modules/vitest/vitest.mjs bench --run"
+    assert tool["replaceable"] and tool["spawned_by"] == "sh" and tool["edit_file"] == "package.json"
+    shell = next(e for e in facts.values() if e["command"] == "npm run bench" and e["role"] == "shell")
+    assert shell["spawned_by"] == "npm" and shell["direct"] is None
+    launched = [e for e in facts.values() if e["command"] == "npm run perf" and e["launcher"] == "npx"]
+    assert launched and {e["direct"] for e in launched} == {"node node_modules/vitest/vitest.mjs bench"}
+    assert all(e["invoked_as"] == "npx vitest bench" and e["replaceable"] for e in launched)
+
+
+def test_text_found_twice_in_the_file_is_not_replaceable(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    scripts = {"bench": "vitest bench", "bench:ci": "vitest bench --reporter=verbose"}
+    (project / "package.json").write_text(json.dumps({"name": "p", "scripts": scripts}))
+    link_node_modules(project, toolchains.npm_project())
+    system = System(platform="linux", env={"PATH": host_path(), "HOME": str(project)})
+    stripped = collect_facts(system, CheckOptions(project=project, target="macos"))["project"]["stripped"]
+    tool = [h for h in stripped if h["invoked_as"] == "vitest bench"]
+    assert tool and not any(h["replaceable"] for h in tool)
