@@ -104,7 +104,7 @@ def remedy_lines(remedy: Remediation) -> list[str]:
     out = [f"$ {line}" for line in (remedy.command or "").splitlines()]
     if remedy.edit:
         out.append(f"edit: {remedy.edit.describe()} (undo: {remedy.edit.undo()})")
-    if remedy.run_instead:
+    if remedy.run_instead and remedy.run_instead != remedy.command:
         out.append(f"run instead: {remedy.run_instead}")
     return out
 
