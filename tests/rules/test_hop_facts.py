@@ -1,4 +1,4 @@
-"""The fix facts `flatten_stripped` adds to each stripped hop, read from the predicted tree."""
+"""The fix facts `flatten_stripped` (sipdoctor.project.fixes) adds to each stripped hop, read from the predicted tree."""
 
 from __future__ import annotations
 

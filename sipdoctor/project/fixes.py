@@ -1,0 +1,252 @@
+"""The facts an exact fix needs, per stripping hop of each project command (`project.stripped` in `check`).
+
+Computed from each command's predicted `tree` (and, to know whether a text replace hits one place, the command's
+file): what to call directly instead of a launcher, whether the text can be replaced in place, which program's
+shell setting to change. The remediation rules (rules/chains.yml) read these fields.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+from sipdoctor.files import UnreadableFile, read_text
+
+
+def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) -> list[dict[str, Any]]:
+    """One entry per stripping hop of every command, with the command it belongs to (rules iterate on this).
+
+    Besides the hop's own facts (sipdoctor.project.facts `stripped_hops`), each entry carries what an exact fix
+    needs, read from the command's `tree`. "The process to change" is the hop's own process, or the launcher
+    around it when that is `npx`/`pnpx`/`npm exec`/`pnpm exec`/`pnpm dlx` running one command (calling the
+    command directly removes the launcher, its shell and the command's shim at once):
+
+    - `invoked_as`: that process's argv as a shell would write it (`vitest bench --run`, `npm run bench`).
+    - `direct`: the real program the kernel ends up running for it, invoked directly: the argv of the last
+      hop of its chain, with the shebang script replaced by its real file (`node node_modules/vitest/vitest.mjs
+      bench --run` for an npm `.bin` link or a pnpm wrapper, the entry found from the package's `bin` field;
+      `node /usr/lib/node_modules/npm/bin/npm-cli.js run bench` for npm; the pyenv version's python for a
+      shim; the developer directory's make for the Xcode stub). Paths under the project are made relative.
+      Null when there is no chain to follow.
+    - `direct_verdict`: the own verdict of that last program (`profiled` when running it directly is enough).
+    - `top_level`: the process to change is what the command itself starts (what the user types, the recipe
+      line, the step's shell), so `run_instead` applies.
+    - `replaceable`: `invoked_as` occurs literally in the command's text (`command.command`) and exactly once
+      in its file, so `edit: replace` of its first occurrence changes exactly this invocation.
+    - `spawned_by`: the program that started the hop's process (`npm`, `pnpm`, `yarn`, `npx`, `make`, ...;
+      null for the command's own process), which says whose shell setting to change.
+    - `launcher`: the launcher collapsed into `direct` (`npx`, `npm exec`, ...), else null.
+    - `edit_file`: the command's file relative to the project (the `file` of an `edit`).
+    - `venv`: the virtual environment (relative) whose interpreter this hop runs, else null.
+    - `step_line`: for workflow steps, the `run:` line of the step as {text, prefix, key_indent, rest,
+      unique}: `prefix` is its indentation plus any `- `, `key_indent` the indentation of the step's keys,
+      `rest` the line after the prefix, `unique` whether the line occurs once in the file.
+    """
+    out: list[dict[str, Any]] = []
+    for command in commands:
+        summary = {k: v for k, v in command.items() if k not in ("tree", "stripped_hops")}
+        located = _stripped_in_tree(command.get("tree") or {})
+        hops = command["stripped_hops"]
+        matched = len(located) == len(hops) and all(h["path"] == t[0]["path"] for h, t in zip(hops, located,
+                                                                                           strict=True))
+        file_text = _file_text(command.get("file"))
+        for index, hop in enumerate(hops):
+            extra = _hop_fix_facts(located[index], command, file_text, root) if matched else {}
+            out.append({**_EMPTY_FIX, **extra, **hop, "command": summary})
+    return out
+
+
+_EMPTY_FIX: dict[str, Any] = {
+    "invoked_as": None, "direct": None, "direct_verdict": None, "top_level": False, "replaceable": False,
+    "spawned_by": None, "launcher": None, "edit_file": None, "venv": None, "step_line": None,
+}
+LAUNCHERS = {("npx",), ("pnpx",), ("npm", "exec"), ("npm", "x"), ("pnpm", "exec"), ("pnpm", "dlx")}
+NODE_TOOLS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
+              "pnpx.cjs": "pnpx", "pnpx.mjs": "pnpx", "yarn.js": "yarn", "yarn.cjs": "yarn"}
+"""The entry scripts of package managers run as `node <entry>` (sipdoctor.chains.runners.NODE_SCRIPTS)."""
+SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
+FILE_TEXT_BYTES = 1 << 20
+
+Located = tuple[dict[str, Any], list[dict[str, Any]]]
+"""A stripping hop of the tree and the processes from the root down to the one it belongs to."""
+
+
+def _stripped_in_tree(tree: dict[str, Any]) -> list[Located]:
+    """The tree's stripping hops in the order `stripped_hops` lists them (processes depth first)."""
+    out: list[Located] = []
+
+    def visit(process: dict[str, Any], lineage: list[dict[str, Any]]) -> None:
+        here = [*lineage, process]
+        out.extend((hop, here) for hop in process.get("chain", [])
+                   if hop.get("own_verdict") in ("stripped", "load-fails"))
+        for child in process.get("children", []):
+            visit(child, here)
+
+    for root in tree.get("children", []):
+        visit(root, [])
+    return out
+
+
+def _hop_fix_facts(located: Located, command: dict[str, Any], file_text: str | None,
+                   root: str | None) -> dict[str, Any]:
+    hop, lineage = located
+    target_index, direct, launcher = _fix_target(lineage)
+    target = lineage[target_index]
+    invoked_as = shlex.join(target.get("argv") or [])
+    direct_text = shlex.join(_relative(direct, root)) if direct else None
+    last = _last_hop(_collapsed_leaf(target) if launcher else target)
+    return {
+        "invoked_as": invoked_as,
+        "direct": direct_text if direct_text != invoked_as else None,
+        "direct_verdict": last.get("own_verdict") if last else None,
+        "top_level": target_index == 0,
+        "replaceable": _replaceable(invoked_as, command, file_text),
+        "spawned_by": _tool_name(lineage[-2]) if len(lineage) > 1 else None,
+        "launcher": launcher,
+        "edit_file": _relative_path(command.get("file"), root),
+        "venv": _venv_of(hop, root),
+        "step_line": _step_line(command, file_text),
+    }
+
+
+def _fix_target(lineage: list[dict[str, Any]]) -> tuple[int, list[str] | None, str | None]:
+    """(index in the lineage of the process to change, its direct argv, the collapsed launcher or None)."""
+    for index, process in enumerate(lineage):
+        launcher = _launcher(process)
+        leaf = _collapsed_leaf(process) if launcher else None
+        if launcher and leaf is not None:
+            return index, _direct_argv(leaf), launcher
+    return len(lineage) - 1, _direct_argv(lineage[-1]), None
+
+
+def _launcher(process: dict[str, Any]) -> str | None:
+    tool = _tool_name(process)
+    args = [a for a in (process.get("argv") or [])[1:] if not a.startswith("-")]
+    for key in LAUNCHERS:
+        if key[0] == tool and tuple(args[: len(key) - 1]) == key[1:]:
+            return " ".join(key)
+    return None
+
+
+def _collapsed_leaf(process: dict[str, Any]) -> dict[str, Any] | None:
+    """The one command a launcher runs, through at most one `sh -c` of a single command."""
+    children = process.get("children") or []
+    if len(children) != 1:
+        return None
+    child: dict[str, Any] = children[0]
+    last = _last_hop(child)
+    if last is not None and os.path.basename(last["path"]) in SHELL_NAMES:
+        grandchildren: list[dict[str, Any]] = child.get("children") or []
+        return grandchildren[0] if len(grandchildren) == 1 else None
+    return child
+
+
+def _last_hop(process: dict[str, Any] | None) -> dict[str, Any] | None:
+    chain = (process or {}).get("chain") or []
+    return chain[-1] if chain and chain[-1].get("path") else None
+
+
+def _tool_name(process: dict[str, Any]) -> str | None:
+    """What program a process is: `node .../npm-cli.js` is npm, else the name it was started by."""
+    last = _last_hop(process)
+    argv = last["argv"] if last else process.get("argv") or []
+    if len(argv) > 1 and os.path.basename(argv[0]) == "node":
+        tool = NODE_TOOLS.get(os.path.basename(os.path.realpath(argv[1])))
+        if tool:
+            return tool
+    started = process.get("argv") or argv
+    return os.path.basename(started[0]) if started else None
+
+
+def _direct_argv(process: dict[str, Any]) -> list[str] | None:
+    last = _last_hop(process)
+    if last is None:
+        return None
+    argv = list(last["argv"])
+    scripts = [hop["via"] for hop in process.get("chain", []) if hop.get("via")]
+    if len(argv) > 1 and (argv[1] in scripts or os.path.basename(argv[0]) == "node"):
+        entry = next((e for e in (_bin_entry(s, argv[1]) for s in scripts) if e), None)
+        argv[1] = entry or (os.path.realpath(argv[1]) if argv[1] in scripts else argv[1])
+    return argv
+
+
+def _bin_entry(link: str, target: str) -> str | None:
+    """`node_modules/.bin/NAME` -> `node_modules/PKG/<bin of NAME>` when that is `target`'s file: the
+    package's own `bin` field names it, whether .bin holds a symlink (npm) or a wrapper script (pnpm)."""
+    from sipdoctor.project.package_json import load_package_json
+
+    bin_dir = os.path.dirname(link)
+    if os.path.basename(bin_dir) != ".bin":
+        return None
+    modules, name, real = os.path.dirname(bin_dir), os.path.basename(link), os.path.realpath(target)
+    parts = real.split(os.sep)
+    if "node_modules" not in parts[:-1]:
+        return None
+    at = len(parts) - 1 - parts[::-1].index("node_modules")
+    package = os.sep.join(parts[at + 1 : at + (3 if parts[at + 1].startswith("@") else 2)])
+    manifest = Path(modules, package, "package.json")
+    if not manifest.is_file():
+        return None
+    entry = load_package_json(manifest).bins.get(name)
+    candidate = os.path.normpath(os.path.join(modules, package, entry)) if entry else None
+    return candidate if candidate and os.path.realpath(candidate) == real else None
+
+
+def _relative(argv: list[str], root: str | None) -> list[str]:
+    out = [_relative_path(a, root) or a for a in argv]
+    if out and out[0] != argv[0] and os.sep not in out[0]:
+        out[0] = f"./{out[0]}"  # a bare name would be looked up on PATH
+    return out
+
+
+def _relative_path(path: str | None, root: str | None) -> str | None:
+    if not path or not root or not os.path.isabs(path):
+        return path
+    if path != root and not path.startswith(root.rstrip(os.sep) + os.sep):
+        return path
+    return os.path.relpath(path, root)
+
+
+def _file_text(path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return read_text(Path(path), limit=FILE_TEXT_BYTES)
+    except UnreadableFile:  # never a FIFO or device; too large or not UTF-8: no in-place edit is offered
+        return None
+
+
+def _replaceable(invoked_as: str, command: dict[str, Any], file_text: str | None) -> bool:
+    if not invoked_as or file_text is None or invoked_as not in (command.get("command") or ""):
+        return False
+    if command.get("source") == "package.json" and json.dumps(invoked_as)[1:-1] != invoked_as:
+        return False  # the script is stored JSON-escaped: the literal text is not in the file
+    return file_text.count(invoked_as) == 1
+
+
+def _venv_of(hop: dict[str, Any], root: str | None) -> str | None:
+    invoked = hop.get("via") or (hop.get("argv") or [""])[0]
+    bin_dir = os.path.dirname(invoked)
+    venv = os.path.dirname(bin_dir)
+    if os.path.basename(bin_dir) != "bin" or not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
+        return None
+    return _relative_path(venv, root)
+
+
+def _step_line(command: dict[str, Any], file_text: str | None) -> dict[str, Any] | None:
+    line = command.get("line")
+    if command.get("source") not in ("workflow", "codspeed-action") or file_text is None or not line:
+        return None
+    lines = file_text.splitlines()
+    if line > len(lines):
+        return None
+    text = lines[line - 1]
+    match = re.match(r"^(\s*)(- )?", text)
+    assert match is not None
+    prefix = match.group(0)
+    return {"text": text, "prefix": prefix, "key_indent": " " * len(prefix), "rest": text[len(prefix):],
+            "unique": file_text.count(text) == 1}
