@@ -46,10 +46,11 @@ def _path(c: Collecting) -> dict[str, Any]:
 
 def _project(c: Collecting) -> dict[str, Any]:
     from sipdoctor.project.facts import collect_project_facts
-    from sipdoctor.project.fixes import flatten_stripped
+    from sipdoctor.project.fixes import flatten_stripped, ignored_hops
 
     project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge)
     project["stripped"] = flatten_stripped(project["commands"], project["project"])
+    project["ignored"] = ignored_hops(project["commands"])
     return {"project": project}
 
 

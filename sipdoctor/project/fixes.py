@@ -250,3 +250,23 @@ def _step_line(command: dict[str, Any], file_text: str | None) -> dict[str, Any]
     prefix = match.group(0)
     return {"text": text, "prefix": prefix, "key_indent": " " * len(prefix), "rest": text[len(prefix):],
             "unique": file_text.count(text) == 1}
+
+
+def ignored_hops(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every hop that runs with the variable kept but without the library (`ignored`: hardened runtime, a static
+    binary), with its command; `workload` when it is the last program of a process that starts nothing."""
+    out: list[dict[str, Any]] = []
+    for command in commands:
+        summary = {k: v for k, v in command.items() if k not in ("tree", "stripped_hops")}
+        pending = list((command.get("tree") or {}).get("children", []))
+        while pending:
+            process = pending.pop(0)
+            pending.extend(process["children"])
+            chain = process["chain"]
+            for index, hop in enumerate(chain):
+                if hop["verdict"] == "ignored":
+                    workload = index == len(chain) - 1 and not process["children"]
+                    reason = hop["reasons"][0]["message"] if hop["reasons"] else "ignored"
+                    out.append({"path": hop["path"], "argv": hop["argv"], "reason": reason, "workload": workload,
+                                "reason_codes": [r["code"] for r in hop["reasons"]], "command": summary})
+    return out

@@ -1,4 +1,4 @@
-"""The fix facts `flatten_stripped` (sipdoctor.project.fixes) adds to each stripped hop, read from the predicted tree."""
+"""The fix facts sipdoctor.project.fixes adds to each stripped hop, read from the predicted tree."""
 
 from __future__ import annotations
 
@@ -46,3 +46,20 @@ def test_text_found_twice_in_the_file_is_not_replaceable(tmp_path: Path) -> None
     stripped = collect_facts(system, CheckOptions(project=project, target="macos"))["project"]["stripped"]
     tool = [h for h in stripped if h["invoked_as"] == "vitest bench"]
     assert tool and not any(h["replaceable"] for h in tool)
+
+
+def test_ignored_hops_mark_the_workload() -> None:
+    from sipdoctor.project.fixes import ignored_hops
+
+    def hop(path: str, verdict: str) -> dict:
+        reasons = [{"code": "hardened-runtime", "message": "flags=0x10000(runtime)"}] if verdict == "ignored" else []
+        return {"path": path, "argv": [path], "verdict": verdict, "reasons": reasons}
+
+    leaf = {"argv": ["tool"], "chain": [hop("/opt/tool", "ignored")], "children": [], "notes": []}
+    launcher = {"argv": ["uvx", "x"], "chain": [hop("/opt/uvx", "ignored")], "children": [leaf], "notes": []}
+    command = {"source": "package.json", "file": "package.json", "line": 3, "name": "bench", "run_as": "npm run bench",
+               "benchmark": True, "tree": {"command": "npm run bench", "children": [launcher], "notes": []},
+               "stripped_hops": []}
+    found = ignored_hops([command])
+    assert [(h["path"], h["workload"]) for h in found] == [("/opt/uvx", False), ("/opt/tool", True)]
+    assert found[1]["reason_codes"] == ["hardened-runtime"] and "tree" not in found[1]["command"]

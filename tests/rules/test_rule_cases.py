@@ -28,6 +28,7 @@ QUIET: dict[str, list[tuple[tuple[Any, ...], Any]]] = {
     "CHN003": [(("project", "stripped", 0, "verdict"), "stripped")],
     "CHN004": [(("project", "commands", 0, "benchmark"), True)],
     "CHN005": [(("project", "package", "yarn_berry"), False)],
+    "CHN006": [(("project", "ignored", 0, "workload"), False)],
     "PTH001": [(("path", "shadowing"), [])],
     "VNV001": [(("project", "venvs", 0, "interpreters", 0, "verdict"), "profiled")],
     "PRJ001": [(("project", "problems"), [])],
