@@ -115,7 +115,7 @@ def check(
         typer.echo(render.github(result))
     else:
         console = make_console(color.value)
-        console.print(render.human(result, ascii_only=use_ascii(console), width=console.width))
+        console.print(render.human(result, ascii_only=use_ascii(console), width=console.width), crop=False)
     return result.exit_code
 
 
