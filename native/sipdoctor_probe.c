@@ -4,16 +4,18 @@
  * $SIPDOCTOR_TRACE_DIR/records.log and never changes what the program does.
  *
  * Events (the record format is parsed by sipdoctor/trace/records.py; keep the two in sync):
- *   every record:  kind \t pid \t ppid \t start \t cpu_us \t mono_ns
+ *   every record:  kind \t pid \t ppid \t start \t cpu_us \t clock_ns
  *   load      + \t has_var \t exe \t execfn \t argc \t argv...   constructor: this image loaded the probe
  *   fork      (nothing more)                                       child side of fork()
  *   exec      + \t has_var \t path \t argc \t argv...            just before an exec call
  *   execfail  + \t errno                                          the exec call returned
  *   spawn     + \t has_var \t child_pid \t child_start \t path \t argc \t argv...   after posix_spawn*
  *   exit      (nothing more)                                       exit() or _exit()
- * `start` is the kernel's process start time (Linux: clock ticks after boot from /proc/<pid>/stat;
- * macOS: microseconds since the epoch from proc_pidinfo), so (pid, start) names a process even after pid
- * reuse. `has_var` says whether the injection variable is in the environment the image starts with.
+ * `start` is the kernel's process start time on macOS (microseconds since the epoch, proc_pidinfo) and -1 on
+ * Linux, where the tracer assigns it (see process_start); `clock_ns` is CLOCK_BOOTTIME on Linux, monotonic on
+ * macOS. (pid, start) names a process even after pid reuse. `has_var` says whether the injection variable is
+ * in the environment the image starts with. On Linux `exe` is the exec'd path resolved (a script's own path:
+ * the tracer follows its #! line), or /proc/self/exe under --emulate-sip.
  * Fields are escaped: backslash, tab, newline and other control bytes become \xHH.
  *
  * Rules this file keeps, because the exec hooks may run in a vfork() or fork() child of a threaded program:
@@ -68,8 +70,6 @@ extern char **environ;
 static char g_records_path[PATH_MAX + sizeof RECORDS_NAME];
 static int g_enabled;       /* the trace directory was named: record events */
 static int g_exit_recorded; /* written only by the destructor, never in a vfork child */
-static pid_t g_self_pid;    /* the constructor's pid and start time: a fork child differs and re-reads */
-static long long g_self_start;
 
 /* ---------------------------------------------------------------------------------------------------
  * Real functions. Linux: the next definition after ours (dlsym RTLD_NEXT), looked up by the constructor
@@ -164,17 +164,23 @@ static void put_i64(struct record *r, long long v) {
     put_raw(r, buf + i, sizeof buf - i);
 }
 
-static void put_argv(struct record *r, char *const argv[]) {
-    long long argc = 0;
-    while (argv && argv[argc]) argc++;
+/* argc is the real count, which may exceed the entries in argv (Linux: /proc/self/cmdline beyond the
+ * buffer); the parser tells a cut record by argc > fields. */
+static void put_argv_counted(struct record *r, char *const argv[], long long argc) {
     put_tab(r);
     put_i64(r, argc);
-    for (long long i = 0; i < argc && !r->full; i++) {
+    for (long long i = 0; i < argc && argv[i] && !r->full; i++) {
         size_t before = r->len;
         put_tab(r);
         put_text(r, argv[i]);
         if (r->full) r->len = before;
     }
+}
+
+static void put_argv(struct record *r, char *const argv[]) {
+    long long argc = 0;
+    while (argv && argv[argc]) argc++;
+    put_argv_counted(r, argv, argc);
 }
 
 /* ---------------------------------------------------------------------------------------------------
@@ -187,9 +193,15 @@ static long long cpu_microseconds(void) {
            ru.ru_stime.tv_usec;
 }
 
-static long long monotonic_ns(void) {
+/* Linux: CLOCK_BOOTTIME, the clock /proc/<pid>/stat's start times count in, so the tracer can tell which
+ * process a record belongs to; a vDSO call, no syscall. */
+static long long clock_ns(void) {
     struct timespec ts;
+#ifdef __APPLE__
     if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return -1;
+#else
+    if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0) return -1;
+#endif
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -200,34 +212,32 @@ static long long process_start(pid_t pid) {
     return (long long)info.pbi_start_tvsec * 1000000LL + (long long)info.pbi_start_tvusec;
 }
 #else
-/* Field 22 (starttime) of /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses,
- * so counting starts after the last ')'. */
+/* Not read on Linux: the first /proc access of a new process costs about 10 microseconds, the largest part
+ * of the probe's cost, so the tracer assigns start times from its observations and the records' clock
+ * (sipdoctor/trace/records.py assign_starts). */
 static long long process_start(pid_t pid) {
-    char path[48] = "/proc/";
-    char digits[24];
-    size_t n = 0, len = 6;
-    unsigned long u = (unsigned long)pid;
-    do {
-        digits[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    while (n) path[len++] = digits[--n];
-    memcpy(path + len, "/stat", 6);
+    (void)pid;
+    return -1;
+}
+#endif
 
-    char buf[1024];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t got = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (got <= 0) return -1;
-    buf[got] = 0;
-    char *p = strrchr(buf, ')');
-    if (!p) return -1;
-    for (int field = 2; field < 22 && *p; p++)
-        if (*p == ' ') field++;
-    long long v = 0;
-    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
-    return v;
+/* Our own lookup in `environ`: programs such as bash define their own getenv/unsetenv, which would
+ * interpose on ours and answer from state that does not exist yet while constructors run. */
+static const char *env_lookup(const char *name) {
+    size_t n = strlen(name);
+    for (size_t i = 0; environ && environ[i]; i++)
+        if (strncmp(environ[i], name, n) == 0 && environ[i][n] == '=') return environ[i] + n + 1;
+    return NULL;
+}
+
+#ifndef __APPLE__
+/* Remove every NAME=... entry in place, as dyld's pruneEnvVars does: no allocation, and the process sees
+ * the change through `environ` and main's envp alike. */
+static void env_remove(const char *name) {
+    size_t n = strlen(name), out = 0;
+    for (size_t i = 0; environ && environ[i]; i++)
+        if (!(strncmp(environ[i], name, n) == 0 && environ[i][n] == '=')) environ[out++] = environ[i];
+    if (environ) environ[out] = NULL;
 }
 #endif
 
@@ -251,11 +261,11 @@ static void begin(struct record *r, const char *kind) {
     put_tab(r);
     put_i64(r, getppid());
     put_tab(r);
-    put_i64(r, pid == g_self_pid ? g_self_start : process_start(pid)); /* no global write: see vfork */
+    put_i64(r, process_start(pid));
     put_tab(r);
     put_i64(r, cpu_microseconds());
     put_tab(r);
-    put_i64(r, monotonic_ns());
+    put_i64(r, clock_ns());
 }
 
 static void emit(struct record *r) {
@@ -313,7 +323,7 @@ static void record_spawn(pid_t child, const char *path, char *const argv[], char
  * with access(), which is async-signal-safe. Writes into `out` (PATH_MAX) and returns it, or `file`. */
 static const char *search_path(const char *file, char *out) {
     if (!file || !*file || strchr(file, '/')) return file;
-    const char *path = getenv("PATH"); /* reads environ only: no lock, no allocation */
+    const char *path = env_lookup("PATH"); /* no lock, no allocation */
     if (!path) path = "/bin:/usr/bin";
     size_t flen = strlen(file);
     while (*path) {
@@ -357,7 +367,7 @@ static int list_contains(const char *list, size_t size, const char *path) {
 /* The path as executed (AT_EXECFN: /bin/bash) and as resolved (/proc/self/exe: /usr/bin/bash on Debian,
  * where /bin links to /usr/bin) are both checked. */
 static int emulated_protected(const char *exe, const char *execfn) {
-    const char *list_path = getenv(EMULATE_VAR);
+    const char *list_path = env_lookup(EMULATE_VAR);
     if (!list_path || !*list_path) return 0;
     int fd = open(list_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
@@ -379,59 +389,80 @@ static int emulated_protected(const char *exe, const char *execfn) {
 /* ---------------------------------------------------------------------------------------------------
  * Load and exit.
  */
-static void own_executable(char *exe, size_t size) {
 #ifdef __APPLE__
+static void own_executable(char *exe, size_t size) {
     if (proc_pidpath(getpid(), exe, (uint32_t)size) <= 0) exe[0] = 0;
+}
 #else
+/* The kernel's answer, /proc/self/exe, costs a cold /proc access; the exec'd path resolved with realpath()
+ * (lstat calls) is the same file, or the script the kernel handed to its interpreter, which the tracer
+ * follows. --emulate-sip asks the kernel: it must see the interpreter itself. Constructor context only
+ * (realpath may allocate). */
+static void own_executable(char *exe, size_t size, const char *execfn, int exact) {
+    exe[0] = 0;
+    if (!exact && execfn && size >= PATH_MAX && realpath(execfn, exe)) return;
     ssize_t n = readlink("/proc/self/exe", exe, size - 1);
     exe[n > 0 ? n : 0] = 0;
-#endif
 }
+#endif
 
-#ifndef __APPLE__
-/* /proc/self/cmdline as an argv array pointing into `buf` (the constructor's arguments are a glibc
- * convenience, not a promise). Arguments past the buffer are dropped; the record is capped anyway. */
-static void own_argv(char *buf, size_t size, char **argv, size_t max_args) {
+#if !defined(__APPLE__) && !defined(__GLIBC__)
+/* /proc/self/cmdline as an argv array pointing into `buf`: glibc passes argc/argv to constructors,
+ * other C libraries (musl) do not. Arguments past the buffer are dropped; the record is capped anyway. */
+static long long own_argv(char *buf, size_t size, char **argv, size_t max_args) {
     size_t n = 0;
+    long long argc = 0;
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     ssize_t got = fd < 0 ? 0 : read(fd, buf, size - 1);
-    if (fd >= 0) close(fd);
     if (got < 0) got = 0;
     buf[got] = 0;
-    for (ssize_t i = 0; i < got && n + 1 < max_args; i += (ssize_t)strlen(buf + i) + 1) argv[n++] = buf + i;
+    for (ssize_t i = 0; i < got; i += (ssize_t)strlen(buf + i) + 1) {
+        if (i + (ssize_t)strlen(buf + i) >= got) break; /* cut by the buffer: counted below */
+        if (n + 1 < max_args) argv[n++] = buf + i;
+        argc++;
+    }
     argv[n] = NULL;
+    char rest[1024]; /* count the arguments past the buffer without keeping them */
+    ssize_t more;
+    while (fd >= 0 && got == (ssize_t)size - 1 && (more = read(fd, rest, sizeof rest)) > 0)
+        for (ssize_t i = 0; i < more; i++) argc += rest[i] == 0;
+    if (fd >= 0) close(fd);
+    return argc;
 }
 #endif
 
 #ifdef __APPLE__
 __attribute__((constructor)) static void probe_load(int argc, char **argv, char **envp, char **apple) {
-    (void)argc;
     (void)envp;
     const char *execfn = "";
     for (size_t i = 0; apple && apple[i]; i++) /* apple[] carries the path as passed to exec */
         if (strncmp(apple[i], "executable_path=", 16) == 0) execfn = apple[i] + 16;
     char exe[PROC_PIDPATHINFO_MAXSIZE];
+    int saved = errno;
+    own_executable(exe, sizeof exe);
+#elif defined(__GLIBC__)
+__attribute__((constructor)) static void probe_load(int argc, char **argv, char **envp) {
+    (void)envp;
 #else
 __attribute__((constructor)) static void probe_load(void) {
+    char argbuf[RECORD_MAX];
+    char *argv[RECORD_MAX / 8];
+    long long argc = own_argv(argbuf, sizeof argbuf, argv, sizeof argv / sizeof argv[0]);
+#endif
+#ifndef __APPLE__
+    int saved = errno;
     resolve_real_functions();
     const char *execfn = (const char *)getauxval(AT_EXECFN);
     char exe[PATH_MAX];
-    char argbuf[RECORD_MAX];
-    char *argv[RECORD_MAX / 2];
-    own_argv(argbuf, sizeof argbuf, argv, sizeof argv / sizeof argv[0]);
-#endif
-    int saved = errno;
-    g_self_pid = getpid();
-    g_self_start = process_start(g_self_pid);
-    own_executable(exe, sizeof exe);
-#ifndef __APPLE__
-    if (emulated_protected(exe, execfn)) {
-        unsetenv(INJECT_VAR); /* in place, like dyld's pruning; g_enabled stays 0: no record, no hooks */
+    int emulating = env_lookup(EMULATE_VAR) != NULL;
+    if (emulating || env_lookup(TRACE_DIR_VAR)) own_executable(exe, sizeof exe, execfn, emulating);
+    if (emulating && emulated_protected(exe, execfn)) {
+        env_remove(INJECT_VAR); /* g_enabled stays 0: no record, no hooks */
         errno = saved;
         return;
     }
 #endif
-    const char *dir = getenv(TRACE_DIR_VAR);
+    const char *dir = env_lookup(TRACE_DIR_VAR);
     size_t dlen = dir ? strlen(dir) : 0;
     if (dlen > 0 && dlen < PATH_MAX) {
         memcpy(g_records_path, dir, dlen);
@@ -440,12 +471,12 @@ __attribute__((constructor)) static void probe_load(void) {
         struct record r;
         begin(&r, "load");
         put_tab(&r);
-        put_i64(&r, getenv(INJECT_VAR) != NULL);
+        put_i64(&r, env_lookup(INJECT_VAR) != NULL);
         put_tab(&r);
         put_text(&r, exe);
         put_tab(&r);
         put_text(&r, execfn);
-        put_argv(&r, argv);
+        put_argv_counted(&r, argv, (long long)argc);
         emit(&r);
     }
     errno = saved;

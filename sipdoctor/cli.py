@@ -16,6 +16,7 @@ from sipdoctor import __version__
 from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, SipdoctorError
 from sipdoctor.project.command import scan_app
+from sipdoctor.trace.command import TRACE_CONTEXT_SETTINGS, probe_build, probe_path, trace
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ready (nothing at or above --fail-on), 1 findings at or above --fail-on, "
@@ -34,6 +35,11 @@ app = typer.Typer(
 rules_app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(scan_app, name="scan", help="Print the raw facts: PATH, shebangs of a directory, a project.")
+app.command("trace", context_settings=TRACE_CONTEXT_SETTINGS)(trace)
+probe_app = typer.Typer(help="Build or locate the probe library that `trace` injects.", no_args_is_help=True)
+probe_app.command("build")(probe_build)
+probe_app.command("path")(probe_path)
+app.add_typer(probe_app, name="probe")
 
 
 def _version(value: bool) -> None:

@@ -132,6 +132,11 @@ def summary_lines(result: TraceResult) -> list[str]:
                      "during the run that the tracer never saw; threads and unrelated processes count too).")
     if result.emulate_sip:
         lines.append("Emulating macOS SIP (--emulate-sip): processes macOS would protect ran without the probe.")
+    if result.prediction_differences:
+        lines.append("The trace differs from the prediction (sipdoctor explain):")
+        lines += [f"  - {difference}" for difference in result.prediction_differences]
+    elif result.prediction_differences is not None:
+        lines.append("The trace agrees with the prediction (sipdoctor explain) for every predicted program.")
     if result.skipped:
         lines.append("Sample shapes skipped (tool missing here): " + ", ".join(result.skipped) + ".")
     if result.malformed_records:

@@ -15,9 +15,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psutil
+
+from sipdoctor.trace.records import probe_clock_ns
 
 T = TypeVar("T")
 AT_SECURE = 23  # <elf.h>: getauxval(AT_SECURE) != 0 means secure-execution mode (ld.so(8))
@@ -35,6 +37,10 @@ class ObservedImage:
     secure: bool | None
     """Linux AT_SECURE from /proc/<pid>/auxv: the loader ran this image in secure-execution mode."""
     cpu_at_first_sight: float
+    first_seen_ns: int
+    """records.probe_clock_ns() at the poll that first saw it."""
+    name: str = ""
+    """The kernel's short name, for an image whose executable could not be read (a zombie)."""
 
 
 @dataclass
@@ -79,28 +85,46 @@ def last_pid() -> int | None:
 class Observer:
     """Polls the process table; call poll() repeatedly, then read `processes`."""
 
-    def __init__(self, root_pid: int, inject_var: str, *, tracer_pid: int | None = None) -> None:
-        self.root_pid = root_pid
+    def __init__(self, inject_var: str, *, tracer_pid: int | None = None) -> None:
+        """Create before starting the command: every pid alive now is known to be outside the tree."""
+        self.root_pid = -1
         self.inject_var = inject_var
         self.tracer_pid = os.getpid() if tracer_pid is None else tracer_pid
         self.processes: dict[Key, ObservedProcess] = {}
         self._members: dict[int, tuple[psutil.Process, Key]] = {}
-        self._outsiders: set[int] = set(psutil.pids()) - {root_pid}
+        self._outsiders: dict[int, int] = dict.fromkeys(psutil.pids(), -1)
+        """pid -> its parent when last looked at, for processes outside the tree (-1: there before us)."""
         self._seen_ids: set[int] = set()
         self._first_pid = last_pid()
         self._final_pid: int | None = None
 
+    def start(self, root_pid: int) -> None:
+        self.root_pid = root_pid
+        self._outsiders.pop(root_pid, None)
+        self.poll()
+
     def poll(self) -> None:
         alive = psutil.pids()
-        self._outsiders &= set(alive)
-        for pid in alive:
-            if pid in self._members:
-                self._refresh(pid)
-            elif pid not in self._outsiders:
-                self._consider(pid)
-        gone = set(self._members) - set(alive)
-        for pid in gone:
+        alive_set = set(alive)
+        self._outsiders = {pid: ppid for pid, ppid in self._outsiders.items() if pid in alive_set}
+        for pid in set(self._members) - alive_set:
             del self._members[pid]
+        for pid in list(self._members):
+            self._refresh(pid)
+        grew = True
+        while grew:  # a child listed before its parent joins on the next pass
+            before = len(self._members)
+            for pid in alive:
+                if pid not in self._members and self._may_join(pid):
+                    self._consider(pid)
+            grew = len(self._members) > before
+
+    def _may_join(self, pid: int) -> bool:
+        ppid = self._outsiders.get(pid)
+        return ppid is None or ppid in self._members or ppid == self.tracer_pid
+
+    def alive_pids(self) -> list[int]:
+        return list(self._members)
 
     def finish(self) -> None:
         self.poll()
@@ -126,8 +150,9 @@ class Observer:
         self._seen_ids.add(pid)
         in_tree = pid == self.root_pid or ppid in self._members or ppid == self.tracer_pid
         if not in_tree:
-            self._outsiders.add(pid)
+            self._outsiders[pid] = ppid
             return
+        self._outsiders.pop(pid, None)
         self._members[pid] = (proc, key)
         self.processes.setdefault(key, ObservedProcess(pid, key[1], ppid))
         self._refresh(pid)
@@ -139,22 +164,39 @@ class Observer:
             with proc.oneshot():
                 observed.cpu_seconds = _cpu(proc)
                 self._note_threads(proc)
-                exe = _exe(proc)
-                if exe is not None and (not observed.images or observed.images[-1].exe != exe):
-                    observed.images.append(self._image(proc, exe, observed.cpu_seconds))
+                self._note_image(proc, observed)
         except psutil.Error:
             return
 
-    def _image(self, proc: psutil.Process, exe: str, cpu: float) -> ObservedImage:
-        argv = tuple(_safe(proc.cmdline, []))
+    def _note_image(self, proc: psutil.Process, observed: ObservedProcess) -> None:
+        """Start a new image when the executable changed (an exec).
+
+        Arguments alone change when a program retitles itself (node's process.title), so they do not make a
+        new image, except for a copy of the parent seen between fork and exec: that copy becomes the program
+        it exec'd (python -> python has the same executable)."""
+        exe = _exe(proc) or ""
+        argv = tuple(_safe(proc.cmdline, list[str]()))
+        last = observed.images[-1] if observed.images else None
+        if last is None or (exe and exe != last.exe):
+            observed.images.append(self._image(proc, exe, argv, observed.cpu_seconds))
+        elif argv != last.argv and (not last.argv or self._is_parent_copy(observed, last)):
+            observed.images[-1] = self._image(proc, exe, argv, last.cpu_at_first_sight)
+
+    def _is_parent_copy(self, observed: ObservedProcess, image: ObservedImage) -> bool:
+        parent = self._members.get(observed.ppid)
+        images = self.processes[parent[1]].images if parent else []
+        return any((i.exe, i.argv) == (image.exe, image.argv) for i in images)
+
+    def _image(self, proc: psutil.Process, exe: str, argv: tuple[str, ...], cpu: float) -> ObservedImage:
         environ = _safe(proc.environ, None)
         has_var = None if not environ else self.inject_var in environ
         secure = read_secure(proc.pid) if sys.platform.startswith("linux") else None
-        return ObservedImage(exe, argv, has_var, secure, cpu)
+        name = _safe(proc.name, "")
+        return ObservedImage(exe, argv, has_var, secure, cpu, probe_clock_ns(), name)
 
     def _note_threads(self, proc: psutil.Process) -> None:
         if sys.platform.startswith("linux"):
-            self._seen_ids.update(t.id for t in _safe(proc.threads, []))
+            self._seen_ids.update(t.id for t in _safe(proc.threads, list[Any]()))
 
 
 def _cpu(proc: psutil.Process) -> float:
@@ -163,8 +205,13 @@ def _cpu(proc: psutil.Process) -> float:
 
 
 def _exe(proc: psutil.Process) -> str | None:
-    exe = _safe(proc.exe, "")
-    return exe or None
+    """The executable now (psutil caches Process.exe(), which would hide an exec)."""
+    if sys.platform.startswith("linux"):
+        try:
+            return os.readlink(f"/proc/{proc.pid}/exe")
+        except OSError:
+            return None
+    return _safe(lambda: psutil.Process(proc.pid).exe(), "") or None
 
 
 def _safe(call: Callable[[], T], default: T) -> T:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 RECORDS_NAME = "records.log"  # native/sipdoctor_probe.c RECORDS_NAME
@@ -24,6 +26,7 @@ class Record:
     start: int
     cpu_us: int
     mono_ns: int
+    """The probe's clock: CLOCK_BOOTTIME on Linux, monotonic on macOS (probe_clock_ns)."""
     has_var: bool = False
     path: str = ""
     """exe for load, the program about to run for exec and spawn."""
@@ -65,22 +68,23 @@ def parse_line(line: bytes) -> Record:
     kind = fields[0].decode("ascii")
     if kind not in KINDS or len(fields) < 6:
         raise ValueError(f"not a probe record: {line[:80]!r}")
-    head = dict(zip(("pid", "ppid", "start", "cpu_us", "mono_ns"), (int(f) for f in fields[1:6]), strict=True))
+    pid, ppid, start, cpu_us, mono_ns = (int(f) for f in fields[1:6])
+    head = Record(kind, pid, ppid, start, cpu_us, mono_ns)
     rest = fields[6:]
     if kind == "load":
         argc, argv = _argv(rest[3:])
-        return Record(kind, **head, has_var=rest[0] == b"1", path=unescape(rest[1]), execfn=unescape(rest[2]),
-                      argc=argc, argv=argv)
+        return replace(head, has_var=rest[0] == b"1", path=unescape(rest[1]), execfn=unescape(rest[2]),
+                       argc=argc, argv=argv)
     if kind == "exec":
         argc, argv = _argv(rest[2:])
-        return Record(kind, **head, has_var=rest[0] == b"1", path=unescape(rest[1]), argc=argc, argv=argv)
+        return replace(head, has_var=rest[0] == b"1", path=unescape(rest[1]), argc=argc, argv=argv)
     if kind == "spawn":
         argc, argv = _argv(rest[4:])
-        return Record(kind, **head, has_var=rest[0] == b"1", child_pid=int(rest[1]), child_start=int(rest[2]),
-                      path=unescape(rest[3]), argc=argc, argv=argv)
+        return replace(head, has_var=rest[0] == b"1", child_pid=int(rest[1]), child_start=int(rest[2]),
+                       path=unescape(rest[3]), argc=argc, argv=argv)
     if kind == "execfail":
-        return Record(kind, **head, errno=int(rest[0]))
-    return Record(kind, **head)
+        return replace(head, errno=int(rest[0]))
+    return head
 
 
 def parse_lines(lines: Iterable[bytes]) -> ParseResult:
@@ -111,3 +115,58 @@ def by_process(records: Iterable[Record]) -> Iterator[tuple[tuple[int, int], lis
     for record in records:
         groups.setdefault(record.key, []).append(record)
     yield from groups.items()
+
+
+def probe_clock_ns() -> int:
+    """Now, on the probe's clock (native/sipdoctor_probe.c clock_ns)."""
+    if sys.platform.startswith("linux"):
+        return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+    return time.monotonic_ns()
+
+
+def assign_starts(records: Sequence[Record], known: Mapping[int, Sequence[int]], ticks_per_second: int
+                  ) -> list[Record]:
+    """Fill in the start times the probe leaves unknown (-1 on Linux, where reading them costs a cold /proc
+    access per process).
+
+    A process started no later than its first record, so a record belongs to the latest known process with its
+    pid that started by then (known: start times seen by the tracer, in the probe's unit, clock ticks). A pid
+    never seen gets one synthetic start per run of records, a new run beginning after an exit record (pid
+    reuse)."""
+    def tick(ns: int) -> int:
+        return ns * ticks_per_second // 1_000_000_000
+
+    def known_start(pid: int, ns: int) -> int | None:
+        candidates = [s for s in known.get(pid, ()) if s <= tick(ns) + 1]
+        return max(candidates) if candidates else None
+
+    runs: dict[int, list[tuple[int, int]]] = {}  # pid -> [(first clock_ns, start)]
+    starts: dict[int, int] = {}  # id(record) -> start
+    for pid, group in _unknown_by_pid(records).items():
+        run_start: int | None = None
+        for rec in group:
+            if run_start is None:
+                run_start = known_start(pid, rec.mono_ns)
+                run_start = tick(rec.mono_ns) if run_start is None else run_start
+                runs.setdefault(pid, []).append((rec.mono_ns, run_start))
+            starts[id(rec)] = run_start
+            if rec.kind == "exit":
+                run_start = None
+    out = []
+    for rec in records:
+        if id(rec) in starts:
+            rec = replace(rec, start=starts[id(rec)])
+        if rec.kind == "spawn" and rec.child_start < 0:
+            child = known_start(rec.child_pid, rec.mono_ns)
+            nearest = min(runs.get(rec.child_pid, []), key=lambda run: abs(run[0] - rec.mono_ns), default=None)
+            fallback = nearest[1] if nearest else tick(rec.mono_ns)
+            rec = replace(rec, child_start=child if child is not None else fallback)
+        out.append(rec)
+    return out
+
+
+def _unknown_by_pid(records: Sequence[Record]) -> dict[int, list[Record]]:
+    groups: dict[int, list[Record]] = {}
+    for rec in sorted((r for r in records if r.start < 0), key=lambda r: r.mono_ns):
+        groups.setdefault(rec.pid, []).append(rec)
+    return groups

@@ -1,0 +1,118 @@
+"""The `trace` and `probe` command functions; cli.py registers them (see TRACE_CONTEXT_SETTINGS)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
+
+import typer
+
+from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat
+from sipdoctor.errors import InputError
+
+if TYPE_CHECKING:
+    from sipdoctor.trace.tree import TraceResult
+
+TRACE_CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
+"""Register with app.command("trace", context_settings=TRACE_CONTEXT_SETTINGS) so that the command's own
+options (`trace python -c ...`) are not taken for sipdoctor's; `trace -- CMD ARGS...` works either way."""
+
+CommandArg = Annotated[
+    list[str] | None, typer.Argument(help="The command to run under the probe (put it after `--`).", show_default=False)
+]
+SampleOpt = Annotated[bool, typer.Option("--sample", help="Trace the bundled sample benchmark instead of a command.")]
+EmulateOpt = Annotated[
+    bool,
+    typer.Option("--emulate-sip", help="Linux: behave as macOS would, stripping the probe from macOS system binaries."),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to this file (default: human on stderr, json on stdout)."),
+]
+
+
+def trace(
+    command: CommandArg = None,
+    sample: SampleOpt = False,
+    emulate_sip: EmulateOpt = False,
+    output: OutputOpt = None,
+    output_format: FormatOpt = None,
+    color: ColorOpt = ColorMode.AUTO,
+) -> int:
+    """Run a command with the profiler-style probe injected and show which processes it reached.
+
+    Exits with the command's exit status (128 + N when signal N ended it).
+    """
+    from sipdoctor.trace.session import run_trace
+
+    argv, skipped = _what_to_run(command or [], sample)
+    if emulate_sip and sys.platform == "darwin":
+        raise InputError("--emulate-sip emulates macOS on Linux; on a Mac, SIP itself strips the probe")
+    result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample)
+    result.skipped = skipped
+    _report(result, output_format or OutputFormat.HUMAN, color, output)
+    return result.exit_code
+
+
+def _what_to_run(command: list[str], sample: bool) -> tuple[list[str], list[str]]:
+    from sipdoctor.trace.sample import available_shapes, sample_command
+
+    if sample and command:
+        raise InputError("give either a command or --sample, not both")
+    if sample:
+        shapes, skipped = available_shapes()
+        return sample_command(shapes), skipped
+    if not command:
+        raise InputError("no command to trace: `sipdoctor trace -- CMD ARGS...`, or `sipdoctor trace --sample`")
+    return list(command), []
+
+
+def _report(result: TraceResult, fmt: OutputFormat, color: ColorMode, output: Path | None) -> None:
+    from sipdoctor.render.terminal import make_console, use_ascii
+    from sipdoctor.render.trace import render_github, render_trace, trace_json
+
+    if fmt == OutputFormat.JSON:
+        _write(json.dumps(trace_json(result), indent=2) + "\n", output, sys.stdout)
+    elif fmt == OutputFormat.GITHUB:
+        _write(render_github(result), output, sys.stdout)
+    elif output is not None:
+        _write(render_trace(result, ascii_only=True).plain + "\n", output, sys.stderr)
+    else:
+        console = make_console(color.value, stderr=True)
+        console.print(render_trace(result, ascii_only=use_ascii(console)))
+
+
+def _write(text: str, output: Path | None, stream: TextIO) -> None:
+    if output is None:
+        stream.write(text)
+        stream.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the report: {exc.strerror or exc}", path=output) from exc
+
+
+ForceOpt = Annotated[bool, typer.Option("--force", help="Rebuild even when a cached build exists.")]
+
+
+def probe_build(force: ForceOpt = False) -> int:
+    """Compile the probe library for this machine (done automatically on first use) and print its path."""
+    from sipdoctor.trace.build import build_probe
+
+    typer.echo(str(build_probe(force=force)))
+    return 0
+
+
+def probe_path() -> int:
+    """Print where the probe library for this machine is; exit 1 when it is not built yet."""
+    from sipdoctor.trace.build import probe_path as cached_path
+
+    path = cached_path()
+    typer.echo(str(path))
+    if not path.is_file():
+        typer.echo("not built yet: run `sipdoctor probe build` (or any `sipdoctor trace`)", err=True)
+        return 1
+    return 0

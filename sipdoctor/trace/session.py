@@ -1,0 +1,50 @@
+"""One traced run, end to end: probe, command, records, observations, tree."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from sipdoctor.system import host_platform
+from sipdoctor.trace.build import build_probe
+from sipdoctor.trace.compare import differences, predicted_states
+from sipdoctor.trace.emulate import protected_paths
+from sipdoctor.trace.judge import Context
+from sipdoctor.trace.records import Record, assign_starts, read_records
+from sipdoctor.trace.runner import RunOutcome, run_traced
+from sipdoctor.trace.tree import TraceResult, build_tree
+
+
+def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | None = None,
+              env: Mapping[str, str] | None = None, compare: bool = False) -> TraceResult:
+    """Run argv under the probe and return its tree; the command's stdio is the caller's. With compare, the
+    prediction for argv (sipdoctor.chains; as on macOS under --emulate-sip) is checked against the trace."""
+    probe = build_probe() if probe is None else probe
+    outcome = run_traced(argv, probe, emulate_sip=emulate_sip, base_env=env)
+    try:
+        parsed = read_records(outcome.trace_dir)
+    finally:
+        shutil.rmtree(outcome.trace_dir, ignore_errors=True)
+    ctx = Context(emulated=frozenset(protected_paths()) if emulate_sip else None)
+    known: dict[int, list[int]] = {}
+    for pid, start in outcome.observer.processes:
+        known.setdefault(pid, []).append(start)
+    known.setdefault(outcome.root_pid, []).append(outcome.root_start)
+    records = assign_starts([*parsed.records, _root_spawn(outcome, argv)], known, os.sysconf("SC_CLK_TCK"))
+    roots = build_tree(records, outcome.observer.processes, root_pid=outcome.root_pid,
+                       tracer_pid=outcome.tracer_pid, ctx=ctx)
+    result = TraceResult(list(argv), outcome.exit_code, roots, outcome.observer.missed_upper_bound,
+                         malformed_records=parsed.malformed, emulate_sip=emulate_sip)
+    if compare:
+        target = "macos" if emulate_sip else host_platform()
+        predicted = predicted_states(argv, target, os.environ if env is None else env, Path.cwd())
+        result.prediction_differences = None if predicted is None else differences(predicted, result.nodes())
+    return result
+
+
+def _root_spawn(outcome: RunOutcome, argv: Sequence[str]) -> Record:
+    """The tracer's own spawn of the command, written as the probe would have written it."""
+    return Record("spawn", outcome.tracer_pid, 0, 0, 0, outcome.spawn_ns, has_var=True, path=outcome.program,
+                  argv=tuple(argv), argc=len(argv), child_pid=outcome.root_pid, child_start=outcome.root_start)

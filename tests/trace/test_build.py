@@ -1,0 +1,60 @@
+"""Building and locating the probe: cache key, insertion-path check, the missing-compiler message."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+import pytest
+
+from sipdoctor.errors import ConfigError
+from sipdoctor.trace.build import ProbeBuildError, build_probe, check_insertable, probe_path, source_dir
+
+
+def test_sources_are_found_in_the_checkout() -> None:
+    assert (source_dir() / "sipdoctor_probe.c").is_file()
+
+
+def test_probe_is_keyed_by_source_hash_and_architecture(tmp_path: Path) -> None:
+    path = probe_path({"SIPDOCTOR_CACHE_DIR": str(tmp_path)})
+    assert path.parent.parent == tmp_path / "probe"
+    digest, arch = path.parent.name.rsplit("-", 1)
+    assert arch == platform.machine() and len(digest) == 16
+
+
+def test_build_is_cached_and_forced(tmp_path: Path) -> None:
+    env = {**os.environ, "SIPDOCTOR_CACHE_DIR": str(tmp_path)}
+    first = build_probe(env=env)
+    stamp = first.stat().st_mtime_ns
+    assert build_probe(env=env) == first and first.stat().st_mtime_ns == stamp
+    assert build_probe(env=env, force=True) == first
+    assert list(first.parent.iterdir()) == [first]  # no temporary files left behind
+
+
+@pytest.mark.parametrize("bad", ["/tmp/with space/lib.so", "/tmp/a:b/lib.so"])
+def test_paths_the_loader_cannot_take_are_rejected(bad: str) -> None:
+    with pytest.raises(ConfigError, match="SIPDOCTOR_CACHE_DIR"):
+        check_insertable(Path(bad))
+
+
+def test_cache_dir_with_a_space_is_refused_before_building(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="scalene#537"):
+        build_probe(env={**os.environ, "SIPDOCTOR_CACHE_DIR": str(tmp_path / "my cache")})
+
+
+def test_missing_compiler_names_the_fix(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    with pytest.raises(ProbeBuildError, match=r"apt-get install gcc|xcode-select --install"):
+        build_probe(env={"PATH": str(empty), "CC": "", "SIPDOCTOR_CACHE_DIR": str(tmp_path / "c")})
+
+
+def test_compiler_errors_are_reported(tmp_path: Path) -> None:
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    cc = fake / "cc"
+    cc.write_text("#!/bin/sh\necho 'fatal: out of ink' >&2\nexit 1\n")
+    cc.chmod(0o755)
+    with pytest.raises(ProbeBuildError, match="out of ink"):
+        build_probe(env={"PATH": f"{fake}:{os.defpath}", "SIPDOCTOR_CACHE_DIR": str(tmp_path / "c")})

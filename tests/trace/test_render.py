@@ -1,0 +1,70 @@
+"""Renderers over a real emulated trace: the CodSpeed-style tree, ASCII fallback, JSON, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sipdoctor.render.trace import render_github, render_trace, trace_json
+from sipdoctor.trace.compare import differences, predicted_states
+from sipdoctor.trace.tree import TraceResult
+from tests.trace.trace_helpers import LINUX
+
+pytestmark = pytest.mark.skipif(not LINUX, reason="renders a real Linux trace")
+BUSY = "sum(i * i for i in range(2_000_000))"
+
+
+@pytest.fixture
+def result(traced: Callable[..., TraceResult]) -> TraceResult:
+    return traced(["/bin/bash", "-c", f'"{sys.executable}" -c "{BUSY}"; exit 4'], emulate_sip=True)
+
+
+def test_emoji_tree(result: TraceResult) -> None:
+    text = render_trace(result, ascii_only=False).plain
+    lines = text.splitlines()
+    assert lines[0].startswith("🔒 /bin/bash -c")
+    assert lines[1].startswith("│     /bin/bash is a SIP-protected macOS system binary")
+    assert lines[2].startswith(f"└──    {os.path.basename(sys.executable)} -c")  # no marker: not profiled
+    assert "Coverage: 0 of 2 processes profiled; 0% of CPU time" in text
+    assert "ran where the profiler cannot see it; cause: /bin/bash" in text and "fix: use a toolchain" in text
+
+
+def test_ascii_tree(result: TraceResult) -> None:
+    text = render_trace(result, ascii_only=True).plain
+    assert text.isascii()
+    assert "[stripped] /bin/bash -c" in text
+    assert f"`-- [not profiled] {os.path.basename(sys.executable)} -c" in text
+
+
+def test_json_is_serialisable_and_complete(result: TraceResult) -> None:
+    data = json.loads(json.dumps(trace_json(result)))
+    assert data["exit_code"] == 4
+    assert [p["state"] for p in data["processes"]] == ["stripped", "unprofiled"]
+    bash, python = data["processes"]
+    assert python["pid"] == bash["pid"] or python["ppid"] == bash["pid"]
+    assert python["cause"].startswith("the variable was removed by /bin/bash")
+    assert python["cpu_seconds"] > 0 and bash["cause"]
+
+
+def test_github_annotations(result: TraceResult) -> None:
+    lines = render_github(result).splitlines()
+    assert lines[0].startswith("::warning title=sipdoctor trace: stripped process::")
+    assert lines[-1].startswith("::notice title=sipdoctor trace::Coverage: 0 of 2")
+
+
+def test_prediction_differences_are_named(traced: Callable[..., TraceResult]) -> None:
+    """Predicted on the host's rules (no emulation), /bin/bash is profiled; traced under --emulate-sip it
+    strips: the comparison must say so."""
+    result = traced(["/bin/bash", "-c", f'"{sys.executable}" -c "{BUSY}"; true'], emulate_sip=True)
+    predicted = predicted_states(result.command, "linux", os.environ, Path.cwd())
+    assert predicted is not None
+    found = differences(predicted, result.nodes())
+    assert any(line.startswith(os.path.realpath("/bin/bash") + ": predicted profiled, traced stripped")
+               for line in found), found
+    result.prediction_differences = found
+    assert "The trace differs from the prediction" in render_trace(result, ascii_only=True).plain
