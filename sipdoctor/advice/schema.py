@@ -15,7 +15,7 @@ from sipdoctor.model import Severity
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 
-FACT_ROOTS = frozenset({"host", "sip", "linux", "project", "path", "toolchains", "profiler"})
+FACT_ROOTS = frozenset({"host", "sip", "linux", "project", "path", "toolchains", "profiler", "trace"})
 """Top-level facts a condition may read; `item` is added for rules with `for_each`."""
 
 RULE_KEYS = {
@@ -74,6 +74,12 @@ class Rule:
     example: dict[str, Any] | None = None
     source: str = ""
     """Where the rule was loaded from: `path:line`."""
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The top-level facts the rule's condition and loop read (a command evaluates only the rules that
+        read what it collected)."""
+        return self.when.names | (self.for_each.names if self.for_each else frozenset())
 
 
 @dataclass(frozen=True)

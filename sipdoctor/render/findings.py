@@ -47,7 +47,7 @@ def human(result: CheckResult, *, ascii_only: bool, width: int = 100) -> Rendera
         if group:
             parts.append(Text(""))
             parts.append(Text(f"{HEADINGS[severity]} ({len(group)})", STYLES[severity]))
-            parts.extend(_finding(f, ascii_only, width) for f in group)
+            parts.extend(render_finding(f, ascii_only, width) for f in group)
     parts.append(Text(""))
     parts.append(_verdict_line(result, ascii_only))
     return Group(*parts)
@@ -87,7 +87,7 @@ def _wrapped(text: str, indent: int, width: int, style: str = "", first: str = "
     return out
 
 
-def _finding(finding: Finding, ascii_only: bool, width: int) -> RenderableType:
+def render_finding(finding: Finding, ascii_only: bool, width: int) -> RenderableType:
     mark = MARKS[finding.severity][1 if ascii_only else 0]
     lines: list[RenderableType] = [
         Text.assemble((f"  {mark} ", STYLES[finding.severity]), (finding.rule, "bold"), f"  {finding.title}")
@@ -159,12 +159,12 @@ def _escape_property(text: str) -> str:
 
 def github(result: CheckResult) -> str:
     """One workflow command per finding (::error/::warning/::notice), then the verdict as plain text."""
-    lines = [_annotation(f) for f in result.findings]
+    lines = [annotation(f) for f in result.findings]
     lines.append(result.verdict)
     return "\n".join(lines)
 
 
-def _annotation(finding: Finding) -> str:
+def annotation(finding: Finding) -> str:
     props = [f"title={_escape_property(f'{finding.rule} {finding.title}')}"]
     file, line = finding.evidence.get("file"), finding.evidence.get("line")
     if isinstance(file, str):

@@ -14,8 +14,11 @@ from sipdoctor.model import Verdict
 from sipdoctor.render.terminal import UNPROFILED_MARKER, VERDICT_STYLES, verdict_marker
 
 if TYPE_CHECKING:
-    from rich.text import Text
+    from collections.abc import Sequence
 
+    from rich.console import Group, RenderableType
+
+    from sipdoctor.model import Finding
     from sipdoctor.trace.tree import Node, TraceResult
 
 SCHEMA_VERSION = 1
@@ -33,7 +36,7 @@ STATE_VERDICT = {
 # JSON (the contract in issue 5)
 
 
-def trace_json(result: TraceResult) -> dict[str, Any]:
+def trace_json(result: TraceResult, findings: Sequence[Finding] = ()) -> dict[str, Any]:
     coverage = result.coverage
     fraction = coverage.cpu_profiled_fraction
     return {
@@ -47,6 +50,7 @@ def trace_json(result: TraceResult) -> dict[str, Any]:
             "cpu_profiled_fraction": None if fraction is None else round(fraction, 4),
         },
         "missed_estimate": result.missed_estimate,
+        "findings": [f.to_json() for f in findings],
     }
 
 
@@ -126,10 +130,6 @@ def summary_lines(result: TraceResult) -> list[str]:
     cpu = "no CPU time measured" if fraction is None else (
         f"{100 * fraction:.0f}% of CPU time ({cov.cpu_profiled:.2f}s of {cov.cpu_total:.2f}s) profiled")
     lines = [f"Coverage: {cov.processes_profiled} of {cov.processes_total} processes profiled; {cpu}."]
-    lines += [_blind_line(node, seconds, cov.cpu_total) for node, seconds in result.blind_spots()[:3]]
-    if result.missed_estimate:
-        lines.append(f"Up to {result.missed_estimate} short-lived processes may have been missed (pids handed out "
-                     "during the run that the tracer never saw; threads and unrelated processes count too).")
     if result.emulate_sip:
         lines.append("Emulating macOS SIP (--emulate-sip): processes macOS would protect ran without the probe.")
     if result.prediction_differences:
@@ -144,49 +144,34 @@ def summary_lines(result: TraceResult) -> list[str]:
     return lines
 
 
-def _blind_line(node: Node, seconds: float, total: float) -> str:
-    share = f"{100 * seconds / total:.0f}% of CPU time" if total > 0 else "Some processes"
-    return f"{share} ran where the profiler cannot see it; cause: {node.exe or node_label(node)} " \
-           f"(pid {node.pid}) {node.state.value}; fix: {fix_for(node)}"
-
-
-def fix_for(node: Node) -> str:
-    cause = node.cause or ""
-    if node.state.value == "stripped" and "SIP" in cause:
-        return ("use a toolchain outside the SIP-protected directories (Homebrew, uv, nvm, pyenv), or start the "
-                "program directly so that the protected binary never runs")
-    if node.state.value == "stripped":
-        return "run the benchmark without setuid/setgid bits or file capabilities"
-    if node.state.value == "ignored":
-        return "its children are still profiled; build it dynamically linked to profile it too"
-    if node.state.value == "load-fails":
-        return "check that the probe matches the program's architecture and can be read by it"
-    return "pass the injection variable on: the parent started this process with a cleaned environment"
-
-
-def render_trace(result: TraceResult, *, ascii_only: bool) -> Text:
+def render_trace(result: TraceResult, findings: Sequence[Finding] = (), *, ascii_only: bool,
+                 width: int = 100) -> Group:
+    from rich.console import Group
     from rich.text import Text
+
+    from sipdoctor.render.findings import render_finding
 
     text = Text()
     rows = tree_rows(result, ascii_only=ascii_only)
-    width = max((len(row.head) for row in rows), default=0)
+    head = max((len(row.head) for row in rows), default=0)
     for row in rows:
-        text.append(row.head.ljust(width), style=row.style)
+        text.append(row.head.ljust(head), style=row.style)
         text.append(f"  {row.cpu}\n", style=row.style)  # the marker names the state
         if row.cause:
             text.append(f"{row.cause_prefix}  {row.cause}\n", style="dim")
     text.append("\n")
     text.append("\n".join(summary_lines(result)))
-    return text
+    parts: list[RenderableType] = [text]
+    if findings:
+        parts.append(Text(""))
+    parts.extend(render_finding(f, ascii_only, width) for f in findings)
+    return Group(*parts)
 
 
-def render_github(result: TraceResult) -> str:
-    """Workflow-command annotations: a warning per blind spot, a notice with the coverage."""
-    out = []
-    for node, seconds in result.blind_spots():
-        total = result.coverage.cpu_total
-        share = f"{100 * seconds / total:.0f}% of CPU time" if total > 0 else "some processes"
-        out.append(f"::warning title=sipdoctor trace: {node.state.value} process::{share} hidden by "
-                   f"{node.exe} (pid {node.pid}): {node.cause}. Fix: {fix_for(node)}")
+def render_github(result: TraceResult, findings: Sequence[Finding] = ()) -> str:
+    """Workflow-command annotations: one per finding, then a notice with the coverage."""
+    from sipdoctor.render.findings import annotation
+
+    out = [annotation(f) for f in findings]
     out.append(f"::notice title=sipdoctor trace::{summary_lines(result)[0]}")
     return "\n".join(out) + "\n"

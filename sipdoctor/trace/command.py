@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat
 from sipdoctor.errors import InputError
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from sipdoctor.model import Finding
     from sipdoctor.trace.tree import TraceResult
 
 TRACE_CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
@@ -73,15 +77,35 @@ def _report(result: TraceResult, fmt: OutputFormat, color: ColorMode, output: Pa
     from sipdoctor.render.terminal import make_console, use_ascii
     from sipdoctor.render.trace import render_github, render_trace, trace_json
 
+    findings = trace_findings(result)
     if fmt == OutputFormat.JSON:
-        _write(json.dumps(trace_json(result), indent=2) + "\n", output, sys.stdout)
+        _write(json.dumps(trace_json(result, findings), indent=2) + "\n", output, sys.stdout)
     elif fmt == OutputFormat.GITHUB:
-        _write(render_github(result), output, sys.stdout)
+        _write(render_github(result, findings), output, sys.stdout)
     elif output is not None:
-        _write(render_trace(result, ascii_only=True).plain + "\n", output, sys.stderr)
+        _write(_plain(render_trace(result, findings, ascii_only=True)), output, sys.stderr)
     else:
         console = make_console(color.value, stderr=True)
-        console.print(render_trace(result, ascii_only=use_ascii(console)))
+        console.print(render_trace(result, findings, ascii_only=use_ascii(console), width=console.width), crop=False)
+
+
+def trace_findings(result: TraceResult) -> list[Finding]:
+    """The rules that read the `trace` facts, applied to this trace (rules/trace.yml and the user's own)."""
+    from sipdoctor.advice.engine import evaluate
+    from sipdoctor.advice.loader import load_rules
+    from sipdoctor.system import System
+    from sipdoctor.trace.facts import trace_facts
+
+    rules = [r for r in load_rules().rules if "trace" in r.reads]
+    return evaluate(rules, trace_facts(result, System.real()))
+
+
+def _plain(renderable: RenderableType) -> str:
+    from rich.console import Console
+
+    console = Console(no_color=True, width=100, record=True, file=io.StringIO())
+    console.print(renderable, crop=False)
+    return console.export_text()
 
 
 def _write(text: str, output: Path | None, stream: TextIO) -> None:

@@ -30,6 +30,8 @@ QUIET: dict[str, list[tuple[tuple[Any, ...], Any]]] = {
     "CHN005": [(("project", "package", "yarn_berry"), False)],
     "CHN006": [(("project", "ignored", 0, "workload"), False)],
     "PTH001": [(("path", "shadowing"), [])],
+    "TRC001": [(("trace", "blind_spots", 0, "percent"), 0)],
+    "TRC002": [(("trace", "missed_estimate"), 0)],
     "VNV001": [(("project", "venvs", 0, "interpreters", 0, "verdict"), "profiled")],
     "PRJ001": [(("project", "problems"), [])],
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -11,9 +12,19 @@ from pathlib import Path
 import pytest
 
 from sipdoctor.render.trace import render_github, render_trace, trace_json
+from sipdoctor.trace.command import trace_findings
 from sipdoctor.trace.compare import differences, predicted_states
 from sipdoctor.trace.tree import TraceResult
 from tests.trace.trace_helpers import LINUX
+
+
+def plain(renderable: object) -> str:
+    from rich.console import Console
+
+    console = Console(no_color=True, width=200, record=True, file=io.StringIO())
+    console.print(renderable, crop=False)
+    return console.export_text()
+
 
 pytestmark = pytest.mark.skipif(not LINUX, reason="renders a real Linux trace")
 BUSY = "sum(i * i for i in range(2_000_000))"
@@ -25,25 +36,27 @@ def result(traced: Callable[..., TraceResult]) -> TraceResult:
 
 
 def test_emoji_tree(result: TraceResult) -> None:
-    text = render_trace(result, ascii_only=False).plain
+    text = plain(render_trace(result, trace_findings(result), ascii_only=False))
     lines = text.splitlines()
     assert lines[0].startswith("🔒 /bin/bash -c")
     assert lines[1].startswith("│     /bin/bash is a SIP-protected macOS system binary")
     assert lines[2].startswith(f"└──    {os.path.basename(sys.executable)} -c")  # no marker: not profiled
     assert "Coverage: 0 of 2 processes profiled; 0% of CPU time" in text
-    assert "ran where the profiler cannot see it; cause: /bin/bash" in text and "fix: use a toolchain" in text
+    assert "TRC001  100% of the CPU time ran where the profiler cannot see it" in text
+    assert "Cause: /bin/bash" in text and "Fix: Keep macOS's protected binaries out" in text
 
 
 def test_ascii_tree(result: TraceResult) -> None:
-    text = render_trace(result, ascii_only=True).plain
+    text = plain(render_trace(result, ascii_only=True))
     assert text.isascii()
     assert "[stripped] /bin/bash -c" in text
     assert f"`-- [not profiled] {os.path.basename(sys.executable)} -c" in text
 
 
 def test_json_is_serialisable_and_complete(result: TraceResult) -> None:
-    data = json.loads(json.dumps(trace_json(result)))
+    data = json.loads(json.dumps(trace_json(result, trace_findings(result))))
     assert data["exit_code"] == 4
+    assert [f["rule"] for f in data["findings"]][:1] == ["TRC001"]  # TRC002 may follow (missed processes)
     assert [p["state"] for p in data["processes"]] == ["stripped", "unprofiled"]
     bash, python = data["processes"]
     assert python["pid"] == bash["pid"] or python["ppid"] == bash["pid"]
@@ -52,8 +65,9 @@ def test_json_is_serialisable_and_complete(result: TraceResult) -> None:
 
 
 def test_github_annotations(result: TraceResult) -> None:
-    lines = render_github(result).splitlines()
-    assert lines[0].startswith("::warning title=sipdoctor trace: stripped process::")
+    lines = render_github(result, trace_findings(result)).splitlines()
+    # `%` is escaped in a workflow command's property value
+    assert lines[0].startswith("::warning title=TRC001 100%25 of the CPU time ran where the profiler cannot see it::")
     assert lines[-1].startswith("::notice title=sipdoctor trace::Coverage: 0 of 2")
 
 
@@ -67,4 +81,4 @@ def test_prediction_differences_are_named(traced: Callable[..., TraceResult]) ->
     assert any(line.startswith(os.path.realpath("/bin/bash") + ": predicted profiled, traced stripped")
                for line in found), found
     result.prediction_differences = found
-    assert "The trace differs from the prediction" in render_trace(result, ascii_only=True).plain
+    assert "The trace differs from the prediction" in plain(render_trace(result, ascii_only=True))
