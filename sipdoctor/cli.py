@@ -13,7 +13,17 @@ from typing import Annotated, Any
 import typer
 
 from sipdoctor import __version__
-from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt
+from sipdoctor.cli_options import (
+    ArchOpt,
+    ColorMode,
+    ColorOpt,
+    FormatOpt,
+    OutputFormat,
+    SipMode,
+    SipOpt,
+    Target,
+    TargetOpt,
+)
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, SipdoctorError
 from sipdoctor.project.command import scan_app
 from sipdoctor.trace.command import TRACE_CONTEXT_SETTINGS, probe_build, probe_path, trace
@@ -134,28 +144,22 @@ def explain(
                                                help="An executable (path or command name), or a command line.")],
     fmt: FormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
-    sip: Annotated[str, typer.Option("--sip", help="Assume SIP on, off, or debug-off (csrutil --without debug).")]
-    = "on",
-    arch: Annotated[str | None, typer.Option("--arch", help="The Mac's architecture: arm64 (default) or x86_64.")]
-    = None,
+    sip: SipOpt = SipMode.ON,
+    arch: ArchOpt = None,
     target: TargetOpt = Target.HOST,
     profiler: Annotated[str, typer.Option("--profiler", help="generic, or codspeed (re-injects for Node.js and Go).")]
     = "generic",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the verdict cache.")] = False,
 ) -> int:
     """Why one executable, or the processes of one command line, will or will not be profiled."""
-    from sipdoctor.binaries.command import Arch, SipMode, explain_target
+    from sipdoctor.binaries.command import explain_target
     from sipdoctor.chains.command import explain_command
 
-    if sip not in ("on", "off", "debug-off"):
-        raise ConfigError(f"--sip must be on, off or debug-off, not {sip!r}")
-    if arch not in (None, "arm64", "x86_64"):
-        raise ConfigError(f"--arch must be arm64 or x86_64, not {arch!r}")
     if len(words) == 1 and not any(c in words[0] for c in " ;&|"):
-        return explain_target(words[0], fmt=fmt, color=color, sip=SipMode(sip), arch=Arch(arch) if arch else None,
-                              target_os=target, no_cache=no_cache)
-    return explain_command(list(words), target_os=target, profiler=profiler, sip=sip, arch=arch, fmt=fmt,
-                           color=color, use_cache=not no_cache)
+        return explain_target(words[0], fmt=fmt, color=color, sip=sip, arch=arch, target_os=target,
+                              no_cache=no_cache)
+    return explain_command(list(words), target_os=target, profiler=profiler, sip=sip.value,
+                           arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache)
 
 
 @rules_app.command("list")

@@ -20,6 +20,17 @@ class ColorMode(enum.StrEnum):
     NEVER = "never"
 
 
+class SipMode(enum.StrEnum):
+    ON = "on"
+    OFF = "off"
+    DEBUG_OFF = "debug-off"
+
+
+class Arch(enum.StrEnum):
+    ARM64 = "arm64"
+    X86_64 = "x86_64"
+
+
 class Target(enum.StrEnum):
     HOST = "host"
     MACOS = "macos"
@@ -36,4 +47,10 @@ ColorOpt = Annotated[
 TargetOpt = Annotated[
     Target,
     typer.Option("--target", help="Judge as on this OS: macos works from Linux too. Default: the host."),
+]
+SipOpt = Annotated[
+    SipMode, typer.Option("--sip", help="Assume SIP on, off, or debug-off (csrutil enable --without debug).")
+]
+ArchOpt = Annotated[
+    Arch | None, typer.Option("--arch", help="The Mac's architecture: which slice runs (default arm64, Apple silicon).")
 ]

@@ -6,26 +6,25 @@ Light at import: the parsing modules load inside the function. The lead register
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt
+from sipdoctor.cli_options import (
+    Arch,
+    ArchOpt,
+    ColorMode,
+    ColorOpt,
+    FormatOpt,
+    OutputFormat,
+    SipMode,
+    SipOpt,
+    Target,
+    TargetOpt,
+)
 
 if TYPE_CHECKING:
     from sipdoctor.binaries.report import BinaryReport
-
-
-class SipMode(enum.StrEnum):
-    ON = "on"
-    OFF = "off"
-    DEBUG_OFF = "debug-off"
-
-
-class Arch(enum.StrEnum):
-    ARM64 = "arm64"
-    X86_64 = "x86_64"
 
 
 def locate(target: str, env_path: str) -> tuple[str, list[str]]:
@@ -75,10 +74,8 @@ def explain(
     target: Annotated[str, typer.Argument(metavar="TARGET", help="A path, or a command name looked up on PATH.")],
     fmt: FormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
-    sip: Annotated[SipMode, typer.Option("--sip", help="Assume SIP on, off, or debug-off "
-                                                       "(csrutil --without debug).")] = SipMode.ON,
-    arch: Annotated[Arch | None, typer.Option("--arch", help="The Mac's architecture: which slice runs "
-                                                              "(default arm64, Apple silicon).")] = None,
+    sip: SipOpt = SipMode.ON,
+    arch: ArchOpt = None,
     target_os: TargetOpt = Target.HOST,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the verdict cache.")] = False,
 ) -> int:

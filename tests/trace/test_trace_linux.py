@@ -66,7 +66,7 @@ def test_exec_from_bash_c_is_the_same_process(traced: Traced) -> None:
 @pytest.fixture(scope="session")
 def static_parent(compile_c: Callable[..., Path]) -> Path:
     try:
-        return compile_c("static_parent", "-static", suffix="-static")
+        return compile_c("runner", "-static", suffix="-static")  # the same parent, statically linked
     except subprocess.CalledProcessError as exc:
         pytest.skip(f"cannot link statically here (libc.a missing?): {exc.stderr.decode()[-200:]}")
 

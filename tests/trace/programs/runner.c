@@ -1,4 +1,5 @@
-/* Runs argv[1..] as a child and returns its status (dynamic: the setuid test copies it). */
+/* Runs argv[1..] as a child and returns its status. Built dynamically (the setuid test copies it) and with
+   -static (no dynamic loader reads LD_PRELOAD there, but its environment keeps it for the child). */
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
