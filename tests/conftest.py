@@ -14,6 +14,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 CSRUTIL_FIXTURES = sorted((FIXTURES / "csrutil").glob("*.txt"))
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+"""Read once at import: the autouse fixture below removes CI from each test's environment (the CLI's CI
+behaviour is tested explicitly), but a missing toolchain must still fail a CI run rather than skip."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

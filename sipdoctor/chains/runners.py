@@ -23,7 +23,7 @@ from sipdoctor.chains.execchain import Followed
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.project.files import Unreadable, read_text
 from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
-from sipdoctor.project.package_json import find_package_json, load_package_json, npmrc_setting
+from sipdoctor.project.package_json import find_package_json, load_package_json, npmrc_setting, script_shell_setting
 
 SCRIPT_FILE_BYTES = 65536
 MAKE_SH_CHARS = set("#;\"*?[]&|<>(){}$`^~!'\\\n")
@@ -96,8 +96,9 @@ def bin_dirs(package_dir: Path) -> list[str]:
     return [str(d / "node_modules" / ".bin") for d in (package_dir, *package_dir.parents)]
 
 
-def _script_shell(ctx: Context, package_dir: Path) -> tuple[str, str]:
-    setting = npmrc_setting("script-shell", package_dir, dict(ctx.env))
+def _script_shell(ctx: Context, package_dir: Path, tool: str, version: str | None = None) -> tuple[str, str]:
+    manager = "pnpm" if tool in ("pnpm", "pnpx") else tool
+    setting = script_shell_setting(manager, version, package_dir, dict(ctx.env))
     return setting if setting is not None else ("sh", "the default")
 
 
@@ -123,7 +124,8 @@ def _run_script(program: tuple[str, ...], followed: Followed) -> tuple[list[Spaw
         return [Spawn(child_ctx, f"yarn 2+ runs script `{n}` in its in-process shell",
                       inline_script=_with_args(package.script(n), n == name, extra), script_name=n)
                 for n in names], notes
-    shell, where = _script_shell(ctx, found.parent)
+    version = package.manager_version if package.manager == tool else None
+    shell, where = _script_shell(ctx, found.parent, tool, version)
     return [Spawn(child_ctx, f"{tool} runs script `{n}` with `{shell} -c` (script-shell: {where})",
                   argv=(shell, "-c", _with_args(package.script(n), n == name, extra)), script_name=n)
             for n in names], notes
@@ -162,7 +164,7 @@ def _exec_like(tool: str, args: list[str], followed: Followed) -> tuple[list[Spa
         if not command:
             return [], []
         package_dir = _package_dir(ctx)
-        shell, where = _script_shell(ctx, package_dir)
+        shell, where = _script_shell(ctx, package_dir, tool)
         child = ctx.prepend_path(bin_dirs(package_dir))
         return [Spawn(child, f"{tool} runs the command with `{shell} -c` (script-shell: {where})",
                       argv=(shell, "-c", " ".join(command)))], []

@@ -6,6 +6,7 @@
       "project": str,                       # the directory, absolute
       "target": "macos" | "linux", "profiler": "generic" | "codspeed",
       "package": {"file", "manager", "manager_version", "manager_source", "yarn_berry",
+                  "pnpm_reads_npmrc",             # pnpm 9 and older; 10+ reads pnpm-workspace.yaml
                   "script_shell": {"value", "source"} | None} | None,
       "commands": [                         # benchmark-looking first, then in file order
         {"source": "package.json" | "Makefile" | "workflow" | "codspeed-action" | "tox.ini" | "noxfile.py"
@@ -49,7 +50,7 @@ from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, Process, stripped_hops
 from sipdoctor.project.files import Problem, Unreadable, read_text
 from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
-from sipdoctor.project.package_json import load_package_json, npmrc_setting
+from sipdoctor.project.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
 from sipdoctor.project.scripts import scan_scripts
 from sipdoctor.project.tasks import TaskCommand, just_commands, nox_commands, tox_commands
 from sipdoctor.project.venvs import find_venvs, venv_facts
@@ -127,8 +128,8 @@ def _package_commands(root: Path, ctx: Context, out: list[dict[str, Any]],
         return None
     package = load_package_json(path)
     problems.extend(package.problems)
-    shell = npmrc_setting("script-shell", root, dict(ctx.env))
     manager = package.manager if package.manager in ("npm", "pnpm", "yarn", "bun") else "npm"
+    shell = script_shell_setting(manager, package.manager_version, root, dict(ctx.env))
     for script in package.scripts:
         if script.name.startswith(("pre", "post")) and package.script(script.name[3:] if script.name.startswith(
                 "pre") else script.name[4:]):
@@ -137,6 +138,7 @@ def _package_commands(root: Path, ctx: Context, out: list[dict[str, Any]],
         out.append(command_fact("package.json", str(path), script.line, script.name, script.command, prediction))
     return {"file": str(path), "manager": package.manager, "manager_version": package.manager_version,
             "manager_source": package.manager_source, "yarn_berry": package.yarn_berry,
+            "pnpm_reads_npmrc": manager == "pnpm" and pnpm_reads_npmrc_settings(package.manager_version),
             "script_shell": {"value": shell[0], "source": shell[1]} if shell else None}
 
 

@@ -144,3 +144,41 @@ def npmrc_setting(key: str, project_dir: Path, env: dict[str, str] | None = None
             if m.group("key") == key:
                 return m.group("value").strip("\"'"), str(rc)
     return None
+
+
+PNPM_WORKSPACE_LINE = re.compile(r"^(?P<key>[A-Za-z][\w-]*)\s*:\s*(?P<value>.*?)\s*$", re.MULTILINE)
+
+
+def pnpm_setting(key: str, project_dir: Path, env: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(value, where) of a pnpm 10+ setting such as `scriptShell`: $PNPM_CONFIG_SCRIPT_SHELL, then a top-level
+    `scriptShell:` in pnpm-workspace.yaml of the project or a parent (pnpm 10 moved its settings out of .npmrc)."""
+    env = env or {}
+    variable = "PNPM_CONFIG_" + re.sub(r"(?<!^)(?=[A-Z])", "_", key).upper()
+    if env.get(variable):
+        return env[variable], f"${variable}"
+    for directory in (project_dir, *project_dir.parents):
+        workspace = directory / "pnpm-workspace.yaml"
+        try:
+            text = read_text(str(workspace), 65536)
+        except Unreadable:
+            continue
+        for m in PNPM_WORKSPACE_LINE.finditer(text):
+            if m.group("key") == key:
+                return m.group("value").strip("\"'"), str(workspace)
+        return None  # the workspace root decides
+    return None
+
+
+def pnpm_reads_npmrc_settings(version: str | None) -> bool:
+    """pnpm 9 and older read settings such as script-shell from .npmrc; 10 and later from pnpm-workspace.yaml.
+    Unknown version: assume a current pnpm."""
+    major = version.split(".", 1)[0] if version else ""
+    return major.isdigit() and int(major) < 10
+
+
+def script_shell_setting(manager: str, manager_version: str | None, project_dir: Path,
+                         env: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """The shell a package manager runs scripts with, when configured: (value, where)."""
+    if manager == "pnpm" and not pnpm_reads_npmrc_settings(manager_version):
+        return pnpm_setting("scriptShell", project_dir, env)
+    return npmrc_setting("script-shell", project_dir, env)

@@ -20,9 +20,10 @@ from pathlib import Path
 import platformdirs
 import pytest
 
+from tests.conftest import IN_CI
+
 MACHO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "macho"
 TEST_CACHE = Path(os.environ.get("SIPDOCTOR_TEST_CACHE") or platformdirs.user_cache_dir("sipdoctor")) / "tests"
-IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 
 PLAIN_C = "int main(void) { return 0; }\n"
 RESTRICT_C = (

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import IN_CI
+
 NPM_PACKAGES = ("vitest@3", "tinybench@2")
 BENCH_SCRIPTS = {"bench": "vitest bench --run", "test": "vitest run"}
 
@@ -26,7 +28,7 @@ def cache_dir() -> Path:
 
 def _unavailable(what: str, detail: str) -> None:
     message = f"{what} could not be installed: {detail}"
-    if os.environ.get("CI"):
+    if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
 

@@ -31,7 +31,8 @@ def test_package_json_scripts_rank_benchmarks_first_and_name_the_stripping_hop(t
     assert bench["benchmark"] and bench["source"] == "package.json" and bench["line"] == 4
     assert bench["run_as"] == "pnpm run bench"
     assert facts["package"] == {"file": str(tmp_path / "package.json"), "manager": "pnpm", "manager_version": "9.1.0",
-                                "manager_source": "packageManager", "yarn_berry": False, "script_shell": None}
+                                "manager_source": "packageManager", "yarn_berry": False, "pnpm_reads_npmrc": True,
+                                "script_shell": None}
 
 
 def test_workflow_step_and_codspeed_action_are_collected(tmp_path: Path) -> None:
@@ -122,3 +123,19 @@ def test_tox_nox_and_just_commands(tmp_path: Path) -> None:
     assert ("tox.ini", "testenv:bench", 3, "python bench.py") in found
     assert ("noxfile.py", "perf", 5, "python perf.py") in found
     assert ("justfile", "bench", 2, "python3 bench.py") in found
+
+
+def test_script_shell_follows_the_package_manager_version(tmp_path: Path) -> None:
+    from sipdoctor.project.package_json import script_shell_setting
+
+    project = tmp_path / "ws" / "app"
+    project.mkdir(parents=True)
+    (project / ".npmrc").write_text("script-shell=/opt/npmrc/bash\n")
+    (tmp_path / "ws" / "pnpm-workspace.yaml").write_text("packages:\n  - app\nscriptShell: '/opt/ws/bash'\n")
+    assert script_shell_setting("npm", None, project) == ("/opt/npmrc/bash", str(project / ".npmrc"))
+    assert script_shell_setting("pnpm", "9.15.0", project) == ("/opt/npmrc/bash", str(project / ".npmrc"))
+    for version in ("10.0.0", "12.21.0", None):  # pnpm 10 moved its settings to pnpm-workspace.yaml
+        assert script_shell_setting("pnpm", version, project) == ("/opt/ws/bash",
+                                                                  str(tmp_path / "ws" / "pnpm-workspace.yaml"))
+    env = {"PNPM_CONFIG_SCRIPT_SHELL": "/opt/env/bash"}
+    assert script_shell_setting("pnpm", None, project, env) == ("/opt/env/bash", "$PNPM_CONFIG_SCRIPT_SHELL")

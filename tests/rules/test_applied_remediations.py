@@ -72,6 +72,7 @@ def test_pnpm_project(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
     source, pnpm = toolchains.pnpm_project(), toolchains.pnpm_bin()
     project = tmp_path / "pnpm"
     _package(project, toolchains.BENCH_SCRIPTS)
+    shutil.copy(source / "pnpm-lock.yaml", project)  # what makes it a pnpm project for `check`
     link_node_modules(project, source)
     bin_dir = toolchain("node", "bash")
     findings = _benchmark_findings(run_check(cli, project, monkeypatch, bin_dir, pnpm))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sipdoctor.trace.tree import State, TraceResult
+from tests.conftest import IN_CI
 from tests.trace.trace_helpers import LINUX, find
 
 pytestmark = [
@@ -107,7 +108,7 @@ def vitest_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         done = subprocess.run(["npm", "install", "--no-save", "vitest@3", "pnpm@9"], cwd=project,
                               env=npm_env(project), capture_output=True, text=True, timeout=600, check=False)
         if done.returncode != 0:
-            if os.environ.get("CI"):
+            if IN_CI:
                 pytest.fail(f"npm install failed in CI: {done.stderr[-500:]}")
             pytest.skip(f"cannot install vitest and pnpm (offline?): {done.stderr[-200:]}")
     return project
