@@ -80,8 +80,21 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
         "commands": commands,
         "venvs": [venv_facts(v, judge, ctx.path) for v in find_venvs(root)],
         "executables": scan.executables,
-        "problems": [p.to_json() for p in problems],
+        "problems": [p.to_json() for p in _first_per_file(problems)],
     }
+
+
+def _first_per_file(problems: list[Problem]) -> list[Problem]:
+    """One problem per unreadable file: the readers and the script scan can each trip on the same file."""
+    unreadable: set[str] = set()
+    out = []
+    for problem in problems:
+        if problem.line is None and problem.file in unreadable:
+            continue
+        if problem.line is None:
+            unreadable.add(problem.file)
+        out.append(problem)
+    return out
 
 
 def command_fact(source: str, file: str, line: int | None, name: str, command: str,

@@ -139,3 +139,17 @@ def test_script_shell_follows_the_package_manager_version(tmp_path: Path) -> Non
                                                                   str(tmp_path / "ws" / "pnpm-workspace.yaml"))
     env = {"PNPM_CONFIG_SCRIPT_SHELL": "/opt/env/bash"}
     assert script_shell_setting("pnpm", None, project, env) == ("/opt/env/bash", "$PNPM_CONFIG_SCRIPT_SHELL")
+
+
+def test_an_unreadable_file_is_reported_once(tmp_path: Path) -> None:
+    import os
+
+    from sipdoctor.binaries import Assumptions
+    from sipdoctor.project.facts import collect_project_facts
+    from sipdoctor.system import System
+
+    os.mkfifo(tmp_path / "package.json")
+    (tmp_path / "Makefile").symlink_to("Makefile")
+    facts = collect_project_facts(tmp_path, System(platform="linux", env={"PATH": "/usr/bin"}), Assumptions("macos"))
+    files = [p["file"] for p in facts["problems"]]
+    assert sorted(files) == sorted({str(tmp_path / "package.json"), str(tmp_path / "Makefile")})
