@@ -61,7 +61,7 @@ def follow(argv: Sequence[str], ctx: Context, why: str) -> Followed:
             pending_via = invoked if pending_via is None else pending_via
             why = f"{why}; shebang of {invoked}" if why else f"shebang of {invoked}"
             continue
-        verdict, reasons = ctx.judge.verdict(path, ctx.path)
+        verdict, reasons = ctx.judge.verdict(invoked, ctx.path)  # the path as executed: /bin on a Mac is no link
         via = pending_via or (invoked if invoked != path else None)
         hop = Hop(path=path, argv=tuple(argv), verdict=verdict, reasons=reasons, why=why, via=via)
         out.hops.append(hop)
