@@ -1,18 +1,27 @@
 """Trace overhead on a process-heavy workload (a benchmark script, not a test).
 
-Runs thousands of /bin/true from a shell loop, several times each way, and prints the median wall time of:
-untraced; a no-op LD_PRELOAD library (the floor: loading any library at all); the probe alone (LD_PRELOAD +
-trace directory); `sipdoctor trace` (the probe plus the tracer's process-table polling); and
+Runs thousands of /bin/true from a shell loop and times, with the same loop and the same number of processes
+each time: untraced; a no-op LD_PRELOAD library (the floor: loading any library at all); the probe alone
+(LD_PRELOAD + trace directory); `sipdoctor trace` (the probe plus the tracer's process-table polling); and
 `strace -f -e trace=process` when strace is installed. With --vitest DIR it also times `npx vitest bench --run`
 in that project, untraced and under `sipdoctor trace` (the "real benchmark" figure).
 
-    python bench/bench_trace.py [--count 3000] [--repeat 5] [--vitest DIR]
+Fairness: every variant runs once untimed first (page cache, the probe build, the dynamic loader's caches),
+then the timed runs are interleaved in rounds (A B C D, B C D A, ...) so that machine noise lands on all
+variants alike. Printed per variant: the median wall time, its spread (min..max), and the overhead against
+the untraced run; for the others, the extra cost relative to the no-op library's, as the median of per-round
+ratios with their range (a ratio of two small differences is noisy: trust it only with enough rounds). The
+same table follows for the CPU time of the child processes, which scheduling noise disturbs less (the
+tracer's own polling runs in this process and is not in it).
+
+    python bench/bench_trace.py [--count 3000] [--rounds 9] [--vitest DIR] [--baseline-probe LIB]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,6 +37,13 @@ from sipdoctor.trace.build import build_probe, find_toolchain
 from sipdoctor.trace.session import run_trace
 
 NOOP_SOURCE = "__attribute__((constructor)) static void noop(void) {}\n"
+UNTRACED = "untraced"
+NOOP = "no-op LD_PRELOAD library"
+PROBE = "probe (LD_PRELOAD, records)"
+TRACE = "sipdoctor trace (probe + polling)"
+STRACE = "strace -f -e trace=process"
+BASELINE = "baseline probe (--baseline-probe)"
+Runner = Callable[[], object]
 
 
 def build_noop(workdir: Path) -> Path:
@@ -42,21 +58,18 @@ def shell_loop(count: int) -> list[str]:
     return ["/bin/sh", "-c", f"i=0; while [ $i -lt {count} ]; do /bin/true; i=$((i+1)); done"]
 
 
-def timed(run: Callable[[], object], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def subprocess_runner(argv: list[str], env: dict[str, str], cwd: Path | None = None,
+                      records: Path | None = None) -> Runner:
+    def run() -> object:
+        if records is not None:
+            records.unlink(missing_ok=True)  # every run appends to an empty log, like the first
+        return subprocess.run(argv, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+
+    return run
 
 
-def subprocess_runner(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Callable[[], object]:
-    return lambda: subprocess.run(argv, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-
-
-def traced_runner(argv: list[str], probe: Path, cwd: Path | None = None) -> Callable[[], object]:
+def traced_runner(argv: list[str], probe: Path, cwd: Path | None = None) -> Runner:
     def run() -> object:
         here = os.getcwd()
         os.chdir(cwd or here)
@@ -75,37 +88,76 @@ def traced_runner(argv: list[str], probe: Path, cwd: Path | None = None) -> Call
     return run
 
 
-def loop_variants(count: int, probe: Path, noop: Path, trace_dir: Path) -> dict[str, Callable[[], object]]:
+def loop_variants(count: int, probe: Path, noop: Path, trace_dir: Path, baseline: Path | None
+                  ) -> dict[str, Runner]:
     argv, env = shell_loop(count), dict(os.environ)
+    records = trace_dir / "records.log"
     variants = {
-        "untraced": subprocess_runner(argv, env),
-        "no-op LD_PRELOAD library": subprocess_runner(argv, {**env, "LD_PRELOAD": str(noop)}),
-        "probe (LD_PRELOAD, records)": subprocess_runner(
-            argv, {**env, "LD_PRELOAD": str(probe), "SIPDOCTOR_TRACE_DIR": str(trace_dir)}),
-        "sipdoctor trace (probe + polling)": traced_runner(argv, probe),
+        UNTRACED: subprocess_runner(argv, env),
+        NOOP: subprocess_runner(argv, {**env, "LD_PRELOAD": str(noop)}),
+        PROBE: subprocess_runner(
+            argv, {**env, "LD_PRELOAD": str(probe), "SIPDOCTOR_TRACE_DIR": str(trace_dir)}, records=records),
     }
+    if baseline is not None:
+        variants[BASELINE] = subprocess_runner(
+            argv, {**env, "LD_PRELOAD": str(baseline), "SIPDOCTOR_TRACE_DIR": str(trace_dir)}, records=records)
+    variants[TRACE] = traced_runner(argv, probe)
     if shutil.which("strace"):
-        variants["strace -f -e trace=process"] = subprocess_runner(
-            ["strace", "-f", "-e", "trace=process", "-o", os.devnull, *argv], env)
+        variants[STRACE] = subprocess_runner(["strace", "-f", "-e", "trace=process", "-o", os.devnull, *argv], env)
     return variants
 
 
-def print_table(title: str, results: dict[str, float]) -> None:
-    base = results["untraced"]
-    floor = results.get("no-op LD_PRELOAD library")
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def interleaved(variants: dict[str, Runner], rounds: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """One untimed warm-up run of each variant, then `rounds` timed rounds, each in a rotated order.
+    Returns the wall times and the children's CPU times, per variant."""
+    for run in variants.values():
+        run()
+    names = list(variants)
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(rounds):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            cpu_start, start = children_cpu(), time.perf_counter()
+            variants[name]()
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(children_cpu() - cpu_start)
+    return wall, cpu
+
+
+def extra_ratios(samples: dict[str, list[float]], name: str) -> list[float]:
+    """Per round: the variant's extra time over untraced, divided by the no-op library's."""
+    pairs = zip(samples[name], samples[NOOP], samples[UNTRACED], strict=True)
+    return [(v - base) / (floor - base) for v, floor, base in pairs if floor > base]
+
+
+def print_table(title: str, samples: dict[str, list[float]]) -> None:
+    base = statistics.median(samples[UNTRACED])
     print(f"\n{title}")
-    print(f"{'variant':38} {'median s':>9} {'vs untraced':>12} {'extra / no-op extra':>20}")
-    for name, seconds in results.items():
-        extra = seconds - base
-        ratio = f"{extra / (floor - base):.2f}x" if floor and floor > base and name != "untraced" else ""
-        print(f"{name:38} {seconds:9.3f} {100 * extra / base:+11.1f}% {ratio:>20}")
+    print(f"{'variant':38} {'median s':>9} {'min..max s':>15} {'vs untraced':>12} {'extra / no-op extra':>26}")
+    for name, runs in samples.items():
+        median = statistics.median(runs)
+        ratio = ""
+        if NOOP in samples and name not in (UNTRACED, NOOP):
+            ratios = extra_ratios(samples, name)
+            if ratios:
+                ratio = f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}..{max(ratios):.2f})"
+        spread = f"{min(runs):.3f}..{max(runs):.3f}"
+        print(f"{name:38} {median:9.3f} {spread:>15} {100 * (median - base) / base:+11.1f}% {ratio:>26}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=3000, help="processes per run (default 3000)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per variant; the median is shown")
+    parser.add_argument("--rounds", "--repeat", type=int, default=9,
+                        help="timed rounds, each running every variant once (default 9)")
     parser.add_argument("--vitest", type=Path, help="a project with vitest installed, for the real-benchmark figure")
+    parser.add_argument("--baseline-probe", type=Path,
+                        help="another build of the probe library to time alongside (before/after comparisons)")
     args = parser.parse_args()
     probe = build_probe()
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,18 +165,16 @@ def main() -> int:
         noop = build_noop(workdir)
         trace_dir = workdir / "trace"
         trace_dir.mkdir(mode=0o700)
-        variants = loop_variants(args.count, probe, noop, trace_dir)
-        results = {}
-        for name, run in variants.items():
-            (trace_dir / "records.log").unlink(missing_ok=True)
-            results[name] = timed(run, args.repeat)
-        print_table(f"{args.count} x /bin/true from a shell loop, median of {args.repeat} runs", results)
+        variants = loop_variants(args.count, probe, noop, trace_dir, args.baseline_probe)
+        wall, cpu = interleaved(variants, args.rounds)
+        title = f"{args.count} x /bin/true from a shell loop, {args.rounds} interleaved rounds"
+        print_table(f"{title}: wall time", wall)
+        print_table(f"{title}: CPU time of the child processes", cpu)
         if args.vitest:
             bench = ["npx", "vitest", "bench", "--run"]
-            real = {"untraced": timed(subprocess_runner(bench, dict(os.environ), args.vitest), args.repeat),
-                    "sipdoctor trace (probe + polling)": timed(traced_runner(bench, probe, args.vitest),
-                                                               args.repeat)}
-            print_table(f"vitest bench in {args.vitest}, median of {args.repeat} runs", real)
+            real, _ = interleaved({UNTRACED: subprocess_runner(bench, dict(os.environ), args.vitest),
+                                   TRACE: traced_runner(bench, probe, args.vitest)}, args.rounds)
+            print_table(f"vitest bench in {args.vitest}, {args.rounds} interleaved rounds: wall time", real)
     return 0
 
 

@@ -6,7 +6,7 @@
  * Events (the record format is parsed by sipdoctor/trace/records.py; keep the two in sync):
  *   every record:  kind \t pid \t ppid \t start \t cpu_us \t clock_ns
  *   load      + \t has_var \t exe \t execfn \t argc \t argv...   constructor: this image loaded the probe
- *   fork      (nothing more)                                       child side of fork()
+ *   fork      (nothing more; cpu_us is 0: a new process has used none)   child side of fork()
  *   exec      + \t has_var \t path \t argc \t argv...            just before an exec call
  *   execfail  + \t errno                                          the exec call returned
  *   spawn     + \t has_var \t child_pid \t child_start \t path \t argc \t argv...   after posix_spawn*
@@ -15,7 +15,9 @@
  * Linux, where the tracer assigns it (see process_start); `clock_ns` is CLOCK_BOOTTIME on Linux, monotonic on
  * macOS. (pid, start) names a process even after pid reuse. `has_var` says whether the injection variable is
  * in the environment the image starts with. On Linux `exe` is the exec'd path resolved (a script's own path:
- * the tracer follows its #! line), or /proc/self/exe under --emulate-sip.
+ * the tracer follows its #! line), or /proc/self/exe under --emulate-sip; it is left empty when `execfn` is
+ * absolute, and the tracer resolves it (records.py): realpath() here costs ~5 us per process, a quarter of
+ * the probe's whole cost on a `/bin/true` loop.
  * Fields are escaped: backslash, tab, newline and other control bytes become \xHH.
  *
  * Rules this file keeps, because the exec hooks may run in a vfork() or fork() child of a threaded program:
@@ -28,6 +30,10 @@
  *    (4096 = PIPE_BUF on Linux) so concurrent writers never interleave. The file is opened per record:
  *    keeping a descriptor open would collide with programs that close or dup2 over "their" descriptors.
  *  - If the directory is missing or unwritable, open() fails and the probe stays silent.
+ *
+ * Cost: every process pays for the constructor and destructor, so they do only what a record needs (one
+ * pass over the environment, the dlsym lookups the hooks need, no path resolution); bench/bench_trace.py
+ * measures the result.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -53,6 +59,7 @@
 #define INJECT_VAR "DYLD_INSERT_LIBRARIES"
 #else
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #define INJECT_VAR "LD_PRELOAD"
 #endif
 
@@ -65,20 +72,56 @@
 extern char **environ;
 
 /* ---------------------------------------------------------------------------------------------------
- * State set once by the constructor (before main, single-threaded) and only read afterwards.
+ * The system calls a record needs. Linux: through syscall(), one symbol for the dynamic linker to bind
+ * instead of seven. In a short process the first call of each libc function costs its lazy binding and
+ * often the first touch of a libc page (0.3-1.5 us each, measured), several times the call itself
+ * (0.1-0.25 us); clock_gettime's vDSO fast path also faults in the vvar page on first use, which costs
+ * more than one real system call. syscall() is a thin, async-signal-safe wrapper.
  */
-static char g_records_path[PATH_MAX + sizeof RECORDS_NAME];
-static int g_enabled;       /* the trace directory was named: record events */
-static int g_exit_recorded; /* written only by the destructor, never in a vfork child */
+#ifdef __APPLE__
+#define sys_getpid getpid
+#define sys_getppid getppid
+#define sys_getrusage getrusage
+#define sys_clock_gettime clock_gettime
+#define sys_open open
+#define sys_write write
+#define sys_close close
+#else
+static pid_t sys_getpid(void) { return (pid_t)syscall(SYS_getpid); }
+static pid_t sys_getppid(void) { return (pid_t)syscall(SYS_getppid); }
+static int sys_getrusage(int who, struct rusage *ru) { return (int)syscall(SYS_getrusage, who, ru); }
+static int sys_clock_gettime(clockid_t id, struct timespec *ts) { return (int)syscall(SYS_clock_gettime, id, ts); }
+static int sys_open(const char *path, int flags, mode_t mode) {
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode); /* SYS_open does not exist on arm64 */
+}
+static ssize_t sys_write(int fd, const void *buf, size_t n) { return (ssize_t)syscall(SYS_write, fd, buf, n); }
+static int sys_close(int fd) { return (int)syscall(SYS_close, fd); }
+#endif
 
 /* ---------------------------------------------------------------------------------------------------
- * Real functions. Linux: the next definition after ours (dlsym RTLD_NEXT), looked up by the constructor
- * so that no hook calls dlsym after fork. macOS: dyld's __interpose tuples (bottom of the file) route every
- * other image to our hooks while calls from this image reach the originals, so REAL(f) is just f.
+ * State set once by the constructor (before main, single-threaded) and only read afterwards.
+ */
+static int g_enabled;       /* the trace directory was named: record events */
+static int g_exit_recorded; /* written only by the destructor, never in a vfork child */
+static char g_records_path[PATH_MAX + sizeof RECORDS_NAME];
+
+/* ---------------------------------------------------------------------------------------------------
+ * Real functions. Linux: the next definition after ours (dlsym RTLD_NEXT). macOS: dyld's __interpose
+ * tuples (bottom of the file) route every other image to our hooks while calls from this image reach the
+ * originals, so REAL(f) is just f.
+ *
+ * Linux looks them up in the constructor, before main, while the process has one thread (~3.5 us per
+ * process). Looking them up lazily on a hook's first call would save that, but dlsym takes the loader lock:
+ * a child forked by a multithreaded program without our fork hook (glibc's daemon(), a raw clone) whose
+ * first hook call is an exec would then call dlsym, and hang if another thread held the lock at fork time.
+ * The hooks still call RESOLVE_REAL() for the one case the constructor cannot cover: a hook called by
+ * another library's constructor that runs before ours (still single-threaded). Racing stores write the same
+ * pointers, so atomic stores suffice; g_resolved is published last.
  */
 #ifdef __APPLE__
 #define HOOK(name) probe_##name
 #define REAL(name) name
+#define RESOLVE_REAL() ((void)0)
 #else
 #define HOOK(name) name
 #define REAL(name) real_##name
@@ -94,33 +137,33 @@ static pid_t (*real_fork)(void);
 static void (*real__exit)(int) __attribute__((noreturn));
 static void (*real__Exit)(int) __attribute__((noreturn));
 
-static void resolve_real_functions(void) {
-    real_execve = dlsym(RTLD_NEXT, "execve");
-    real_execv = dlsym(RTLD_NEXT, "execv");
-    real_execvp = dlsym(RTLD_NEXT, "execvp");
-    real_execvpe = dlsym(RTLD_NEXT, "execvpe");
-    real_posix_spawn = dlsym(RTLD_NEXT, "posix_spawn");
-    real_posix_spawnp = dlsym(RTLD_NEXT, "posix_spawnp");
-    real_fork = dlsym(RTLD_NEXT, "fork");
-    real__exit = dlsym(RTLD_NEXT, "_exit");
-    real__Exit = dlsym(RTLD_NEXT, "_Exit");
-}
+static int g_resolved;
 
-/* A hook called before our constructor (from another library's constructor): resolve late. That moment is
- * process start-up, not a fork child, so dlsym is safe there. */
-#define ENSURE_REAL(name)                                                                                  \
-    do {                                                                                                   \
-        if (!real_##name) real_##name = dlsym(RTLD_NEXT, #name);                                           \
-    } while (0)
+#define RESOLVE(name) __atomic_store_n(&real_##name, dlsym(RTLD_NEXT, #name), __ATOMIC_RELAXED)
+
+static void resolve_real_functions(void) {
+    if (__atomic_load_n(&g_resolved, __ATOMIC_ACQUIRE)) return;
+    RESOLVE(execve);
+    RESOLVE(execv);
+    RESOLVE(execvp);
+    RESOLVE(execvpe);
+    RESOLVE(posix_spawn);
+    RESOLVE(posix_spawnp);
+    RESOLVE(fork);
+    RESOLVE(_exit);
+    RESOLVE(_Exit);
+    __atomic_store_n(&g_resolved, 1, __ATOMIC_RELEASE);
+}
+#define RESOLVE_REAL() resolve_real_functions()
 #endif
 
 /* ---------------------------------------------------------------------------------------------------
  * Record building: a fixed stack buffer, hand-written formatting (snprintf is not async-signal-safe).
  */
 struct record {
-    char data[RECORD_MAX];
     size_t len;
     int full; /* an argument did not fit: later fields are dropped, argc still tells the real count */
+    char data[RECORD_MAX]; /* last: a short record touches one stack page, not the buffer's both ends */
 };
 
 static void put_raw(struct record *r, const char *s, size_t n) {
@@ -188,19 +231,19 @@ static void put_argv(struct record *r, char *const argv[]) {
  */
 static long long cpu_microseconds(void) {
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+    if (sys_getrusage(RUSAGE_SELF, &ru) != 0) return -1;
     return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec +
            ru.ru_stime.tv_usec;
 }
 
 /* Linux: CLOCK_BOOTTIME, the clock /proc/<pid>/stat's start times count in, so the tracer can tell which
- * process a record belongs to; a vDSO call, no syscall. */
+ * process a record belongs to (a system call on Linux: see sys_clock_gettime). */
 static long long clock_ns(void) {
     struct timespec ts;
 #ifdef __APPLE__
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return -1;
+    if (sys_clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return -1;
 #else
-    if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0) return -1;
+    if (sys_clock_gettime(CLOCK_BOOTTIME, &ts) != 0) return -1;
 #endif
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
@@ -221,8 +264,42 @@ static long long process_start(pid_t pid) {
 }
 #endif
 
-/* Our own lookup in `environ`: programs such as bash define their own getenv/unsetenv, which would
+/* Our own lookups in `environ`: programs such as bash define their own getenv/unsetenv, which would
  * interpose on ours and answer from state that does not exist yet while constructors run. */
+
+/* The value of `entry` if it is NAME=value, else NULL. A byte loop: most entries differ at the first byte. */
+static const char *env_value(const char *entry, const char *name) {
+    while (*name && *entry == *name) {
+        entry++;
+        name++;
+    }
+    return *name == 0 && *entry == '=' ? entry + 1 : NULL;
+}
+
+/* What the constructor needs from the environment, found in one pass. */
+struct startup_env {
+    const char *trace_dir;    /* TRACE_DIR_VAR: record events there */
+    const char *emulate_list; /* EMULATE_VAR (Linux): the protected-path list for --emulate-sip */
+    int has_var;              /* INJECT_VAR is still set */
+};
+
+static void scan_environment(struct startup_env *env) {
+    const char *value;
+    env->trace_dir = env->emulate_list = NULL;
+    env->has_var = 0;
+    for (size_t i = 0; environ && environ[i]; i++) { /* the first of duplicates wins, as in getenv */
+        if ((value = env_value(environ[i], TRACE_DIR_VAR))) {
+            if (!env->trace_dir) env->trace_dir = value;
+        } else if (env_value(environ[i], INJECT_VAR)) {
+            env->has_var = 1;
+#ifndef __APPLE__
+        } else if ((value = env_value(environ[i], EMULATE_VAR))) {
+            if (!env->emulate_list && *value) env->emulate_list = value;
+#endif
+        }
+    }
+}
+
 static const char *env_lookup(const char *name) {
     size_t n = strlen(name);
     for (size_t i = 0; environ && environ[i]; i++)
@@ -251,43 +328,50 @@ static int env_has_var(char *const envp[]) {
 /* ---------------------------------------------------------------------------------------------------
  * Writing: one record, one write().
  */
-static void begin(struct record *r, const char *kind) {
-    pid_t pid = getpid();
+static void begin(struct record *r, const char *kind, long long cpu_us) {
+    pid_t pid = sys_getpid();
     r->len = 0;
     r->full = 0;
     put_raw(r, kind, strlen(kind));
     put_tab(r);
     put_i64(r, pid);
     put_tab(r);
-    put_i64(r, getppid());
+    put_i64(r, sys_getppid());
     put_tab(r);
     put_i64(r, process_start(pid));
     put_tab(r);
-    put_i64(r, cpu_microseconds());
+    put_i64(r, cpu_us);
     put_tab(r);
     put_i64(r, clock_ns());
 }
 
 static void emit(struct record *r) {
     r->data[r->len++] = '\n'; /* ARG_ROOM guarantees the space */
-    int fd = open(g_records_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = sys_open(g_records_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) return;
     ssize_t rc;
     do {
-        rc = write(fd, r->data, r->len);
+        rc = sys_write(fd, r->data, r->len);
     } while (rc < 0 && errno == EINTR);
-    close(fd);
+    sys_close(fd);
 }
 
-static void record_simple(const char *kind) {
+static void record_exit(void) {
     struct record r;
-    begin(&r, kind);
+    begin(&r, "exit", cpu_microseconds());
+    emit(&r);
+}
+
+/* The child side of fork(): its CPU time is 0, so no getrusage. */
+static void record_fork(void) {
+    struct record r;
+    begin(&r, "fork", 0);
     emit(&r);
 }
 
 static void record_exec(const char *path, char *const argv[], char *const envp[]) {
     struct record r;
-    begin(&r, "exec");
+    begin(&r, "exec", cpu_microseconds());
     put_tab(&r);
     put_i64(&r, env_has_var(envp));
     put_tab(&r);
@@ -298,7 +382,7 @@ static void record_exec(const char *path, char *const argv[], char *const envp[]
 
 static void record_execfail(int err) {
     struct record r;
-    begin(&r, "execfail");
+    begin(&r, "execfail", cpu_microseconds());
     put_tab(&r);
     put_i64(&r, err);
     emit(&r);
@@ -306,7 +390,7 @@ static void record_execfail(int err) {
 
 static void record_spawn(pid_t child, const char *path, char *const argv[], char *const envp[]) {
     struct record r;
-    begin(&r, "spawn");
+    begin(&r, "spawn", cpu_microseconds());
     put_tab(&r);
     put_i64(&r, env_has_var(envp));
     put_tab(&r);
@@ -366,9 +450,7 @@ static int list_contains(const char *list, size_t size, const char *path) {
 
 /* The path as executed (AT_EXECFN: /bin/bash) and as resolved (/proc/self/exe: /usr/bin/bash on Debian,
  * where /bin links to /usr/bin) are both checked. */
-static int emulated_protected(const char *exe, const char *execfn) {
-    const char *list_path = env_lookup(EMULATE_VAR);
-    if (!list_path || !*list_path) return 0;
+static int emulated_protected(const char *list_path, const char *exe, const char *execfn) {
     int fd = open(list_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     struct stat st;
@@ -394,12 +476,19 @@ static void own_executable(char *exe, size_t size) {
     if (proc_pidpath(getpid(), exe, (uint32_t)size) <= 0) exe[0] = 0;
 }
 #else
-/* The kernel's answer, /proc/self/exe, costs a cold /proc access; the exec'd path resolved with realpath()
- * (lstat calls) is the same file, or the script the kernel handed to its interpreter, which the tracer
- * follows. --emulate-sip asks the kernel: it must see the interpreter itself. Constructor context only
- * (realpath may allocate). */
+/* The kernel's answer, /proc/self/exe, costs a cold /proc access (~9 us here); the exec'd path resolved is
+ * the same file, or the script the kernel handed to its interpreter, which the tracer follows. An absolute
+ * exec'd path is left for the tracer to resolve (exe stays empty: realpath's readlink per component costs
+ * ~5 us); a relative one, or a name that only means something inside this process (/dev/fd/N after
+ * fexecve, /proc/self/...), is resolved here with realpath(). --emulate-sip asks the kernel: it must see the
+ * interpreter itself. Constructor context only (realpath may allocate). */
+static int process_relative(const char *path) {
+    return strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+}
+
 static void own_executable(char *exe, size_t size, const char *execfn, int exact) {
     exe[0] = 0;
+    if (!exact && execfn && execfn[0] == '/' && !process_relative(execfn)) return;
     if (!exact && execfn && size >= PATH_MAX && realpath(execfn, exe)) return;
     ssize_t n = readlink("/proc/self/exe", exe, size - 1);
     exe[n > 0 ? n : 0] = 0;
@@ -431,62 +520,87 @@ static long long own_argv(char *buf, size_t size, char **argv, size_t max_args) 
 }
 #endif
 
+/* The load record. Runs in the constructor: before main, one thread, so realpath and a large stack buffer
+ * are fine here. */
+static void record_load(const struct startup_env *env, const char *exe, const char *execfn, long long argc,
+                        char *const argv[]) {
+    size_t dlen = env->trace_dir ? strlen(env->trace_dir) : 0;
+    if (dlen == 0 || dlen >= PATH_MAX) return;
+    memcpy(g_records_path, env->trace_dir, dlen);
+    memcpy(g_records_path + dlen, RECORDS_NAME, sizeof RECORDS_NAME);
+    g_enabled = 1;
+    struct record r;
+    begin(&r, "load", cpu_microseconds());
+    put_tab(&r);
+    put_i64(&r, env->has_var);
+    put_tab(&r);
+    put_text(&r, exe);
+    put_tab(&r);
+    put_text(&r, execfn);
+    put_argv_counted(&r, argv, argc);
+    emit(&r);
+}
+
+/* Each platform's constructor gathers argv, the path as executed and the executable, then records. A
+ * process outside a trace (neither variable set) returns after one pass over the environment. */
 #ifdef __APPLE__
 __attribute__((constructor)) static void probe_load(int argc, char **argv, char **envp, char **apple) {
     (void)envp;
-    const char *execfn = "";
-    for (size_t i = 0; apple && apple[i]; i++) /* apple[] carries the path as passed to exec */
-        if (strncmp(apple[i], "executable_path=", 16) == 0) execfn = apple[i] + 16;
-    char exe[PROC_PIDPATHINFO_MAXSIZE];
     int saved = errno;
-    own_executable(exe, sizeof exe);
-#elif defined(__GLIBC__)
+    struct startup_env env;
+    scan_environment(&env);
+    if (env.trace_dir) {
+        const char *execfn = "";
+        for (size_t i = 0; apple && apple[i]; i++) /* apple[] carries the path as passed to exec */
+            if (strncmp(apple[i], "executable_path=", 16) == 0) execfn = apple[i] + 16;
+        char exe[PROC_PIDPATHINFO_MAXSIZE];
+        own_executable(exe, sizeof exe);
+        record_load(&env, exe, execfn, argc, argv);
+    }
+    errno = saved;
+}
+#else
+/* glibc passes argc/argv to constructors; other C libraries (musl) do not: read /proc/self/cmdline. */
+#ifdef __GLIBC__
 __attribute__((constructor)) static void probe_load(int argc, char **argv, char **envp) {
     (void)envp;
+#define OWN_ARGV() ((void)0)
 #else
 __attribute__((constructor)) static void probe_load(void) {
     char argbuf[RECORD_MAX];
     char *argv[RECORD_MAX / 8];
-    long long argc = own_argv(argbuf, sizeof argbuf, argv, sizeof argv / sizeof argv[0]);
+    long long argc = 0;
+#define OWN_ARGV() (argc = own_argv(argbuf, sizeof argbuf, argv, sizeof argv / sizeof argv[0]))
 #endif
-#ifndef __APPLE__
     int saved = errno;
-    resolve_real_functions();
+    resolve_real_functions(); /* here, single-threaded: never later in a fork child (see REAL above) */
+    struct startup_env env;
+    scan_environment(&env);
+    if (!env.trace_dir && !env.emulate_list) {
+        errno = saved;
+        return;
+    }
     const char *execfn = (const char *)getauxval(AT_EXECFN);
+    int emulating = env.emulate_list != NULL;
     char exe[PATH_MAX];
-    int emulating = env_lookup(EMULATE_VAR) != NULL;
-    if (emulating || env_lookup(TRACE_DIR_VAR)) own_executable(exe, sizeof exe, execfn, emulating);
-    if (emulating && emulated_protected(exe, execfn)) {
+    own_executable(exe, sizeof exe, execfn, emulating);
+    if (emulating && emulated_protected(env.emulate_list, exe, execfn)) {
         env_remove(INJECT_VAR); /* g_enabled stays 0: no record, no hooks */
         errno = saved;
         return;
     }
-#endif
-    const char *dir = env_lookup(TRACE_DIR_VAR);
-    size_t dlen = dir ? strlen(dir) : 0;
-    if (dlen > 0 && dlen < PATH_MAX) {
-        memcpy(g_records_path, dir, dlen);
-        memcpy(g_records_path + dlen, RECORDS_NAME, sizeof RECORDS_NAME);
-        g_enabled = 1;
-        struct record r;
-        begin(&r, "load");
-        put_tab(&r);
-        put_i64(&r, env_lookup(INJECT_VAR) != NULL);
-        put_tab(&r);
-        put_text(&r, exe);
-        put_tab(&r);
-        put_text(&r, execfn);
-        put_argv_counted(&r, argv, (long long)argc);
-        emit(&r);
-    }
+    OWN_ARGV();
+    record_load(&env, exe, execfn, (long long)argc, argv);
     errno = saved;
 }
+#undef OWN_ARGV
+#endif
 
 __attribute__((destructor)) static void probe_unload(void) {
     if (!g_enabled || g_exit_recorded) return;
     int saved = errno;
     g_exit_recorded = 1;
-    record_simple("exit");
+    record_exit();
     errno = saved;
 }
 
@@ -502,9 +616,7 @@ static int exec_failed(int rc) {
 }
 
 int HOOK(execve)(const char *path, char *const argv[], char *const envp[]) {
-#ifndef __APPLE__
-    ENSURE_REAL(execve);
-#endif
+    RESOLVE_REAL();
     int saved = errno;
     if (g_enabled) record_exec(path, argv, envp);
     errno = saved;
@@ -512,9 +624,7 @@ int HOOK(execve)(const char *path, char *const argv[], char *const envp[]) {
 }
 
 int HOOK(execv)(const char *path, char *const argv[]) {
-#ifndef __APPLE__
-    ENSURE_REAL(execv);
-#endif
+    RESOLVE_REAL();
     int saved = errno;
     if (g_enabled) record_exec(path, argv, environ);
     errno = saved;
@@ -522,9 +632,7 @@ int HOOK(execv)(const char *path, char *const argv[]) {
 }
 
 int HOOK(execvp)(const char *file, char *const argv[]) {
-#ifndef __APPLE__
-    ENSURE_REAL(execvp);
-#endif
+    RESOLVE_REAL();
     int saved = errno;
     char found[PATH_MAX];
     if (g_enabled) record_exec(search_path(file, found), argv, environ);
@@ -534,7 +642,7 @@ int HOOK(execvp)(const char *file, char *const argv[]) {
 
 #ifndef __APPLE__
 int HOOK(execvpe)(const char *file, char *const argv[], char *const envp[]) {
-    ENSURE_REAL(execvpe);
+    RESOLVE_REAL();
     int saved = errno;
     char found[PATH_MAX];
     if (g_enabled) record_exec(search_path(file, found), argv, envp);
@@ -611,29 +719,23 @@ static int spawn_common(int search, pid_t *pid, const char *path, const posix_sp
 
 int HOOK(posix_spawn)(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
                       const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-#ifndef __APPLE__
-    ENSURE_REAL(posix_spawn);
-#endif
+    RESOLVE_REAL();
     return spawn_common(0, pid, path, actions, attr, argv, envp);
 }
 
 int HOOK(posix_spawnp)(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-#ifndef __APPLE__
-    ENSURE_REAL(posix_spawnp);
-#endif
+    RESOLVE_REAL();
     return spawn_common(1, pid, file, actions, attr, argv, envp);
 }
 
 /* fork: the child runs the same image with the probe already loaded, so it is profiled from here on. */
 pid_t HOOK(fork)(void) {
-#ifndef __APPLE__
-    ENSURE_REAL(fork);
-#endif
+    RESOLVE_REAL();
     pid_t pid = REAL(fork)();
     if (pid == 0 && g_enabled) {
         int saved = errno;
-        record_simple("fork");
+        record_fork();
         errno = saved;
     }
     return pid;
@@ -642,18 +744,14 @@ pid_t HOOK(fork)(void) {
 /* _exit skips destructors (fork children, os._exit), so it records the CPU time itself. It may run in a
  * vfork child that shares our memory, so it reads g_exit_recorded but never writes it. */
 void HOOK(_exit)(int status) {
-#ifndef __APPLE__
-    ENSURE_REAL(_exit);
-#endif
-    if (g_enabled && !g_exit_recorded) record_simple("exit");
+    RESOLVE_REAL();
+    if (g_enabled && !g_exit_recorded) record_exit();
     REAL(_exit)(status);
 }
 
 void HOOK(_Exit)(int status) {
-#ifndef __APPLE__
-    ENSURE_REAL(_Exit);
-#endif
-    if (g_enabled && !g_exit_recorded) record_simple("exit");
+    RESOLVE_REAL();
+    if (g_enabled && !g_exit_recorded) record_exit();
     REAL(_Exit)(status);
 }
 

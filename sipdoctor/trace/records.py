@@ -3,6 +3,7 @@ native/sipdoctor_probe.c, keep both in sync)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -62,6 +63,13 @@ def _argv(fields: list[bytes]) -> tuple[int, tuple[str, ...]]:
     return argc, tuple(unescape(f) for f in fields[1:])
 
 
+@functools.lru_cache(maxsize=4096)
+def _resolved(execfn: str) -> str:
+    """The executable of a load record that left it to the tracer: on Linux the probe records an absolute
+    exec'd path unresolved, because resolving it there costs more than the rest of the record."""
+    return os.path.realpath(execfn) if execfn.startswith("/") else execfn
+
+
 def parse_line(line: bytes) -> Record:
     """Parse one record; ValueError when it is not a well-formed record."""
     fields = line.split(b"\t")
@@ -73,8 +81,9 @@ def parse_line(line: bytes) -> Record:
     rest = fields[6:]
     if kind == "load":
         argc, argv = _argv(rest[3:])
-        return replace(head, has_var=rest[0] == b"1", path=unescape(rest[1]), execfn=unescape(rest[2]),
-                       argc=argc, argv=argv)
+        execfn = unescape(rest[2])
+        return replace(head, has_var=rest[0] == b"1", path=unescape(rest[1]) or _resolved(execfn),
+                       execfn=execfn, argc=argc, argv=argv)
     if kind == "exec":
         argc, argv = _argv(rest[2:])
         return replace(head, has_var=rest[0] == b"1", path=unescape(rest[1]), argc=argc, argv=argv)

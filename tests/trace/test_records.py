@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sipdoctor.trace.records import assign_starts, parse_line, parse_lines
 from sipdoctor.trace.tree import images_from_events
 
@@ -21,6 +23,16 @@ def test_fields_and_escapes() -> None:
     assert (load.kind, load.pid, load.ppid, load.start, load.cpu_us) == ("load", 10, 1, 500, 900)
     assert load.has_var and load.path == "/usr/bin/python3.11" and load.execfn == "/usr/bin/python3"
     assert load.argv == ("python3", "x\ty") and not load.truncated
+
+
+def test_an_unresolved_executable_is_resolved_from_the_exec_path(tmp_path: Path) -> None:
+    """The Linux probe leaves `exe` empty when the exec'd path is absolute; the parser resolves it."""
+    program = tmp_path / "real-program"
+    program.write_bytes(b"")
+    link = tmp_path / "link-to-program"
+    link.symlink_to(program)
+    load = parse_line(rec(f"load|10|1|-1|900|1000|1||{link}|1|prog")[:-1])
+    assert load.path == str(program.resolve()) and load.execfn == str(link)
 
 
 def test_spawn_record() -> None:
