@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from sipdoctor.model import Finding
-    from sipdoctor.trace.tree import TraceResult
+    from sipdoctor.trace.model import TraceResult
 
 TRACE_CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
 """Register with app.command("trace", context_settings=TRACE_CONTEXT_SETTINGS) so that the command's own

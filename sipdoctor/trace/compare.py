@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sipdoctor.errors import SipdoctorError
-from sipdoctor.trace.tree import Node
+from sipdoctor.trace.model import Node
 
 TRACE_WORDS = {"unprofiled": "not-profiled"}
 

@@ -18,7 +18,7 @@ from sipdoctor.project.fixes import NODE_TOOLS
 
 if TYPE_CHECKING:
     from sipdoctor.system import System
-    from sipdoctor.trace.tree import Node, TraceResult
+    from sipdoctor.trace.model import Node, TraceResult
 
 
 def trace_facts(result: TraceResult, system: System) -> dict[str, Any]:

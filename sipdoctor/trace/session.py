@@ -12,9 +12,10 @@ from sipdoctor.trace.build import build_probe
 from sipdoctor.trace.compare import differences, predicted_states
 from sipdoctor.trace.emulate import protected_paths
 from sipdoctor.trace.judge import Context
+from sipdoctor.trace.model import TraceResult
 from sipdoctor.trace.records import Record, assign_starts, read_records
 from sipdoctor.trace.runner import RunOutcome, run_traced
-from sipdoctor.trace.tree import TraceResult, build_tree
+from sipdoctor.trace.tree import build_tree
 
 
 def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | None = None,

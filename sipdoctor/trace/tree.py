@@ -1,4 +1,4 @@
-"""Build the traced process tree from the probe's records and the process-table observations.
+"""Build the traced process tree (model.py) from the probe's records and the process-table observations.
 
 A node is one image: one executable run by one process. A process that execs shows as a chain (the new image
 is drawn as a child of the old one, as the CodSpeed docs draw `/usr/bin/env -> node`). Processes are keyed by
@@ -12,62 +12,15 @@ is drawn as a child of the old one, as the CodSpeed docs draw `/usr/bin/env -> n
 
 from __future__ import annotations
 
-import enum
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sipdoctor.model import Verdict
 from sipdoctor.trace.judge import Context, judge_unloaded, shebang_interpreter
+from sipdoctor.trace.model import Key, Node, State
 from sipdoctor.trace.observe import ObservedImage, ObservedProcess
 from sipdoctor.trace.records import Record, by_process
-
-Key = tuple[int, int]
-
-
-class State(enum.StrEnum):
-    PROFILED = "profiled"
-    STRIPPED = "stripped"
-    IGNORED = "ignored"
-    LOAD_FAILS = "load-fails"
-    UNPROFILED = "unprofiled"
-
-
-@dataclass
-class Node:
-    pid: int
-    start: int
-    ppid: int
-    exe: str
-    argv: tuple[str, ...]
-    loaded: bool
-    """The probe ran in this image."""
-    has_var: bool | None
-    """The injection variable was in the environment this image started with (None: unknown)."""
-    t_ns: int
-    """When the image began, on the probe's clock (records.probe_clock_ns); places children under the right
-    image of their parent."""
-    execfn: str = ""
-    """For an image that loaded the probe: the path its exec was given (AT_EXECFN), e.g. a script's path."""
-    cpu_start_us: int | None = None
-    cpu_end_us: int | None = None
-    secure: bool | None = None
-    from_fork: bool = False
-    state: State = State.PROFILED
-    cause: str | None = None
-    culprit: Node | None = None
-    """For unprofiled nodes: the stripped ancestor that removed the variable."""
-    cpu_seconds: float = 0.0
-    children: list[Node] = field(default_factory=list)
-
-    @property
-    def key(self) -> Key:
-        return (self.pid, self.start)
-
-    def walk(self) -> Iterator[Node]:
-        yield self
-        for child in self.children:
-            yield from child.walk()
 
 
 @dataclass
@@ -79,10 +32,6 @@ class Process:
     images: list[Node]
     spawned_by: Record | None = None
     observed: ObservedProcess | None = None
-
-
-# --------------------------------------------------------------------------------------------------
-# Records -> processes
 
 
 def _image(rec: Record, *, loaded: bool, cpu_start: int | None) -> Node:
@@ -379,58 +328,6 @@ def _cpu(node: Node) -> float:
     if node.cpu_end_us is None:
         return 0.0
     return max(0, node.cpu_end_us - (node.cpu_start_us or 0)) / 1e6
-
-
-# --------------------------------------------------------------------------------------------------
-# The result
-
-
-@dataclass(frozen=True)
-class Coverage:
-    processes_profiled: int
-    processes_total: int
-    cpu_profiled: float
-    cpu_total: float
-
-    @property
-    def cpu_profiled_fraction(self) -> float | None:
-        return self.cpu_profiled / self.cpu_total if self.cpu_total > 0 else None
-
-
-@dataclass
-class TraceResult:
-    command: list[str]
-    exit_code: int
-    roots: list[Node]
-    missed_estimate: int | None
-    malformed_records: int = 0
-    emulate_sip: bool = False
-    skipped: list[str] = field(default_factory=list)
-    """--sample: shapes not run because their tools are missing here."""
-    prediction_differences: list[str] | None = None
-    """Where the trace contradicts the prediction (compare.py); None when no prediction was made."""
-
-    def nodes(self) -> list[Node]:
-        return [n for root in self.roots for n in root.walk()]
-
-    @property
-    def coverage(self) -> Coverage:
-        nodes = self.nodes()
-        profiled = [n for n in nodes if n.state == State.PROFILED]
-        return Coverage(len(profiled), len(nodes), sum(n.cpu_seconds for n in profiled),
-                        sum(n.cpu_seconds for n in nodes))
-
-    def blind_spots(self) -> list[tuple[Node, float]]:
-        """Each node that hid work from the profiler (stripped, or unprofiled without a stripped ancestor),
-        with the CPU seconds hidden below and in it, largest first."""
-        hidden: dict[int, tuple[Node, float]] = {}
-        for node in self.nodes():
-            if node.state == State.PROFILED:
-                continue
-            owner = node.culprit or node
-            seen = hidden.get(id(owner), (owner, 0.0))
-            hidden[id(owner)] = (owner, seen[1] + node.cpu_seconds)
-        return sorted(hidden.values(), key=lambda item: -item[1])
 
 
 def build_tree(records: list[Record], observed: dict[Key, ObservedProcess], *, root_pid: int, tracer_pid: int,

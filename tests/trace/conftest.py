@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from sipdoctor.trace.build import build_probe
+from sipdoctor.trace.model import TraceResult
 from sipdoctor.trace.session import run_trace
-from sipdoctor.trace.tree import TraceResult
 
 PROGRAMS = Path(__file__).parent / "programs"
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from sipdoctor.trace.model import State
 from sipdoctor.trace.session import run_trace
-from sipdoctor.trace.tree import State
 
 pytestmark = pytest.mark.macos
 BUSY = "sum(i * i for i in range(1_000_000))"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sipdoctor.trace.tree import State, TraceResult
+from sipdoctor.trace.model import State, TraceResult
 from tests.conftest import IN_CI
 from tests.trace.trace_helpers import LINUX, find
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sipdoctor.trace.tree import State, TraceResult
+from sipdoctor.trace.model import State, TraceResult
 from tests.trace.trace_helpers import LINUX, by_arg, find
 
 pytestmark = pytest.mark.skipif(not LINUX, reason="real LD_PRELOAD traces run on Linux")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from sipdoctor.trace.tree import Node, TraceResult
+from sipdoctor.trace.model import Node, TraceResult
 
 LINUX = sys.platform.startswith("linux")
 
