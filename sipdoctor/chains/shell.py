@@ -19,6 +19,7 @@ SHELL_BUILTINS = frozenset(
         ":", ".", "source", "alias", "bg", "break", "cd", "continue", "echo", "eval", "exit", "export",
         "false", "fg", "getopts", "hash", "jobs", "printf", "pwd", "read", "readonly", "return", "set",
         "shift", "test", "[", "trap", "true", "type", "ulimit", "umask", "unalias", "unset", "wait", "local",
+        "kill", "times", "declare", "typeset", "let", "shopt",
     }
 )
 """Commands a shell runs in its own process: no exec, so no hop (bash(1) SHELL BUILTIN COMMANDS)."""

@@ -50,3 +50,8 @@ def test_plain_lines_skip_bashlex_with_the_same_result(line: str, monkeypatch: p
     fast = shell.parse_command_line(line)
     monkeypatch.setattr(shell, "PLAIN_LINE", re.compile(r"(?!)"))  # every line through bashlex
     assert shell.parse_command_line(line) == fast
+
+
+def test_kill_is_a_shell_builtin_not_a_process() -> None:
+    parsed = parse_command_line("node a.js & kill -TERM $!")
+    assert [c.argv[0] for c in parsed.commands if not c.is_builtin] == ["node"]
