@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Group, RenderableType
 
     from sipdoctor.model import Finding
-    from sipdoctor.trace.tree import Node, TraceResult
+    from sipdoctor.trace.model import Node, TraceResult
 
 SCHEMA_VERSION = 1
 LABEL_WIDTH = 48

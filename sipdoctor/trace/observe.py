@@ -1,10 +1,15 @@
 """Watch the process table for the traced command's descendants, including those that never load the probe.
 
 Polls with psutil. On Linux the tracer is a child subreaper (runner.py), so orphans stay below it and are
-still found. A process that starts and exits between two polls, below a parent that has no probe, is missed:
-`missed_upper_bound` says how many pids were handed out during the run that the tracer never accounted for
-(Linux only; it counts threads and unrelated processes too, hence an upper bound, never a claim of
-completeness). On macOS the pid counter is not readable and the bound is None.
+still found. On macOS the kernel's process events (kqueue_watch.py) also report each fork and exec of a
+process already seen, and the observer looks at that process and its children at once, between polls; polling
+remains the fallback for everything the events cannot report (peers.md section 4).
+
+A process that starts and exits between two looks, below a parent that has no probe, is missed, and
+`missed_estimate` says how many: on Linux the pids handed out during the run that the tracer never accounted
+for (threads and unrelated processes included, hence an upper bound); with process events, the forks of
+watched processes whose child was never seen (a lower bound: forks folded into one event count once, and a
+child's forks before it was watched are not reported). Never a claim of completeness.
 """
 
 from __future__ import annotations
@@ -12,13 +17,16 @@ from __future__ import annotations
 import os
 import struct
 import sys
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import psutil
 
+from sipdoctor.trace.kqueue_watch import ProcEvent, ProcEvents, platform_events
 from sipdoctor.trace.records import probe_clock_ns
 
 T = TypeVar("T")
@@ -83,10 +91,14 @@ def last_pid() -> int | None:
 
 
 class Observer:
-    """Polls the process table; call poll() repeatedly, then read `processes`."""
+    """Polls the process table and follows process events; call poll() and wait_events() in turn, then
+    finish(), then read `processes`."""
 
-    def __init__(self, inject_var: str, *, tracer_pid: int | None = None) -> None:
-        """Create before starting the command: every pid alive now is known to be outside the tree."""
+    def __init__(self, inject_var: str, *, tracer_pid: int | None = None,
+                 events: ProcEvents | Literal["platform"] | None = "platform") -> None:
+        """Create before starting the command: every pid alive now is known to be outside the tree.
+
+        events: the kernel's process events ("platform": kqueue on macOS, none elsewhere; None: poll only)."""
         self.root_pid = -1
         self.inject_var = inject_var
         self.tracer_pid = os.getpid() if tracer_pid is None else tracer_pid
@@ -97,6 +109,12 @@ class Observer:
         self._seen_ids: set[int] = set()
         self._first_pid = last_pid()
         self._final_pid: int | None = None
+        self._events = platform_events() if events == "platform" else events
+        self._children_seen: Counter[int] = Counter()
+        """pid -> how many children joined the tree below it."""
+        self._children_at_fork: dict[int, int] = {}
+        """pid -> _children_seen[pid] when its last fork event was handled."""
+        self._unseen_forks = 0
 
     def start(self, root_pid: int) -> None:
         self.root_pid = root_pid
@@ -126,12 +144,29 @@ class Observer:
     def alive_pids(self) -> list[int]:
         return list(self._members)
 
+    def wait_events(self, seconds: float) -> float:
+        """Spend up to seconds on process events, looking at each process as its event arrives; return the
+        time still to wait some other way (all of it when there is no event source)."""
+        if self._events is None:
+            return seconds
+        deadline = time.monotonic() + seconds
+        while True:
+            for event in self._events.wait(max(0.0, deadline - time.monotonic())):
+                self._on_event(event)
+            if time.monotonic() >= deadline:
+                return 0.0
+
     def finish(self) -> None:
         self.poll()
         self._final_pid = last_pid()
+        if self._events is not None:
+            self.wait_events(0)
+            self._events.close()
 
     @property
-    def missed_upper_bound(self) -> int | None:
+    def missed_estimate(self) -> int | None:
+        if self._events is not None:
+            return self._unseen_forks
         if self._first_pid is None or self._final_pid is None:
             return None
         allocated = self._final_pid - self._first_pid
@@ -154,8 +189,30 @@ class Observer:
             return
         self._outsiders.pop(pid, None)
         self._members[pid] = (proc, key)
+        self._children_seen[ppid] += 1
         self.processes.setdefault(key, ObservedProcess(pid, key[1], ppid))
+        if self._events is not None:
+            self._events.watch(pid)  # before the look, so an exec after the look is reported
         self._refresh(pid)
+
+    def _on_event(self, event: ProcEvent) -> None:
+        if event.pid not in self._members:
+            return
+        if event.execed or event.exited:
+            self._refresh(event.pid)  # the new image; at exit, the last CPU reading if still readable
+        if event.forked:
+            self._on_fork(event.pid)
+
+    def _on_fork(self, pid: int) -> None:
+        """Take the new children (the event does not say which: peers.md section 4); a fork that left no
+        child we had not seen before ran and exited unseen, or was re-parented before we looked."""
+        children = self._events.children(pid) if self._events else []
+        for child in children:
+            if child not in self._members:
+                self._consider(child)
+        if self._children_seen[pid] == self._children_at_fork.get(pid, 0):
+            self._unseen_forks += 1
+        self._children_at_fork[pid] = self._children_seen[pid]
 
     def _refresh(self, pid: int) -> None:
         proc, key = self._members[pid]

@@ -161,7 +161,7 @@ def _supervise(pid: int, observer: Observer, gate: SignalGate) -> int:
     """Poll, forward signals and reap orphans until the command exits; return its exit code."""
     while True:
         observer.poll()
-        for signo in gate.wait(POLL_SECONDS):
+        for signo in gate.wait(observer.wait_events(POLL_SECONDS)):
             _forward(pid, signo)
         _reap_orphans(pid, observer)
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -179,7 +179,7 @@ def _outlive(root: int, observer: Observer, gate: SignalGate) -> None:
         _reap_orphans(root, observer)
         if not [p for p in observer.alive_pids() if p != root]:
             break
-        for signo in gate.wait(POLL_SECONDS):
+        for signo in gate.wait(observer.wait_events(POLL_SECONDS)):
             for pid in observer.alive_pids():
                 _forward(pid, signo)
     observer.finish()

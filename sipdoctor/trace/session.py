@@ -36,7 +36,7 @@ def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | N
     records = assign_starts([*parsed.records, _root_spawn(outcome, argv)], known, os.sysconf("SC_CLK_TCK"))
     roots = build_tree(records, outcome.observer.processes, root_pid=outcome.root_pid,
                        tracer_pid=outcome.tracer_pid, ctx=ctx)
-    result = TraceResult(list(argv), outcome.exit_code, roots, outcome.observer.missed_upper_bound,
+    result = TraceResult(list(argv), outcome.exit_code, roots, outcome.observer.missed_estimate,
                          malformed_records=parsed.malformed, emulate_sip=emulate_sip)
     if compare:
         target = "macos" if emulate_sip else host_platform()
