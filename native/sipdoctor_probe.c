@@ -33,7 +33,12 @@
  *
  * Cost: every process pays for the constructor and destructor, so they do only what a record needs (one
  * pass over the environment, the dlsym lookups the hooks need, no path resolution); bench/bench_trace.py
- * measures the result.
+ * measures the result. Tried and dropped, no gain above the noise (a few us per fork+exec on a loaded 2-core
+ * VM, paired interleaved runs): the fork record written by the parent after fork() returns (it moves work off
+ * the child's path but not off the shell's, which waits for the child; it needs a pre-fork clock and a
+ * pid-reuse ordering rule in records.py); a descriptor kept open (~0.3-0.5 us saved per record, fstat+write
+ * against open+write+close, for an fd the program can see); own strlen/memcpy/strncmp to skip their lazy
+ * PLT binding; the records path in .data instead of .bss (one mmap less at load); a tmpfs trace directory.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

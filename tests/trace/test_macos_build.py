@@ -8,6 +8,7 @@ must be signed, and zig's linker signs ad hoc (CodeDirectory flag CS_ADHOC 0x2, 
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 import subprocess
 import sys
@@ -41,10 +42,12 @@ def cross_compile(target: str, cache: Path) -> Path:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     output = cache / f"libsipdoctor_probe-{target}-{digest}.dylib"
     if not output.exists():
+        partial = output.with_name(f"{output.name}.{os.getpid()}.tmp")  # xdist workers may build it at once
         argv = [sys.executable, "-m", "ziglang", "cc", "-target", target, "-dynamiclib", "-O2", "-Wall", "-Wextra",
-                "-Werror", "-o", str(output), str(source)]
+                "-Werror", "-o", str(partial), str(source)]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
         assert done.returncode == 0, done.stderr
+        os.replace(partial, output)
     return output
 
 
