@@ -43,13 +43,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 rules_app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True)
-app.add_typer(rules_app, name="rules")
-app.add_typer(scan_app, name="scan", help="Print the raw facts: PATH, shebangs of a directory, a project.")
-app.command("trace", context_settings=TRACE_CONTEXT_SETTINGS)(trace)
 probe_app = typer.Typer(help="Build or locate the probe library that `trace` injects.", no_args_is_help=True)
-probe_app.command("build")(probe_build)
-probe_app.command("path")(probe_path)
-app.add_typer(probe_app, name="probe")
 
 
 def _version(value: bool) -> None:
@@ -71,25 +65,6 @@ def _target(target: Target) -> str:
     from sipdoctor.system import host_platform
 
     return host_platform() if target == Target.HOST else target.value
-
-
-@app.command()
-def status(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO) -> int:
-    """Show the SIP state (csrutil status and the active configuration), or the Linux loader facts."""
-    from sipdoctor.render import status as render
-    from sipdoctor.render.terminal import make_console
-    from sipdoctor.sip.collect import collect_linux, collect_sip
-    from sipdoctor.system import System
-
-    if fmt == OutputFormat.GITHUB:
-        raise ConfigError("status prints human or json; --format github is for check")
-    system = System.real()
-    sip, linux = collect_sip(system), collect_linux(system)
-    if fmt == OutputFormat.JSON:
-        typer.echo(render.to_json(system.platform, sip, linux))
-    else:
-        make_console(color.value).print(render.human(sip, linux))
-    return 0
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -160,6 +135,35 @@ def explain(
                               no_cache=no_cache)
     return explain_command(list(words), target_os=target, profiler=profiler, sip=sip.value,
                            arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache)
+
+
+app.command("trace", context_settings=TRACE_CONTEXT_SETTINGS)(trace)
+
+
+@app.command()
+def status(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO) -> int:
+    """Show the SIP state (csrutil status and the active configuration), or the Linux loader facts."""
+    from sipdoctor.render import status as render
+    from sipdoctor.render.terminal import make_console
+    from sipdoctor.sip.collect import collect_linux, collect_sip
+    from sipdoctor.system import System
+
+    if fmt == OutputFormat.GITHUB:
+        raise ConfigError("status prints human or json; --format github is for check")
+    system = System.real()
+    sip, linux = collect_sip(system), collect_linux(system)
+    if fmt == OutputFormat.JSON:
+        typer.echo(render.to_json(system.platform, sip, linux))
+    else:
+        make_console(color.value).print(render.human(sip, linux))
+    return 0
+
+
+app.add_typer(scan_app, name="scan", help="Print the raw facts: PATH, shebangs of a directory, a project.")
+app.add_typer(rules_app, name="rules")
+app.add_typer(probe_app, name="probe")
+probe_app.command("build")(probe_build)
+probe_app.command("path")(probe_path)
 
 
 @rules_app.command("list")
