@@ -1,7 +1,9 @@
 """Trace overhead on a process-heavy workload (a benchmark script, not a test).
 
 Runs thousands of /bin/true from a shell loop and times, with the same loop and the same number of processes
-each time: untraced; a no-op LD_PRELOAD library (the floor: loading any library at all); the probe alone
+each time: untraced; a no-op LD_PRELOAD library built the usual way (the floor: loading any library at all);
+the same no-op linked like the probe (build.py LEAN_LINK: two segments, no RELRO, no start files), which
+shows how much of the probe's advantage is its layout rather than its records; the probe alone
 (LD_PRELOAD + trace directory); `sipdoctor trace` (the probe plus the tracer's process-table polling); and
 `strace -f -e trace=process` when strace is installed. With --vitest DIR it also times `npx vitest bench --run`
 in that project, untraced and under `sipdoctor trace` (the "real benchmark" figure).
@@ -9,7 +11,7 @@ in that project, untraced and under `sipdoctor trace` (the "real benchmark" figu
 Fairness: every variant runs once untimed first (page cache, the probe build, the dynamic loader's caches),
 then the timed runs are interleaved in rounds (A B C D, B C D A, ...) so that machine noise lands on all
 variants alike. Printed per variant: the median wall time, its spread (min..max), and the overhead against
-the untraced run; for the others, the extra cost relative to the no-op library's, as the median of per-round
+the untraced run; for the others, the extra cost relative to each no-op library's, as the median of per-round
 ratios with their range (a ratio of two small differences is noisy: trust it only with enough rounds). The
 same table follows for the CPU time of the child processes, which scheduling noise disturbs less (the
 tracer's own polling runs in this process and is not in it).
@@ -33,12 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sipdoctor.trace.build import build_probe, find_toolchain
+from sipdoctor.trace.build import LEAN_LINK, build_probe, find_toolchain
 from sipdoctor.trace.session import run_trace
 
 NOOP_SOURCE = "__attribute__((constructor)) static void noop(void) {}\n"
 UNTRACED = "untraced"
 NOOP = "no-op LD_PRELOAD library"
+NOOP_LEAN = "no-op, linked like the probe"
 PROBE = "probe (LD_PRELOAD, records)"
 TRACE = "sipdoctor trace (probe + polling)"
 STRACE = "strace -f -e trace=process"
@@ -46,10 +49,10 @@ BASELINE = "baseline probe (--baseline-probe)"
 Runner = Callable[[], object]
 
 
-def build_noop(workdir: Path) -> Path:
-    source, library = workdir / "noop.c", workdir / "libnoop.so"
+def build_noop(workdir: Path, *link: str) -> Path:
+    source, library = workdir / "noop.c", workdir / f"libnoop{len(link)}.so"
     source.write_text(NOOP_SOURCE)
-    subprocess.run([find_toolchain().compiler, "-shared", "-fPIC", "-O2", "-o", str(library), str(source)],
+    subprocess.run([find_toolchain().compiler, "-shared", "-fPIC", "-O2", *link, "-o", str(library), str(source)],
                    check=True)
     return library
 
@@ -62,7 +65,7 @@ def subprocess_runner(argv: list[str], env: dict[str, str], cwd: Path | None = N
                       records: Path | None = None) -> Runner:
     def run() -> object:
         if records is not None:
-            records.unlink(missing_ok=True)  # every run appends to an empty log, like the first
+            records.write_bytes(b"")  # every run appends to an empty log, as the tracer makes it
         return subprocess.run(argv, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
 
@@ -88,13 +91,14 @@ def traced_runner(argv: list[str], probe: Path, cwd: Path | None = None) -> Runn
     return run
 
 
-def loop_variants(count: int, probe: Path, noop: Path, trace_dir: Path, baseline: Path | None
+def loop_variants(count: int, probe: Path, noops: tuple[Path, Path], trace_dir: Path, baseline: Path | None
                   ) -> dict[str, Runner]:
     argv, env = shell_loop(count), dict(os.environ)
     records = trace_dir / "records.log"
     variants = {
         UNTRACED: subprocess_runner(argv, env),
-        NOOP: subprocess_runner(argv, {**env, "LD_PRELOAD": str(noop)}),
+        NOOP: subprocess_runner(argv, {**env, "LD_PRELOAD": str(noops[0])}),
+        NOOP_LEAN: subprocess_runner(argv, {**env, "LD_PRELOAD": str(noops[1])}),
         PROBE: subprocess_runner(
             argv, {**env, "LD_PRELOAD": str(probe), "SIPDOCTOR_TRACE_DIR": str(trace_dir)}, records=records),
     }
@@ -129,25 +133,29 @@ def interleaved(variants: dict[str, Runner], rounds: int) -> tuple[dict[str, lis
     return wall, cpu
 
 
-def extra_ratios(samples: dict[str, list[float]], name: str) -> list[float]:
-    """Per round: the variant's extra time over untraced, divided by the no-op library's."""
-    pairs = zip(samples[name], samples[NOOP], samples[UNTRACED], strict=True)
+def extra_ratios(samples: dict[str, list[float]], name: str, floor_name: str) -> list[float]:
+    """Per round: the variant's extra time over untraced, divided by the floor's."""
+    pairs = zip(samples[name], samples[floor_name], samples[UNTRACED], strict=True)
     return [(v - base) / (floor - base) for v, floor, base in pairs if floor > base]
+
+
+def ratio_cell(samples: dict[str, list[float]], name: str, floor_name: str) -> str:
+    if floor_name not in samples or name in (UNTRACED, NOOP, NOOP_LEAN):
+        return ""
+    ratios = extra_ratios(samples, name, floor_name)
+    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}..{max(ratios):.2f})" if ratios else "n/a"
 
 
 def print_table(title: str, samples: dict[str, list[float]]) -> None:
     base = statistics.median(samples[UNTRACED])
     print(f"\n{title}")
-    print(f"{'variant':38} {'median s':>9} {'min..max s':>15} {'vs untraced':>12} {'extra / no-op extra':>26}")
+    print(f"{'variant':38} {'median s':>9} {'min..max s':>15} {'vs untraced':>12} {'extra / no-op extra':>26}"
+          f" {'extra / lean no-op extra':>26}")
     for name, runs in samples.items():
         median = statistics.median(runs)
-        ratio = ""
-        if NOOP in samples and name not in (UNTRACED, NOOP):
-            ratios = extra_ratios(samples, name)
-            if ratios:
-                ratio = f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}..{max(ratios):.2f})"
         spread = f"{min(runs):.3f}..{max(runs):.3f}"
-        print(f"{name:38} {median:9.3f} {spread:>15} {100 * (median - base) / base:+11.1f}% {ratio:>26}")
+        print(f"{name:38} {median:9.3f} {spread:>15} {100 * (median - base) / base:+11.1f}%"
+              f" {ratio_cell(samples, name, NOOP):>26} {ratio_cell(samples, name, NOOP_LEAN):>26}")
 
 
 def main() -> int:
@@ -162,10 +170,10 @@ def main() -> int:
     probe = build_probe()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        noop = build_noop(workdir)
+        noops = (build_noop(workdir), build_noop(workdir, *LEAN_LINK))
         trace_dir = workdir / "trace"
         trace_dir.mkdir(mode=0o700)
-        variants = loop_variants(args.count, probe, noop, trace_dir, args.baseline_probe)
+        variants = loop_variants(args.count, probe, noops, trace_dir, args.baseline_probe)
         wall, cpu = interleaved(variants, args.rounds)
         title = f"{args.count} x /bin/true from a shell loop, {args.rounds} interleaved rounds"
         print_table(f"{title}: wall time", wall)

@@ -22,23 +22,31 @@
  *
  * Rules this file keeps, because the exec hooks may run in a vfork() or fork() child of a threaded program:
  *  - Async-signal-safe only on those paths: no malloc, no stdio, no locks. Records are formatted by hand
- *    into a stack buffer and written with open/write/close, all async-signal-safe syscalls.
+ *    into a stack buffer and written with open/write/close, all async-signal-safe syscalls (on Linux issued
+ *    inline, so a record never touches errno).
  *  - A vfork child shares the parent's memory: the hooks never write a global there, and they restore errno
  *    (shared with the parent thread) before returning.
  *  - errno is saved on entry and restored so the caller sees exactly what the real call left.
  *  - One record = one write() to a file opened with O_APPEND, and a record never exceeds RECORD_MAX
  *    (4096 = PIPE_BUF on Linux) so concurrent writers never interleave. The file is opened per record:
  *    keeping a descriptor open would collide with programs that close or dup2 over "their" descriptors.
- *  - If the directory is missing or unwritable, open() fails and the probe stays silent.
+ *  - The tracer creates records.log before it starts the command; the probe opens it without O_CREAT
+ *    (a plain lookup, no directory lock). If it is missing or unwritable, open() fails and the probe stays
+ *    silent.
  *
- * Cost: every process pays for the constructor and destructor, so they do only what a record needs (one
- * pass over the environment, the dlsym lookups the hooks need, no path resolution); bench/bench_trace.py
- * measures the result. Tried and dropped, no gain above the noise (a few us per fork+exec on a loaded 2-core
- * VM, paired interleaved runs): the fork record written by the parent after fork() returns (it moves work off
- * the child's path but not off the shell's, which waits for the child; it needs a pre-fork clock and a
- * pid-reuse ordering rule in records.py); a descriptor kept open (~0.3-0.5 us saved per record, fstat+write
- * against open+write+close, for an fd the program can see); own strlen/memcpy/strncmp to skip their lazy
- * PLT binding; the records path in .data instead of .bss (one mmap less at load); a tmpfs trace directory.
+ * Cost: every process pays for loading the library and for its constructor and destructor, so on Linux
+ * (measured with bench/bench_trace.py and a paired fork+exec loop on a 2-core VM; in a new process a page
+ * fault or a lazy PLT binding costs 1.5-2 us, a system call 0.1-0.5 us):
+ *  - the library is linked into two segments without RELRO (build.py): each extra segment or RELRO split
+ *    is one more mapping to create, copy at fork and tear down at exit, ~10 us per process in all;
+ *  - the record path calls nothing in libc: system calls inline, own string loops, no errno, so a new
+ *    process binds no PLT entry and touches no libc page for us;
+ *  - the real functions are looked up on a hook's first use, not in every constructor (see REAL below);
+ *  - the mutable state is a few words and a short path, in the page the loader already wrote.
+ * Tried and dropped, no gain above the noise: the fork record written by the parent after fork() returns
+ * (it moves work off the child's path but not off the shell's, which waits for the child); a descriptor
+ * kept open (~0.3-0.5 us saved per record, for an fd the program can see and close or dup2 over); a tmpfs
+ * trace directory (open is slower there, write faster).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -77,51 +85,143 @@
 extern char **environ;
 
 /* ---------------------------------------------------------------------------------------------------
- * The system calls a record needs. Linux: through syscall(), one symbol for the dynamic linker to bind
- * instead of seven. In a short process the first call of each libc function costs its lazy binding and
- * often the first touch of a libc page (0.3-1.5 us each, measured), several times the call itself
- * (0.1-0.25 us); clock_gettime's vDSO fast path also faults in the vvar page on first use, which costs
- * more than one real system call. syscall() is a thin, async-signal-safe wrapper.
+ * The system calls a record needs, returning -errno on failure. Linux: issued inline. The first call of a
+ * libc function costs a new process its lazy PLT binding (~1.5 us measured, more than the call itself) and
+ * each one would set errno, which the hooks would then have to save and restore through another binding.
+ * macOS: libc (raw system calls are not a stable interface there); the hooks keep errno around them.
  */
 #ifdef __APPLE__
-#define sys_getpid getpid
-#define sys_getppid getppid
-#define sys_getrusage getrusage
-#define sys_clock_gettime clock_gettime
-#define sys_open open
-#define sys_write write
-#define sys_close close
+static long sys_result(long rc) { return rc < 0 ? -errno : rc; }
+static pid_t sys_getpid(void) { return getpid(); }
+static pid_t sys_getppid(void) { return getppid(); }
+static int sys_getrusage(int who, struct rusage *ru) { return (int)sys_result(getrusage(who, ru)); }
+static int sys_clock_gettime(clockid_t id, struct timespec *ts) { return (int)sys_result(clock_gettime(id, ts)); }
+static int sys_open(const char *path, int flags) { return (int)sys_result(open(path, flags)); }
+static long sys_write(int fd, const void *buf, size_t n) { return sys_result(write(fd, buf, n)); }
+static int sys_close(int fd) { return (int)sys_result(close(fd)); }
+static int sys_access(const char *path, int mode) { return (int)sys_result(access(path, mode)); }
+#define ERRNO_SAVE(var) int var = errno
+#define ERRNO_RESTORE(var) (errno = var)
 #else
-static pid_t sys_getpid(void) { return (pid_t)syscall(SYS_getpid); }
-static pid_t sys_getppid(void) { return (pid_t)syscall(SYS_getppid); }
-static int sys_getrusage(int who, struct rusage *ru) { return (int)syscall(SYS_getrusage, who, ru); }
-static int sys_clock_gettime(clockid_t id, struct timespec *ts) { return (int)syscall(SYS_clock_gettime, id, ts); }
-static int sys_open(const char *path, int flags, mode_t mode) {
-    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode); /* SYS_open does not exist on arm64 */
+#if defined(__x86_64__)
+static long linux_syscall(long n, long a, long b, long c, long d) {
+    long ret;
+    register long r10 __asm__("r10") = d;
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+    return ret;
 }
-static ssize_t sys_write(int fd, const void *buf, size_t n) { return (ssize_t)syscall(SYS_write, fd, buf, n); }
-static int sys_close(int fd) { return (int)syscall(SYS_close, fd); }
+#elif defined(__aarch64__)
+static long linux_syscall(long n, long a, long b, long c, long d) {
+    register long x8 __asm__("x8") = n;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+    return x0;
+}
+#else
+/* Other architectures: libc's wrapper, with errno put back as the inline versions leave it. */
+static long linux_syscall(long n, long a, long b, long c, long d) {
+    int saved = errno;
+    long rc = syscall(n, a, b, c, d);
+    if (rc == -1) rc = -errno;
+    errno = saved;
+    return rc;
+}
 #endif
+#define SYSCALL(n, a, b, c, d) linux_syscall((n), (long)(a), (long)(b), (long)(c), (long)(d))
+static pid_t sys_getpid(void) { return (pid_t)SYSCALL(SYS_getpid, 0, 0, 0, 0); }
+static pid_t sys_getppid(void) { return (pid_t)SYSCALL(SYS_getppid, 0, 0, 0, 0); }
+static int sys_getrusage(int who, struct rusage *ru) { return (int)SYSCALL(SYS_getrusage, who, ru, 0, 0); }
+static int sys_clock_gettime(clockid_t id, struct timespec *ts) {
+    return (int)SYSCALL(SYS_clock_gettime, id, ts, 0, 0); /* the vDSO's first use faults in its vvar page */
+}
+static int sys_open(const char *path, int flags) { /* SYS_open does not exist on arm64 */
+    return (int)SYSCALL(SYS_openat, AT_FDCWD, path, flags, 0);
+}
+static long sys_write(int fd, const void *buf, size_t n) { return SYSCALL(SYS_write, fd, buf, n, 0); }
+static int sys_close(int fd) { return (int)SYSCALL(SYS_close, fd, 0, 0, 0); }
+static int sys_access(const char *path, int mode) { return (int)SYSCALL(SYS_faccessat, AT_FDCWD, path, mode, 0); }
+static long sys_readlink(const char *path, char *buf, size_t size) {
+    return SYSCALL(SYS_readlinkat, AT_FDCWD, path, buf, size);
+}
+#define ERRNO_SAVE(var) ((void)0) /* nothing on the record path touches errno */
+#define ERRNO_RESTORE(var) ((void)0)
+#endif
+
+/* ---------------------------------------------------------------------------------------------------
+ * String helpers: byte loops instead of libc's strlen/memcpy/strncmp, which would each cost a lazy binding
+ * (and an IFUNC resolver call) in every new process. Records are short; speed per byte does not matter.
+ * GCC and clang recognise such loops and turn them back into strlen/memcpy calls; OPAQUE hides the loop
+ * variable from that analysis (tests/trace check the library's imports).
+ */
+#define OPAQUE(var) __asm__("" : "+r"(var))
+
+static size_t text_len(const char *s) {
+    size_t n = 0;
+    while (s[n]) {
+        n++;
+        OPAQUE(n);
+    }
+    return n;
+}
+
+static void copy_bytes(char *to, const char *from, size_t n) {
+    while (n--) {
+        *to++ = *from++;
+        OPAQUE(to);
+    }
+}
+
+static int has_prefix(const char *s, const char *prefix) {
+    while (*prefix)
+        if (*s++ != *prefix++) return 0;
+    return 1;
+}
+
+#ifndef __APPLE__
+static int same_bytes(const char *a, const char *b, size_t n) {
+    while (n--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
+#endif
+
+/* The first `c` in s[0..end), or NULL. */
+static const char *find_byte(const char *s, const char *end, char c) {
+    for (; s < end; s++)
+        if (*s == c) return s;
+    return NULL;
+}
 
 /* ---------------------------------------------------------------------------------------------------
  * State set once by the constructor (before main, single-threaded) and only read afterwards.
  */
 static int g_enabled;       /* the trace directory was named: record events */
 static int g_exit_recorded; /* written only by the destructor, never in a vfork child */
-static char g_records_path[PATH_MAX + sizeof RECORDS_NAME];
+/* Short enough to share the page with the loader's own writes: a larger buffer would spill .bss into one
+ * more mapping (sipdoctor/trace/runner.py keeps its trace directories shorter than TRACE_DIR_MAX). */
+#define TRACE_DIR_MAX 512
+static char g_records_path[TRACE_DIR_MAX + sizeof RECORDS_NAME];
 
 /* ---------------------------------------------------------------------------------------------------
  * Real functions. Linux: the next definition after ours (dlsym RTLD_NEXT). macOS: dyld's __interpose
  * tuples (bottom of the file) route every other image to our hooks while calls from this image reach the
  * originals, so REAL(f) is just f.
  *
- * Linux looks them up in the constructor, before main, while the process has one thread (~3.5 us per
- * process). Looking them up lazily on a hook's first call would save that, but dlsym takes the loader lock:
- * a child forked by a multithreaded program without our fork hook (glibc's daemon(), a raw clone) whose
- * first hook call is an exec would then call dlsym, and hang if another thread held the lock at fork time.
- * The hooks still call RESOLVE_REAL() for the one case the constructor cannot cover: a hook called by
- * another library's constructor that runs before ours (still single-threaded). Racing stores write the same
- * pointers, so atomic stores suffice; g_resolved is published last.
+ * Linux looks them all up on the first hook call of the process, not in the constructor: most processes
+ * never call a hook (a leaf like /bin/true only loads and exits) and nine lookups cost ~3 us each time.
+ * dlsym takes the loader lock, which is safe where a hook can first run:
+ *  - in the process itself, or a vfork child (it shares the parent's memory and lock; the lock's holder, if
+ *    any, is another thread that keeps running and releases it);
+ *  - in a child of fork(): our fork hook resolves in the parent first, and glibc's fork() (posix/fork.c)
+ *    re-initialises GL(dl_load_lock) in every child anyway, which covers the library functions that fork
+ *    internally (daemon()).
+ * A child made with a raw clone() or _Fork() by a multithreaded program, whose first hook call is an exec,
+ * is the one case that could find the lock held by a thread that no longer exists there; such programs
+ * bypass libc's exec too as a rule (Go). Racing stores write the same pointers, so atomic stores suffice;
+ * g_resolved is published last.
  */
 #ifdef __APPLE__
 #define HOOK(name) probe_##name
@@ -176,7 +276,7 @@ static void put_raw(struct record *r, const char *s, size_t n) {
         r->full = 1;
         return;
     }
-    memcpy(r->data + r->len, s, n);
+    copy_bytes(r->data + r->len, s, n);
     r->len += n;
 }
 
@@ -306,19 +406,18 @@ static void scan_environment(struct startup_env *env) {
 }
 
 static const char *env_lookup(const char *name) {
-    size_t n = strlen(name);
-    for (size_t i = 0; environ && environ[i]; i++)
-        if (strncmp(environ[i], name, n) == 0 && environ[i][n] == '=') return environ[i] + n + 1;
-    return NULL;
+    const char *value = NULL;
+    for (size_t i = 0; environ && environ[i] && !value; i++) value = env_value(environ[i], name);
+    return value;
 }
 
 #ifndef __APPLE__
 /* Remove every NAME=... entry in place, as dyld's pruneEnvVars does: no allocation, and the process sees
  * the change through `environ` and main's envp alike. */
 static void env_remove(const char *name) {
-    size_t n = strlen(name), out = 0;
+    size_t out = 0;
     for (size_t i = 0; environ && environ[i]; i++)
-        if (!(strncmp(environ[i], name, n) == 0 && environ[i][n] == '=')) environ[out++] = environ[i];
+        if (!env_value(environ[i], name)) environ[out++] = environ[i];
     if (environ) environ[out] = NULL;
 }
 #endif
@@ -326,7 +425,7 @@ static void env_remove(const char *name) {
 static int env_has_var(char *const envp[]) {
     static const char key[] = INJECT_VAR "=";
     for (size_t i = 0; envp && envp[i]; i++)
-        if (strncmp(envp[i], key, sizeof key - 1) == 0) return 1;
+        if (has_prefix(envp[i], key)) return 1;
     return 0;
 }
 
@@ -337,7 +436,7 @@ static void begin(struct record *r, const char *kind, long long cpu_us) {
     pid_t pid = sys_getpid();
     r->len = 0;
     r->full = 0;
-    put_raw(r, kind, strlen(kind));
+    put_raw(r, kind, text_len(kind));
     put_tab(r);
     put_i64(r, pid);
     put_tab(r);
@@ -352,12 +451,10 @@ static void begin(struct record *r, const char *kind, long long cpu_us) {
 
 static void emit(struct record *r) {
     r->data[r->len++] = '\n'; /* ARG_ROOM guarantees the space */
-    int fd = sys_open(g_records_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = sys_open(g_records_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return;
-    ssize_t rc;
-    do {
-        rc = sys_write(fd, r->data, r->len);
-    } while (rc < 0 && errno == EINTR);
+    while (sys_write(fd, r->data, r->len) == -EINTR) {
+    }
     sys_close(fd);
 }
 
@@ -411,23 +508,23 @@ static void record_spawn(pid_t child, const char *path, char *const argv[], char
 /* execvp and posix_spawnp search PATH themselves; to record the program that will run, repeat the search
  * with access(), which is async-signal-safe. Writes into `out` (PATH_MAX) and returns it, or `file`. */
 static const char *search_path(const char *file, char *out) {
-    if (!file || !*file || strchr(file, '/')) return file;
+    size_t flen = file ? text_len(file) : 0;
+    if (flen == 0 || find_byte(file, file + flen, '/')) return file;
     const char *path = env_lookup("PATH"); /* no lock, no allocation */
     if (!path) path = "/bin:/usr/bin";
-    size_t flen = strlen(file);
     while (*path) {
-        const char *end = strchr(path, ':');
-        size_t dlen = end ? (size_t)(end - path) : strlen(path);
+        const char *end = find_byte(path, path + text_len(path), ':');
+        size_t dlen = end ? (size_t)(end - path) : text_len(path);
         if (dlen == 0) {
-            if (flen + 1 < PATH_MAX) memcpy(out, file, flen + 1);
+            if (flen + 1 < PATH_MAX) copy_bytes(out, file, flen + 1);
         } else if (dlen + 1 + flen + 1 <= PATH_MAX) {
-            memcpy(out, path, dlen);
+            copy_bytes(out, path, dlen);
             out[dlen] = '/';
-            memcpy(out + dlen + 1, file, flen + 1);
+            copy_bytes(out + dlen + 1, file, flen + 1);
         } else {
             out[0] = 0;
         }
-        if (out[0] && access(out, X_OK) == 0) return out;
+        if (out[0] && sys_access(out, X_OK) == 0) return out;
         if (!end) break;
         path = end + 1;
     }
@@ -442,12 +539,12 @@ static const char *search_path(const char *file, char *out) {
  */
 #ifndef __APPLE__
 static int list_contains(const char *list, size_t size, const char *path) {
-    size_t plen = strlen(path);
+    size_t plen = text_len(path);
     const char *p = list, *end = list + size;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *nl = find_byte(p, end, '\n');
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (len == plen && memcmp(p, path, plen) == 0) return 1;
+        if (len == plen && same_bytes(p, path, plen)) return 1;
         p += len + 1;
     }
     return 0;
@@ -456,8 +553,12 @@ static int list_contains(const char *list, size_t size, const char *path) {
 /* The path as executed (AT_EXECFN: /bin/bash) and as resolved (/proc/self/exe: /usr/bin/bash on Debian,
  * where /bin links to /usr/bin) are both checked. */
 static int emulated_protected(const char *list_path, const char *exe, const char *execfn) {
+    int saved = errno; /* --emulate-sip only: plain libc calls */
     int fd = open(list_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
+    if (fd < 0) {
+        errno = saved;
+        return 0;
+    }
     struct stat st;
     int hit = 0;
     if (fstat(fd, &st) == 0 && st.st_size > 0) {
@@ -469,6 +570,7 @@ static int emulated_protected(const char *list_path, const char *exe, const char
         }
     }
     close(fd);
+    errno = saved;
     return hit;
 }
 #endif
@@ -488,14 +590,19 @@ static void own_executable(char *exe, size_t size) {
  * fexecve, /proc/self/...), is resolved here with realpath(). --emulate-sip asks the kernel: it must see the
  * interpreter itself. Constructor context only (realpath may allocate). */
 static int process_relative(const char *path) {
-    return strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+    return has_prefix(path, "/dev/") || has_prefix(path, "/proc/");
 }
 
 static void own_executable(char *exe, size_t size, const char *execfn, int exact) {
     exe[0] = 0;
     if (!exact && execfn && execfn[0] == '/' && !process_relative(execfn)) return;
-    if (!exact && execfn && size >= PATH_MAX && realpath(execfn, exe)) return;
-    ssize_t n = readlink("/proc/self/exe", exe, size - 1);
+    if (!exact && execfn && size >= PATH_MAX) {
+        int saved = errno; /* realpath is libc's: relative exec'd paths are rare */
+        const char *resolved = realpath(execfn, exe);
+        errno = saved;
+        if (resolved) return;
+    }
+    long n = sys_readlink("/proc/self/exe", exe, size - 1);
     exe[n > 0 ? n : 0] = 0;
 }
 #endif
@@ -506,12 +613,13 @@ static void own_executable(char *exe, size_t size, const char *execfn, int exact
 static long long own_argv(char *buf, size_t size, char **argv, size_t max_args) {
     size_t n = 0;
     long long argc = 0;
+    int saved = errno; /* not glibc: plain libc calls */
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     ssize_t got = fd < 0 ? 0 : read(fd, buf, size - 1);
     if (got < 0) got = 0;
     buf[got] = 0;
-    for (ssize_t i = 0; i < got; i += (ssize_t)strlen(buf + i) + 1) {
-        if (i + (ssize_t)strlen(buf + i) >= got) break; /* cut by the buffer: counted below */
+    for (ssize_t i = 0; i < got; i += (ssize_t)text_len(buf + i) + 1) {
+        if (i + (ssize_t)text_len(buf + i) >= got) break; /* cut by the buffer: counted below */
         if (n + 1 < max_args) argv[n++] = buf + i;
         argc++;
     }
@@ -521,6 +629,7 @@ static long long own_argv(char *buf, size_t size, char **argv, size_t max_args) 
     while (fd >= 0 && got == (ssize_t)size - 1 && (more = read(fd, rest, sizeof rest)) > 0)
         for (ssize_t i = 0; i < more; i++) argc += rest[i] == 0;
     if (fd >= 0) close(fd);
+    errno = saved;
     return argc;
 }
 #endif
@@ -529,10 +638,10 @@ static long long own_argv(char *buf, size_t size, char **argv, size_t max_args) 
  * are fine here. */
 static void record_load(const struct startup_env *env, const char *exe, const char *execfn, long long argc,
                         char *const argv[]) {
-    size_t dlen = env->trace_dir ? strlen(env->trace_dir) : 0;
-    if (dlen == 0 || dlen >= PATH_MAX) return;
-    memcpy(g_records_path, env->trace_dir, dlen);
-    memcpy(g_records_path + dlen, RECORDS_NAME, sizeof RECORDS_NAME);
+    size_t dlen = env->trace_dir ? text_len(env->trace_dir) : 0;
+    if (dlen == 0 || dlen >= TRACE_DIR_MAX) return;
+    copy_bytes(g_records_path, env->trace_dir, dlen);
+    copy_bytes(g_records_path + dlen, RECORDS_NAME, sizeof RECORDS_NAME);
     g_enabled = 1;
     struct record r;
     begin(&r, "load", cpu_microseconds());
@@ -557,7 +666,7 @@ __attribute__((constructor)) static void probe_load(int argc, char **argv, char 
     if (env.trace_dir) {
         const char *execfn = "";
         for (size_t i = 0; apple && apple[i]; i++) /* apple[] carries the path as passed to exec */
-            if (strncmp(apple[i], "executable_path=", 16) == 0) execfn = apple[i] + 16;
+            if (has_prefix(apple[i], "executable_path=")) execfn = apple[i] + 16;
         char exe[PROC_PIDPATHINFO_MAXSIZE];
         own_executable(exe, sizeof exe);
         record_load(&env, exe, execfn, argc, argv);
@@ -577,41 +686,34 @@ __attribute__((constructor)) static void probe_load(void) {
     long long argc = 0;
 #define OWN_ARGV() (argc = own_argv(argbuf, sizeof argbuf, argv, sizeof argv / sizeof argv[0]))
 #endif
-    int saved = errno;
-    resolve_real_functions(); /* here, single-threaded: never later in a fork child (see REAL above) */
     struct startup_env env;
     scan_environment(&env);
-    if (!env.trace_dir && !env.emulate_list) {
-        errno = saved;
-        return;
-    }
-    const char *execfn = (const char *)getauxval(AT_EXECFN);
+    if (!env.trace_dir && !env.emulate_list) return;
+    const char *execfn = (const char *)getauxval(AT_EXECFN); /* always there since Linux 2.6.26 */
     int emulating = env.emulate_list != NULL;
     char exe[PATH_MAX];
     own_executable(exe, sizeof exe, execfn, emulating);
     if (emulating && emulated_protected(env.emulate_list, exe, execfn)) {
         env_remove(INJECT_VAR); /* g_enabled stays 0: no record, no hooks */
-        errno = saved;
         return;
     }
     OWN_ARGV();
     record_load(&env, exe, execfn, (long long)argc, argv);
-    errno = saved;
 }
 #undef OWN_ARGV
 #endif
 
 __attribute__((destructor)) static void probe_unload(void) {
     if (!g_enabled || g_exit_recorded) return;
-    int saved = errno;
+    ERRNO_SAVE(saved);
     g_exit_recorded = 1;
     record_exit();
-    errno = saved;
+    ERRNO_RESTORE(saved);
 }
 
 /* ---------------------------------------------------------------------------------------------------
- * Hooks. Each one: save errno, record, restore errno, call the real function, record its failure,
- * leave errno exactly as the real function did.
+ * Hooks. Each one records, calls the real function, records its failure and leaves errno exactly as the
+ * real function did (on macOS the records' libc calls are bracketed by ERRNO_SAVE/ERRNO_RESTORE).
  */
 static int exec_failed(int rc) {
     int err = errno;
@@ -622,36 +724,36 @@ static int exec_failed(int rc) {
 
 int HOOK(execve)(const char *path, char *const argv[], char *const envp[]) {
     RESOLVE_REAL();
-    int saved = errno;
+    ERRNO_SAVE(saved);
     if (g_enabled) record_exec(path, argv, envp);
-    errno = saved;
+    ERRNO_RESTORE(saved);
     return exec_failed(REAL(execve)(path, argv, envp));
 }
 
 int HOOK(execv)(const char *path, char *const argv[]) {
     RESOLVE_REAL();
-    int saved = errno;
+    ERRNO_SAVE(saved);
     if (g_enabled) record_exec(path, argv, environ);
-    errno = saved;
+    ERRNO_RESTORE(saved);
     return exec_failed(REAL(execv)(path, argv));
 }
 
 int HOOK(execvp)(const char *file, char *const argv[]) {
     RESOLVE_REAL();
-    int saved = errno;
+    ERRNO_SAVE(saved);
     char found[PATH_MAX];
     if (g_enabled) record_exec(search_path(file, found), argv, environ);
-    errno = saved;
+    ERRNO_RESTORE(saved);
     return exec_failed(REAL(execvp)(file, argv));
 }
 
 #ifndef __APPLE__
 int HOOK(execvpe)(const char *file, char *const argv[], char *const envp[]) {
     RESOLVE_REAL();
-    int saved = errno;
+    ERRNO_SAVE(saved);
     char found[PATH_MAX];
     if (g_enabled) record_exec(search_path(file, found), argv, envp);
-    errno = saved;
+    ERRNO_RESTORE(saved);
     return exec_failed(REAL(execvpe)(file, argv, envp));
 }
 #endif
@@ -705,20 +807,20 @@ static int spawn_is_exec(const posix_spawnattr_t *attr) {
  * and the path and argv the parent passed, which hold even if the child is stripped the moment it starts. */
 static int spawn_common(int search, pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-    int saved = errno;
+    ERRNO_SAVE(saved);
     char found[PATH_MAX];
     const char *shown = search ? search_path(path, found) : path;
     int as_exec = g_enabled && spawn_is_exec(attr);
     if (as_exec) record_exec(shown, argv, envp);
-    errno = saved;
+    ERRNO_RESTORE(saved);
     pid_t local = 0;
     pid_t *out = pid ? pid : &local;
     int rc = search ? REAL(posix_spawnp)(out, path, actions, attr, argv, envp)
                     : REAL(posix_spawn)(out, path, actions, attr, argv, envp);
-    int after = errno;
+    ERRNO_SAVE(after);
     if (g_enabled && as_exec) record_execfail(rc);
     else if (g_enabled && rc == 0) record_spawn(*out, shown, argv, envp);
-    errno = after;
+    ERRNO_RESTORE(after);
     return rc;
 }
 
@@ -739,9 +841,9 @@ pid_t HOOK(fork)(void) {
     RESOLVE_REAL();
     pid_t pid = REAL(fork)();
     if (pid == 0 && g_enabled) {
-        int saved = errno;
+        ERRNO_SAVE(saved);
         record_fork();
-        errno = saved;
+        ERRNO_RESTORE(saved);
     }
     return pid;
 }

@@ -87,8 +87,16 @@ def become_subreaper() -> bool:
     return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
 
 
+TRACE_DIR_MAX = 512  # bytes the probe keeps for the directory (native/sipdoctor_probe.c TRACE_DIR_MAX)
+
+
 def make_trace_dir() -> Path:
-    trace_dir = Path(tempfile.mkdtemp(prefix="sipdoctor-trace-"))  # mode 0700
+    """A private directory (mode 0700) with an empty records.log: the probe appends to it, never creates it.
+    In /tmp when the temporary directory's path is too long for the probe."""
+    trace_dir = Path(tempfile.mkdtemp(prefix="sipdoctor-trace-"))
+    if len(os.fsencode(trace_dir)) >= TRACE_DIR_MAX:
+        trace_dir.rmdir()
+        trace_dir = Path(tempfile.mkdtemp(prefix="sipdoctor-trace-", dir="/tmp"))
     check_insertable(trace_dir)
     (trace_dir / RECORDS_NAME).touch(mode=0o600)
     return trace_dir

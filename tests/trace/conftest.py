@@ -12,6 +12,7 @@ import pytest
 
 from sipdoctor.trace.build import build_probe
 from sipdoctor.trace.model import TraceResult
+from sipdoctor.trace.records import RECORDS_NAME
 from sipdoctor.trace.session import run_trace
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -21,6 +22,24 @@ PROGRAMS = Path(__file__).parent / "programs"
 def probe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = tmp_path_factory.mktemp("probe-cache")
     return build_probe(env={**os.environ, "SIPDOCTOR_CACHE_DIR": str(cache)})
+
+
+@pytest.fixture(scope="session")
+def zig_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Kept between runs in pytest's cache (zig's first compile is slow); builds are keyed by source hash."""
+    try:
+        return Path(request.config.cache.mkdir("sipdoctor-zig-probe"))
+    except AttributeError:  # -p no:cacheprovider
+        return tmp_path_factory.mktemp("zig")
+
+
+@pytest.fixture
+def trace_dir(tmp_path: Path) -> Path:
+    """A trace directory as the tracer makes it: private, with an empty records.log for the probe to append to."""
+    directory = tmp_path / "trace"
+    directory.mkdir(mode=0o700)
+    (directory / RECORDS_NAME).touch(mode=0o600)
+    return directory
 
 
 @pytest.fixture(scope="session")

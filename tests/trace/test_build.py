@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,24 @@ def test_compiler_errors_are_reported(tmp_path: Path) -> None:
     cc.chmod(0o755)
     with pytest.raises(ProbeBuildError, match="out of ink"):
         build_probe(env={"PATH": f"{fake}:{os.defpath}", "SIPDOCTOR_CACHE_DIR": str(tmp_path / "c")})
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the lean ELF layout is Linux's")
+def test_probe_is_cheap_to_load(probe: Path) -> None:
+    """Every process of a trace loads the probe: two segments and no RELRO (fewer mappings per process), and
+    no libc function on the record path (each would cost a new process a lazy binding)."""
+    from elftools.elf.elffile import ELFFile
+
+    with probe.open("rb") as stream:
+        elf = ELFFile(stream)
+        segments = [seg["p_type"] for seg in elf.iter_segments()]
+        imported = {sym.name for sym in elf.get_section_by_name(".dynsym").iter_symbols()
+                    if sym["st_shndx"] == "SHN_UNDEF" and sym.name}
+    assert segments.count("PT_LOAD") == 2 and "PT_GNU_RELRO" not in segments
+    only_off_the_record_path = {
+        "environ", "__environ", "__errno_location",  # hooks keep errno as the real call left it
+        "dlsym",  # the real exec/spawn/fork functions, looked up on first use
+        "getauxval", "realpath",  # the constructor: the path as executed, a relative one resolved
+        "open", "close", "fstat", "mmap", "munmap",  # --emulate-sip's protected-path list
+    }
+    assert imported <= only_off_the_record_path, imported - only_off_the_record_path

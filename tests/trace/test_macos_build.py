@@ -7,16 +7,12 @@ must be signed, and zig's linker signs ad hoc (CodeDirectory flag CS_ADHOC 0x2, 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from sipdoctor.trace.build import SOURCE_NAME, source_dir
+from tests.trace.trace_helpers import zig_build
 
 pytest.importorskip("ziglang")
 from macholib import mach_o
@@ -28,27 +24,8 @@ HOOKS = 11  # INTERPOSE(...) lines in native/sipdoctor_probe.c
 CSMAGIC_EMBEDDED_SIGNATURE, CSMAGIC_CODEDIRECTORY, CS_ADHOC = 0xFADE0CC0, 0xFADE0C02, 0x2
 
 
-@pytest.fixture(scope="session")
-def zig_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Kept between runs in pytest's cache (zig's first compile is slow), keyed by the source's hash."""
-    try:
-        return Path(request.config.cache.mkdir("sipdoctor-zig-probe"))
-    except AttributeError:  # -p no:cacheprovider
-        return tmp_path_factory.mktemp("zig")
-
-
 def cross_compile(target: str, cache: Path) -> Path:
-    source = source_dir() / SOURCE_NAME
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    output = cache / f"libsipdoctor_probe-{target}-{digest}.dylib"
-    if not output.exists():
-        partial = output.with_name(f"{output.name}.{os.getpid()}.tmp")  # xdist workers may build it at once
-        argv = [sys.executable, "-m", "ziglang", "cc", "-target", target, "-dynamiclib", "-O2", "-Wall", "-Wextra",
-                "-Werror", "-o", str(partial), str(source)]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
-        assert done.returncode == 0, done.stderr
-        os.replace(partial, output)
-    return output
+    return zig_build(target, cache, "-dynamiclib", suffix=".dylib")
 
 
 def sections(header: MachOHeader) -> set[tuple[bytes, bytes, int]]:
