@@ -11,18 +11,21 @@ in that project, untraced and under `sipdoctor trace` (the "real benchmark" figu
 Fairness: every variant runs once untimed first (page cache, the probe build, the dynamic loader's caches),
 then the timed runs are interleaved in rounds (A B C D, B C D A, ...) so that machine noise lands on all
 variants alike. Printed per variant: the median wall time, its spread (min..max), and the overhead against
-the untraced run; for the others, the extra cost relative to each no-op library's, as the median of per-round
-ratios with their range (a ratio of two small differences is noisy: trust it only with enough rounds). The
-same table follows for the CPU time of the child processes, which scheduling noise disturbs less (the
-tracer's own polling runs in this process and is not in it).
+the untraced run; for the others, the extra cost relative to each no-op library's: the median of the
+per-round extra costs (the variant's time minus the untraced run's of the same round, which cancels slow
+drifts of the machine) divided by the same median for the no-op, with a 90% bootstrap interval over the
+rounds (a ratio of two small differences is noisy: trust it only with a narrow interval). The same table
+follows for the CPU time of the child processes, which scheduling noise disturbs less (the tracer's own
+polling runs in this process and is not in it).
 
-    python bench/bench_trace.py [--count 3000] [--rounds 9] [--vitest DIR] [--baseline-probe LIB]
+    python bench/bench_trace.py [--count 3000] [--rounds 15] [--vitest DIR] [--baseline-probe LIB]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import shutil
 import statistics
@@ -77,14 +80,16 @@ def traced_runner(argv: list[str], probe: Path, cwd: Path | None = None) -> Runn
         here = os.getcwd()
         os.chdir(cwd or here)
         try:
-            with open(os.devnull, "w") as sink:
-                saved = os.dup(1)
-                os.dup2(sink.fileno(), 1)
+            with open(os.devnull, "w") as sink:  # the command's output, as the untraced runs discard theirs
+                saved = [os.dup(1), os.dup(2)]
+                for fd in (1, 2):
+                    os.dup2(sink.fileno(), fd)
                 try:
                     return run_trace(argv, probe=probe)
                 finally:
-                    os.dup2(saved, 1)
-                    os.close(saved)
+                    for fd, copy in zip((1, 2), saved, strict=True):
+                        os.dup2(copy, fd)
+                        os.close(copy)
         finally:
             os.chdir(here)
 
@@ -133,17 +138,27 @@ def interleaved(variants: dict[str, Runner], rounds: int) -> tuple[dict[str, lis
     return wall, cpu
 
 
-def extra_ratios(samples: dict[str, list[float]], name: str, floor_name: str) -> list[float]:
-    """Per round: the variant's extra time over untraced, divided by the floor's."""
-    pairs = zip(samples[name], samples[floor_name], samples[UNTRACED], strict=True)
-    return [(v - base) / (floor - base) for v, floor, base in pairs if floor > base]
+def extra_ratio(samples: dict[str, list[float]], name: str, floor_name: str, rounds: list[int]) -> float | None:
+    """median(variant - untraced) / median(floor - untraced) over the given rounds (paired within a round)."""
+    def extra(variant: str) -> float:
+        return statistics.median(samples[variant][i] - samples[UNTRACED][i] for i in rounds)
+
+    floor = extra(floor_name)
+    return extra(name) / floor if floor > 0 else None
 
 
 def ratio_cell(samples: dict[str, list[float]], name: str, floor_name: str) -> str:
     if floor_name not in samples or name in (UNTRACED, NOOP, NOOP_LEAN):
         return ""
-    ratios = extra_ratios(samples, name, floor_name)
-    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}..{max(ratios):.2f})" if ratios else "n/a"
+    every = list(range(len(samples[UNTRACED])))
+    ratio = extra_ratio(samples, name, floor_name, every)
+    if ratio is None:
+        return "n/a (no floor)"
+    rng = random.Random(0)
+    resampled = sorted(r for _ in range(2000)
+                       if (r := extra_ratio(samples, name, floor_name, rng.choices(every, k=len(every)))) is not None)
+    low, high = resampled[len(resampled) // 20], resampled[-len(resampled) // 20 - 1]
+    return f"{ratio:.2f}x ({low:.2f}..{high:.2f})"
 
 
 def print_table(title: str, samples: dict[str, list[float]]) -> None:
@@ -161,8 +176,8 @@ def print_table(title: str, samples: dict[str, list[float]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=3000, help="processes per run (default 3000)")
-    parser.add_argument("--rounds", "--repeat", type=int, default=9,
-                        help="timed rounds, each running every variant once (default 9)")
+    parser.add_argument("--rounds", "--repeat", type=int, default=15,
+                        help="timed rounds, each running every variant once (default 15)")
     parser.add_argument("--vitest", type=Path, help="a project with vitest installed, for the real-benchmark figure")
     parser.add_argument("--baseline-probe", type=Path,
                         help="another build of the probe library to time alongside (before/after comparisons)")

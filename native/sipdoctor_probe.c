@@ -24,9 +24,9 @@
  *  - Async-signal-safe only on those paths: no malloc, no stdio, no locks. Records are formatted by hand
  *    into a stack buffer and written with open/write/close, all async-signal-safe syscalls (on Linux issued
  *    inline, so a record never touches errno).
- *  - A vfork child shares the parent's memory: the hooks never write a global there, and they restore errno
- *    (shared with the parent thread) before returning.
- *  - errno is saved on entry and restored so the caller sees exactly what the real call left.
+ *  - A vfork child shares the parent's memory: the hooks write no global there except the real functions'
+ *    addresses (the same in parent and child), and leave errno (shared with the parent thread) as it was.
+ *  - The caller sees exactly the errno the real call left.
  *  - One record = one write() to a file opened with O_APPEND, and a record never exceeds RECORD_MAX
  *    (4096 = PIPE_BUF on Linux) so concurrent writers never interleave. The file is opened per record:
  *    keeping a descriptor open would collide with programs that close or dup2 over "their" descriptors.
@@ -248,6 +248,7 @@ static int g_resolved;
 
 static void resolve_real_functions(void) {
     if (__atomic_load_n(&g_resolved, __ATOMIC_ACQUIRE)) return;
+    int saved = errno;
     RESOLVE(execve);
     RESOLVE(execv);
     RESOLVE(execvp);
@@ -258,6 +259,7 @@ static void resolve_real_functions(void) {
     RESOLVE(_exit);
     RESOLVE(_Exit);
     __atomic_store_n(&g_resolved, 1, __ATOMIC_RELEASE);
+    errno = saved;
 }
 #define RESOLVE_REAL() resolve_real_functions()
 #endif

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import sys
 from pathlib import Path
 
@@ -80,3 +81,18 @@ def test_probe_is_cheap_to_load(probe: Path) -> None:
         "open", "close", "fstat", "mmap", "munmap",  # --emulate-sip's protected-path list
     }
     assert imported <= only_off_the_record_path, imported - only_off_the_record_path
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the lean link is Linux's")
+def test_a_linker_without_the_lean_options_still_builds_the_probe(tmp_path: Path) -> None:
+    real = shutil.which("cc") or shutil.which("gcc")
+    if real is None:
+        pytest.skip("no C compiler")
+    fake = tmp_path / "bin" / "cc"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *-nostartfiles*) echo "ld: unknown option" >&2; exit 1;; esac\n'
+                    f'exec {real} "$@"\n')
+    fake.chmod(0o755)
+    built = build_probe(env={"PATH": f"{fake.parent}:{os.defpath}", "CC": str(fake),
+                             "SIPDOCTOR_CACHE_DIR": str(tmp_path / "c")})
+    assert built.is_file() and b"execve" in built.read_bytes()
