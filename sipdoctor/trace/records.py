@@ -9,6 +9,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -77,23 +78,26 @@ def parse_line(line: bytes) -> Record:
     if kind not in KINDS or len(fields) < 6:
         raise ValueError(f"not a probe record: {line[:80]!r}")
     pid, ppid, start, cpu_us, mono_ns = (int(f) for f in fields[1:6])
-    head = Record(kind, pid, ppid, start, cpu_us, mono_ns)
-    rest = fields[6:]
+    return Record(kind, pid, ppid, start, cpu_us, mono_ns, **_details(kind, fields[6:]))
+
+
+def _details(kind: str, rest: list[bytes]) -> dict[str, Any]:
+    """The fields after the common ones, by kind (one Record built per line: a parse is per process event)."""
     if kind == "load":
         argc, argv = _argv(rest[3:])
         execfn = unescape(rest[2])
-        return replace(head, has_var=rest[0] == b"1", path=unescape(rest[1]) or _resolved(execfn),
-                       execfn=execfn, argc=argc, argv=argv)
+        return {"has_var": rest[0] == b"1", "path": unescape(rest[1]) or _resolved(execfn), "execfn": execfn,
+                "argc": argc, "argv": argv}
     if kind == "exec":
         argc, argv = _argv(rest[2:])
-        return replace(head, has_var=rest[0] == b"1", path=unescape(rest[1]), argc=argc, argv=argv)
+        return {"has_var": rest[0] == b"1", "path": unescape(rest[1]), "argc": argc, "argv": argv}
     if kind == "spawn":
         argc, argv = _argv(rest[4:])
-        return replace(head, has_var=rest[0] == b"1", child_pid=int(rest[1]), child_start=int(rest[2]),
-                       path=unescape(rest[3]), argc=argc, argv=argv)
+        return {"has_var": rest[0] == b"1", "child_pid": int(rest[1]), "child_start": int(rest[2]),
+                "path": unescape(rest[3]), "argc": argc, "argv": argv}
     if kind == "execfail":
-        return replace(head, errno=int(rest[0]))
-    return head
+        return {"errno": int(rest[0])}
+    return {}
 
 
 def parse_lines(lines: Iterable[bytes]) -> ParseResult:
