@@ -9,9 +9,9 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 RECORDS_NAME = "records.log"  # native/sipdoctor_probe.c RECORDS_NAME
 KINDS = frozenset({"load", "fork", "exec", "execfail", "spawn", "exit"})
