@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -65,7 +66,10 @@ def read_elf(fh: BinaryIO) -> ElfInfo:
 
 
 def file_capabilities(path: str) -> bytes | None:
-    """The raw `security.capability` attribute, or None when the file has none (or xattrs are unsupported)."""
+    """The raw `security.capability` attribute, or None when the file has none (or xattrs are unsupported).
+    Linux's: file capabilities are a Linux loader fact (macOS has no os.getxattr)."""
+    if sys.platform != "linux":
+        return None
     try:
         return os.getxattr(path, "security.capability")
     except OSError as exc:
