@@ -82,3 +82,15 @@ def csrutil_stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..
         return script
 
     return make
+
+
+@pytest.fixture(scope="session")
+def just_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding only `just` (the real one, from the rust-just test extra) for a test's PATH."""
+    import shutil
+
+    real = shutil.which("just", path=os.path.dirname(sys.executable)) or shutil.which("just")
+    assert real, "`just` is missing: install the test extras (pip install -e '.[test]' brings rust-just)"
+    directory = tmp_path_factory.mktemp("just-bin")
+    (directory / "just").symlink_to(os.path.realpath(real))
+    return directory

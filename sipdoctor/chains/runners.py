@@ -9,19 +9,24 @@
 - make runs a recipe line directly when it has no shell metacharacters and the shell is Bourne-like, else
   `$(SHELL) -c LINE` with SHELL defaulting to /bin/sh (GNU make job.c, construct_command_argv_internal).
 - `uv run CMD` runs CMD with the project's .venv/bin first on PATH.
+- just runs each line of a recipe (and of its dependencies, first) with `sh -cu` or the justfile's
+  `set shell`, and a shebang or [script] recipe with its interpreter (sipdoctor.project.justfile).
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sipdoctor.chains.context import Context
 from sipdoctor.chains.execchain import Followed
+from sipdoctor.chains.shell import shell_invocation
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.project.files import Unreadable, read_text
+from sipdoctor.project.justfile import find_justfile, parse_justfile, script_body
 from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
 from sipdoctor.project.package_json import find_package_json, load_package_json, npmrc_setting, script_shell_setting
 
@@ -74,11 +79,9 @@ def _program(program: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _shell(argv: tuple[str, ...], ctx: Context) -> tuple[list[Spawn], list[str]]:
-    args = list(argv[1:])
-    while args and args[0].startswith("-") and args[0] != "-c":
-        args = args[1:]
-    if args[:1] == ["-c"] and len(args) > 1:
-        return [Spawn(ctx, f"{os.path.basename(argv[0])} -c runs it", inline_script=args[1])], []
+    command, args = shell_invocation(argv)
+    if command and args:
+        return [Spawn(ctx, f"{os.path.basename(argv[0])} -c runs it", inline_script=args[0])], []
     if args and os.path.isfile(args[0]):
         try:
             text = read_text(args[0], SCRIPT_FILE_BYTES)
@@ -236,6 +239,56 @@ def _makefile_path(directory: Path, file: str | None) -> Path | None:
     return next((directory / n for n in MAKEFILE_NAMES if (directory / n).exists()), None)
 
 
+def _just(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    """`just [RECIPE]`: each line of the recipe and its dependencies in the justfile's shell, in the
+    justfile's directory (sipdoctor.project.justfile)."""
+    ctx = followed.ctx
+    assert ctx is not None
+    file, shell, words = _just_args(list(program[1:]))
+    path = ctx.cwd / file if file else find_justfile(ctx.cwd)
+    if path is None:
+        return [], [f"just: no justfile in {ctx.cwd} or its parents"]
+    try:
+        justfile = parse_justfile(str(path), read_text(str(path)))
+    except Unreadable as exc:
+        return [], [f"{path}: {exc}"]
+    notes = [f"{p.file}:{p.line}: {p.message}" for p in justfile.problems]
+    names, unknown = justfile.invoked([w for w in words if "=" not in w])  # NAME=VALUE overrides a variable
+    notes += [f"{path}: no recipe `{name}`" for name in unknown] or ([] if names else [f"{path}: no recipes"])
+    child_ctx = ctx.with_cwd(str(path.parent))
+    out: list[Spawn] = []
+    for recipe in justfile.run_order(*names):
+        where = f"{path}:{recipe.line} recipe `{recipe.name}`"
+        if recipe.script is not None:
+            script = script_body(recipe.name)
+            out.append(Spawn(child_ctx, f"{where}: just runs its body as a script with `{shlex.join(recipe.script)}`",
+                             argv=(*recipe.script, script)))
+            continue
+        for number, text in recipe.body:
+            argv = (*(shell or justfile.shell), text)
+            out.append(Spawn(child_ctx, f"{path}:{number} recipe `{recipe.name}`: just runs it with "
+                                        f"`{shlex.join(argv[:-1])}`", argv=argv))
+    return out, notes
+
+
+def _just_args(args: list[str]) -> tuple[str | None, tuple[str, ...] | None, list[str]]:
+    """(--justfile, --shell and its --shell-args, the words after the options)."""
+    file, shell, shell_args, words = None, None, [], []
+    while args:
+        arg = args.pop(0)
+        if arg in ("-f", "--justfile") and args:
+            file = args.pop(0)
+        elif arg == "--shell" and args:
+            shell = args.pop(0)
+        elif arg == "--shell-arg" and args:
+            shell_args.append(args.pop(0))
+        elif arg in ("-d", "--working-directory", "--set", "--dotenv-filename", "--dotenv-path") and args:
+            args = args[2:] if arg == "--set" else args[1:]
+        elif not arg.startswith("-"):
+            words.append(arg)
+    return file, (shell, *(shell_args or ["-cu"])) if shell else None, words
+
+
 def _uv(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
     ctx = followed.ctx
     assert ctx is not None
@@ -259,5 +312,5 @@ def _uv(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list
 Handler = Callable[[tuple[str, ...], Followed], tuple[list[Spawn], list[str]]]
 HANDLERS: dict[str, Handler] = {
     "npm": _run_script, "pnpm": _run_script, "yarn": _run_script, "npx": _run_script, "pnpx": _run_script,
-    "make": _make, "gmake": _make, "gnumake": _make, "uv": _uv,
+    "make": _make, "gmake": _make, "gnumake": _make, "uv": _uv, "just": _just,
 }

@@ -25,6 +25,25 @@ SHELL_BUILTINS = frozenset(
 """Commands a shell runs in its own process: no exec, so no hop (bash(1) SHELL BUILTIN COMMANDS)."""
 
 
+SHELL_OPTIONS_WITH_VALUE = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
+
+
+def shell_invocation(argv: tuple[str, ...] | list[str]) -> tuple[bool, list[str]]:
+    """(whether the shell runs a command string, its operands) for `sh [options] ...`: `-c` may come
+    combined with other options (`sh -cu`, `bash -lc`, just's and make's shells), `-o NAME` takes a value,
+    `--` ends the options (POSIX sh, "Invocation"; bash(1) OPTIONS)."""
+    args, command = list(argv[1:]), False
+    while args and args[0][:1] in ("-", "+") and args[0] not in ("-", "+"):
+        option = args.pop(0)
+        if option == "--":
+            break
+        if option in SHELL_OPTIONS_WITH_VALUE and args:
+            args.pop(0)
+        elif option[:1] == "-" and not option.startswith("--") and "c" in option[1:]:
+            command = True
+    return command, args
+
+
 @dataclass(frozen=True)
 class SimpleCommand:
     """One command the shell starts as a process (or runs itself when it is a builtin)."""

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sipdoctor.chains.context import Context
+from sipdoctor.chains.shell import shell_invocation
 from sipdoctor.chains.tree import Hop
 from sipdoctor.chains.versions import managed_program
 
@@ -101,10 +102,8 @@ def _shell_script(hop: Hop) -> tuple[str, tuple[str, ...]] | None:
     """(script path, its arguments) when this hop is a shell running a script file."""
     if hop.name not in SHELLS:
         return None
-    args = list(hop.argv[1:])
-    while args and args[0].startswith("-") and args[0] not in ("-c", "--"):
-        args = args[1:]
-    if not args or args[0] == "-c" or not os.path.isfile(args[0]):
+    command, args = shell_invocation(hop.argv)
+    if command or not args or not os.path.isfile(args[0]):
         return None
     return args[0], tuple(args[1:])
 

@@ -49,6 +49,7 @@ from sipdoctor.chains.predict import Prediction, make_context, predict_argv, pre
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, Process, stripped_hops
 from sipdoctor.project.files import Problem, Unreadable, read_text
+from sipdoctor.project.justfile import JUSTFILE_NAMES
 from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
 from sipdoctor.project.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
 from sipdoctor.project.scripts import scan_scripts
@@ -188,7 +189,8 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
 
 def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
     found: list[TaskCommand] = []
-    for name, reader in (("tox.ini", tox_commands), ("noxfile.py", nox_commands), ("justfile", just_commands)):
+    justfile = next((n for n in JUSTFILE_NAMES if (root / n).is_file()), "justfile")
+    for name, reader in (("tox.ini", tox_commands), ("noxfile.py", nox_commands), (justfile, just_commands)):
         if (root / name).is_file():
             commands, trouble = reader(root / name)
             found.extend(commands)

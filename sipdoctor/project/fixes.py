@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sipdoctor.files import UnreadableFile, read_text
+from sipdoctor.project.justfile import SCRIPT_BODY_PREFIX
 
 
 def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) -> list[dict[str, Any]]:
@@ -45,6 +46,9 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) ->
     - `step_line`: for workflow steps, the `run:` line of the step as {text, prefix, key_indent, rest,
       unique}: `prefix` is its indentation plus any `- `, `key_indent` the indentation of the step's keys,
       `rest` the line after the prefix, `unique` whether the line occurs once in the file.
+    - `just_setting`: for justfile recipes, the setting that picks the hop's shell as {name, flags,
+      existing}: `shell` (`-cu`) for recipe lines, `script-interpreter` (`-eu`) for [script] bodies, and the
+      line that sets it now (replace it rather than add a second: just rejects a setting made twice).
     """
     out: list[dict[str, Any]] = []
     for command in commands:
@@ -63,6 +67,7 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) ->
 _EMPTY_FIX: dict[str, Any] = {
     "invoked_as": None, "direct": None, "direct_verdict": None, "top_level": False, "replaceable": False,
     "spawned_by": None, "launcher": None, "edit_file": None, "venv": None, "step_line": None,
+    "just_setting": None,
 }
 LAUNCHERS = {("npx",), ("pnpx",), ("npm", "exec"), ("npm", "x"), ("pnpm", "exec"), ("pnpm", "dlx")}
 NODE_TOOLS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
@@ -110,6 +115,7 @@ def _hop_fix_facts(located: Located, command: dict[str, Any], file_text: str | N
         "edit_file": _relative_path(command.get("file"), root),
         "venv": _venv_of(hop, root),
         "step_line": _step_line(command, file_text),
+        "just_setting": _just_setting(hop, command, file_text),
     }
 
 
@@ -250,6 +256,17 @@ def _step_line(command: dict[str, Any], file_text: str | None) -> dict[str, Any]
     prefix = match.group(0)
     return {"text": text, "prefix": prefix, "key_indent": " " * len(prefix), "rest": text[len(prefix):],
             "unique": file_text.count(text) == 1}
+
+
+def _just_setting(hop: dict[str, Any], command: dict[str, Any], file_text: str | None) -> dict[str, Any] | None:
+    if command.get("source") != "justfile" or file_text is None:
+        return None
+    argv = hop.get("argv") or [""]
+    script = argv[-1].startswith(SCRIPT_BODY_PREFIX)
+    name, flags = ("script-interpreter", "-eu") if script else ("shell", "-cu")
+    setting = re.compile(rf"^set\s+{name}\s*:=")
+    existing = next((line for line in file_text.splitlines() if setting.match(line)), None)
+    return {"name": name, "flags": flags, "existing": existing}
 
 
 def ignored_hops(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:

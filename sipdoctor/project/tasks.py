@@ -1,8 +1,8 @@
 """Commands from tox.ini, noxfile.py and justfile, with the file and line each comes from.
 
 tox runs each `commands` line directly (no shell) with the env's bin directory first on PATH (tox docs,
-"commands"); nox's `session.run("a", "b")` runs argv directly; just runs each recipe line with `sh -cu`
-(just manual, "Shell": the default shell is `sh -cu`).
+"commands"); nox's `session.run("a", "b")` runs argv directly; just runs each recipe line with its shell,
+`sh -cu` by default (sipdoctor.project.justfile).
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sipdoctor.project.files import Problem, Unreadable, read_text
-
-JUST_RECIPE = re.compile(r"^@?(?P<name>[A-Za-z_][\w-]*)(?:\s+[^:=]*)?:(?!=)")
+from sipdoctor.project.justfile import parse_justfile, script_body
 
 
 @dataclass(frozen=True)
@@ -77,17 +76,18 @@ def nox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
 
 
 def just_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
+    """Each line of a linewise recipe with the justfile's shell; a script recipe as its interpreter."""
     try:
-        text = read_text(str(path))
+        justfile = parse_justfile(str(path), read_text(str(path)))
     except Unreadable as exc:
         return [], [exc.problem]
-    out, recipe = [], None
-    for number, raw in enumerate(text.splitlines(), 1):
-        if raw[:1] in (" ", "\t") and recipe is not None:
-            command = raw.strip().lstrip("@-")
-            if command and not command.startswith("#"):
-                out.append(TaskCommand("justfile", str(path), number, recipe, command, shell=("sh", "-cu")))
+    out = []
+    for recipe in justfile.recipes.values():
+        if recipe.script is not None:
+            command = "\n".join(text for _, text in recipe.body)
+            out.append(TaskCommand("justfile", str(path), recipe.line, recipe.name, command,
+                                   argv=(*recipe.script, script_body(recipe.name))))
             continue
-        m = JUST_RECIPE.match(raw)
-        recipe = m.group("name") if m else None
-    return out, []
+        out.extend(TaskCommand("justfile", str(path), number, recipe.name, text, shell=justfile.shell)
+                   for number, text in recipe.body)
+    return out, justfile.problems

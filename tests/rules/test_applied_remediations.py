@@ -151,6 +151,40 @@ def test_makefile_project(cli, monkeypatch, tmp_path: Path, toolchain, developer
     assert_all_profiled(prediction)
 
 
+JUSTFILE = "build:\n    echo build\n\nbench: build\n    python3 bench.py && echo done\n"
+
+
+def test_justfile_project(cli, monkeypatch, tmp_path: Path, toolchain, just_dir: Path) -> None:
+    project = tmp_path / "just"
+    project.mkdir()
+    (project / "justfile").write_text(JUSTFILE)
+    bin_dir = toolchain("bash")
+    findings = _benchmark_findings(run_check(cli, project, monkeypatch, bin_dir))
+    assert {f["evidence"]["command"] for f in findings} == {"sh -cu python3 bench.py && echo done"}
+
+    apply_all(project, findings)
+    setting = f"set shell := ['{bin_dir / 'bash'}', '-cu']"
+    assert (project / "justfile").read_text() == f"{setting}\n{JUSTFILE}"
+    assert run_instead(findings, "sh -cu python3 bench.py && echo done") == "sh -cu python3 bench.py && echo done"
+    toolchain("python3")  # what the interpreter finding's install puts first on PATH
+    prediction = predict("just bench", project, bin_dir, just_dir)
+    assert [h["path"] for h in hops(prediction)][1:] == [str(bin_dir / "bash"), str(bin_dir / "bash"),
+                                                         str(bin_dir / "python3")]
+    assert_all_profiled(prediction, native=(str((just_dir / "just").resolve()),))
+
+    assert chain_findings(run_check(cli, project, monkeypatch, bin_dir)) == []  # the check agrees
+
+
+def test_justfile_shell_setting_is_replaced(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
+    project = tmp_path / "just"
+    project.mkdir()
+    (project / "justfile").write_text("set shell := ['/bin/bash', '-uc']\n" + JUSTFILE)
+    bin_dir = toolchain("bash", "python3")
+    findings = _benchmark_findings(run_check(cli, project, monkeypatch, bin_dir))
+    apply_all(project, findings)
+    assert (project / "justfile").read_text() == f"set shell := ['{bin_dir / 'bash'}', '-cu']\n{JUSTFILE}"
+
+
 @pytest.fixture
 def pyenv_root(tmp_path: Path, macho_program: Path) -> Path:
     """pyenv's layout: bash shims through /usr/bin/env, libexec/pyenv, and a version's python (a Mach-O)."""

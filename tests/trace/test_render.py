@@ -82,3 +82,10 @@ def test_prediction_differences_are_named(traced: Callable[..., TraceResult]) ->
                for line in found), found
     result.prediction_differences = found
     assert "The trace differs from the prediction" in plain(render_trace(result, ascii_only=True))
+
+
+def test_an_unknown_prediction_is_not_contradicted(traced: Callable[..., TraceResult]) -> None:
+    result = traced([sys.executable, "-c", "pass"])
+    exe = os.path.realpath(result.roots[0].exe)
+    assert differences({exe: {"unknown"}}, result.nodes()) == []
+    assert differences({exe: {"stripped"}}, result.nodes()) == [f"{exe}: predicted stripped, traced profiled"]
