@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sipdoctor.trace.build import LEAN_LINK, build_probe, find_toolchain
+from sipdoctor.trace.runner import make_trace_dir
 from sipdoctor.trace.session import run_trace
 
 NOOP_SOURCE = "__attribute__((constructor)) static void noop(void) {}\n"
@@ -186,10 +187,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         noops = (build_noop(workdir), build_noop(workdir, *LEAN_LINK))
-        trace_dir = workdir / "trace"
-        trace_dir.mkdir(mode=0o700)
-        variants = loop_variants(args.count, probe, noops, trace_dir, args.baseline_probe)
-        wall, cpu = interleaved(variants, args.rounds)
+        trace_dir = make_trace_dir()  # where `sipdoctor trace` keeps its records (tmpfs on Linux)
+        try:
+            variants = loop_variants(args.count, probe, noops, trace_dir, args.baseline_probe)
+            wall, cpu = interleaved(variants, args.rounds)
+        finally:
+            shutil.rmtree(trace_dir, ignore_errors=True)
         title = f"{args.count} x /bin/true from a shell loop, {args.rounds} interleaved rounds"
         print_table(f"{title}: wall time", wall)
         print_table(f"{title}: CPU time of the child processes", cpu)

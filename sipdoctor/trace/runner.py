@@ -90,10 +90,24 @@ def become_subreaper() -> bool:
 TRACE_DIR_MAX = 512  # bytes the probe keeps for the directory (native/sipdoctor_probe.c TRACE_DIR_MAX)
 
 
-def make_trace_dir() -> Path:
+def memory_backed_dir(env: Mapping[str, str]) -> str | None:
+    """Linux: where a trace directory lives in memory ($XDG_RUNTIME_DIR, else /dev/shm; both tmpfs). Every
+    traced process appends its records there, and a tmpfs append skips ext4's journal: ~1.5 us less per
+    record in a new process (bench/bench_trace.py), a fifth of the probe's cost on a fork+exec loop."""
+    if not sys.platform.startswith("linux"):
+        return None
+    for candidate in (env.get("XDG_RUNTIME_DIR", ""), "/dev/shm"):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return candidate
+    return None
+
+
+def make_trace_dir(env: Mapping[str, str] | None = None) -> Path:
     """A private directory (mode 0700) with an empty records.log: the probe appends to it, never creates it.
-    In /tmp when the temporary directory's path is too long for the probe."""
-    trace_dir = Path(tempfile.mkdtemp(prefix="sipdoctor-trace-"))
+    In memory where Linux offers it, else the temporary directory; in /tmp when that path is too long for
+    the probe."""
+    parent = memory_backed_dir(os.environ if env is None else env)
+    trace_dir = Path(tempfile.mkdtemp(prefix="sipdoctor-trace-", dir=parent))
     if len(os.fsencode(trace_dir)) >= TRACE_DIR_MAX:
         trace_dir.rmdir()
         trace_dir = Path(tempfile.mkdtemp(prefix="sipdoctor-trace-", dir="/tmp"))

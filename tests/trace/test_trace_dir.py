@@ -1,0 +1,32 @@
+"""Where a trace keeps its records: a private directory, in memory on Linux, removed afterwards."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from sipdoctor.trace.records import RECORDS_NAME
+from sipdoctor.trace.runner import make_trace_dir, memory_backed_dir
+from tests.trace.trace_helpers import LINUX
+
+
+@pytest.mark.skipif(not LINUX, reason="tmpfs trace directories are a Linux choice")
+def test_runtime_dir_first_then_dev_shm(tmp_path: Path) -> None:
+    runtime = tmp_path / "run-user"
+    runtime.mkdir()
+    assert memory_backed_dir({"XDG_RUNTIME_DIR": str(runtime)}) == str(runtime)
+    assert memory_backed_dir({"XDG_RUNTIME_DIR": str(tmp_path / "missing")}) in ("/dev/shm", None)
+
+
+def test_a_trace_directory_is_private_and_holds_an_empty_log(tmp_path: Path) -> None:
+    trace_dir = make_trace_dir({"XDG_RUNTIME_DIR": str(tmp_path)})
+    try:
+        if LINUX:
+            assert trace_dir.parent == tmp_path
+        assert stat.S_IMODE(trace_dir.stat().st_mode) == 0o700
+        assert (trace_dir / RECORDS_NAME).read_bytes() == b""
+    finally:
+        shutil.rmtree(trace_dir)
