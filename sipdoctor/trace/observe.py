@@ -6,10 +6,11 @@ process already seen, and the observer looks at that process and its children at
 remains the fallback for everything the events cannot report (peers.md section 4).
 
 A process that starts and exits between two looks, below a parent that has no probe, is missed, and
-`missed_estimate` says how many: on Linux the pids handed out during the run that the tracer never accounted
-for (threads and unrelated processes included, hence an upper bound); with process events, the forks of
-watched processes whose child was never seen (a lower bound: forks folded into one event count once, and a
-child's forks before it was watched are not reported). Never a claim of completeness.
+`missed_estimate` says how many: on Linux the pids handed out during the run that neither a look nor a
+probe record (`account`) accounted for (threads and unrelated processes included, hence an upper bound);
+with process events, the forks of watched processes whose child was never seen (a lower bound: forks folded
+into one event count once, and a child's forks before it was watched are not reported). Never a claim of
+completeness.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import struct
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -162,6 +163,12 @@ class Observer:
         if self._events is not None:
             self.wait_events(0)
             self._events.close()
+
+    def account(self, pids: Iterable[int]) -> None:
+        """Processes known from the probe's records: never missed, however short they were."""
+        first, final = self._first_pid, self._final_pid
+        if first is not None and final is not None and final >= first:
+            self._seen_ids.update(pid for pid in pids if first < pid <= final)
 
     @property
     def missed_estimate(self) -> int | None:

@@ -87,6 +87,7 @@ def become_subreaper() -> bool:
     return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
 
 
+MEMORY_DIR_MIN_FREE = 256 << 20  # a container's /dev/shm (64 MB by default in Docker) could fill up: records lost
 TRACE_DIR_MAX = 512  # bytes the probe keeps for the directory (native/sipdoctor_probe.c TRACE_DIR_MAX)
 
 
@@ -98,7 +99,10 @@ def memory_backed_dir(env: Mapping[str, str]) -> str | None:
         return None
     for candidate in (env.get("XDG_RUNTIME_DIR", ""), "/dev/shm"):
         if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
-            return candidate
+            with contextlib.suppress(OSError):
+                usage = os.statvfs(candidate)
+                if usage.f_bavail * usage.f_frsize >= MEMORY_DIR_MIN_FREE:
+                    return candidate
     return None
 
 

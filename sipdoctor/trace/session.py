@@ -28,6 +28,7 @@ def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | N
         parsed = read_records(outcome.trace_dir)
     finally:
         shutil.rmtree(outcome.trace_dir, ignore_errors=True)
+    outcome.observer.account(pid for r in parsed.records for pid in (r.pid, r.child_pid) if pid > 0)
     ctx = Context(emulated=frozenset(protected_paths()) if emulate_sip else None)
     known: dict[int, list[int]] = {}
     for pid, start in outcome.observer.processes:

@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 from sipdoctor.trace.kqueue_watch import ProcEvent
-from sipdoctor.trace.observe import ObservedProcess, Observer
+from sipdoctor.trace.observe import ObservedProcess, Observer, last_pid
 
 VAR = "LD_PRELOAD"
 
@@ -181,3 +181,19 @@ def test_without_an_event_source_the_wait_is_left_to_the_caller() -> None:
 def test_linux_has_no_platform_event_source() -> None:
     observer = Observer(VAR)
     assert observer.wait_events(0.5) == 0.5
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the pid counter bound is Linux's")
+def test_processes_known_from_the_records_are_never_counted_missed() -> None:
+    before = last_pid()
+    observer = Observer(VAR, events=None)
+    with shell("read go; for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done; echo done; read x") as sh:
+        observer.start(sh.pid)
+        say(sh)
+        hear(sh)
+        observer.finish()
+    after = last_pid()
+    assert before is not None and after is not None
+    assert (observer.missed_estimate or 0) >= 10  # looked at only before and after: ten /bin/true unseen
+    observer.account(range(before, after + 1))  # as if every one of them had written a probe record
+    assert observer.missed_estimate == 0

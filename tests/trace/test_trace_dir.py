@@ -30,3 +30,15 @@ def test_a_trace_directory_is_private_and_holds_an_empty_log(tmp_path: Path) -> 
         assert (trace_dir / RECORDS_NAME).read_bytes() == b""
     finally:
         shutil.rmtree(trace_dir)
+
+
+@pytest.mark.skipif(not LINUX, reason="tmpfs trace directories are a Linux choice")
+def test_a_nearly_full_memory_filesystem_is_passed_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container's small /dev/shm could fill up mid-trace and lose records: the disk is safer then."""
+    import os
+
+    class Full:
+        f_bavail, f_frsize = 1000, 4096  # 4 MB free
+
+    monkeypatch.setattr(os, "statvfs", lambda path: Full())
+    assert memory_backed_dir({"XDG_RUNTIME_DIR": str(tmp_path)}) is None
