@@ -78,19 +78,29 @@ class Justfile:
         return names, unknown
 
     def run_order(self, *names: str) -> list[JustRecipe]:
-        """The recipes `just NAMES...` runs, dependencies first, each once."""
+        """The recipes `just NAMES...` runs, dependencies first, each once (a cycle, which just refuses,
+        is cut where it closes). Iterative: a justfile can chain more recipes than Python's stack."""
         order: list[JustRecipe] = []
-
-        def visit(recipe_name: str, path: tuple[str, ...]) -> None:
-            recipe = self.resolve(recipe_name)
-            if recipe is None or recipe in order or recipe.name in path:
-                return
-            for dependency in recipe.dependencies:
-                visit(dependency, (*path, recipe.name))
-            order.append(recipe)
-
+        done: set[str] = set()
         for name in names:
-            visit(name, ())
+            stack: list[tuple[JustRecipe, int]] = []
+            active: set[str] = set()
+            root = self.resolve(name)
+            if root is not None and root.name not in done:
+                stack.append((root, 0))
+                active.add(root.name)
+            while stack:
+                recipe, index = stack.pop()
+                if index < len(recipe.dependencies):
+                    stack.append((recipe, index + 1))
+                    dependency = self.resolve(recipe.dependencies[index])
+                    if dependency is not None and dependency.name not in done and dependency.name not in active:
+                        stack.append((dependency, 0))
+                        active.add(dependency.name)
+                    continue
+                active.discard(recipe.name)
+                done.add(recipe.name)
+                order.append(recipe)
         return order
 
 

@@ -64,17 +64,24 @@ class Makefile:
         text = text.replace("$$", "\0").replace("$@", target)
         return REFERENCE.sub(one, text).replace("\0", "$")
 
-    def recipe_for(self, goal: str, seen: set[str] | None = None) -> list[tuple[str, RecipeLine]]:
-        """(target, line) for a goal: its prerequisites' recipes first, as make runs them."""
-        seen = set() if seen is None else seen
-        if goal in seen or goal not in self.rules:
-            return []
-        seen.add(goal)
-        rule = self.rules[goal]
+    def recipe_for(self, goal: str) -> list[tuple[str, RecipeLine]]:
+        """(target, line) for a goal: its prerequisites' recipes first, as make runs them, each target once.
+        Iterative: a generated Makefile can chain more targets than Python's stack."""
         lines: list[tuple[str, RecipeLine]] = []
-        for prerequisite in rule.prerequisites:
-            lines.extend(self.recipe_for(prerequisite, seen))
-        lines.extend((goal, line) for line in rule.recipe)
+        seen: set[str] = set()
+        stack: list[tuple[str, int]] = [(goal, 0)] if goal in self.rules else []
+        seen.update(name for name, _ in stack)
+        while stack:
+            target, index = stack.pop()
+            prerequisites = self.rules[target].prerequisites
+            if index < len(prerequisites):
+                stack.append((target, index + 1))
+                prerequisite = prerequisites[index]
+                if prerequisite in self.rules and prerequisite not in seen:
+                    seen.add(prerequisite)
+                    stack.append((prerequisite, 0))
+                continue
+            lines.extend((target, line) for line in self.rules[target].recipe)
         return lines
 
 

@@ -70,6 +70,12 @@ def test_dependency_cycles_end() -> None:
     assert [r.name for r in justfile.run_order("a")] == ["b", "a"]
 
 
+def test_a_very_long_dependency_chain() -> None:
+    text = "".join(f"r{i}: r{i + 1}\n    echo {i}\n" for i in range(5000)) + "r5000:\n    echo end\n"
+    order = parse_justfile("justfile", text).run_order("r0")
+    assert len(order) == 5001 and order[0].name == "r5000" and order[-1].name == "r0"
+
+
 def test_a_malformed_setting_is_reported_with_its_line() -> None:
     justfile = parse_justfile("/p/justfile", "x := '1'\nset shell := bash\nbench:\n    true\n")
     assert [(p.file, p.line) for p in justfile.problems] == [("/p/justfile", 2)]
