@@ -15,8 +15,9 @@ from pathlib import Path
 
 from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.execchain import follow
-from sipdoctor.chains.runners import Spawn, spawns
+from sipdoctor.chains.runners import spawns
 from sipdoctor.chains.shell import parse_command_line
+from sipdoctor.chains.spawn import Spawn
 from sipdoctor.chains.tree import Process, propagate
 
 MAX_DEPTH = 12

@@ -8,7 +8,7 @@
   as `node <its entry>`.
 - make runs a recipe line directly when it has no shell metacharacters and the shell is Bourne-like, else
   `$(SHELL) -c LINE` with SHELL defaulting to /bin/sh (GNU make job.c, construct_command_argv_internal).
-- `uv run CMD` runs CMD with the project's .venv/bin first on PATH.
+- Python project runners (uv, pdm, poetry, hatch): sipdoctor.chains.python_runners.
 - just runs each line of a recipe (and of its dependencies, first) with `sh -cu` or the justfile's
   `set shell`, and a shebang or [script] recipe with its interpreter (sipdoctor.project.justfile).
 """
@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from sipdoctor.chains.context import Context
 from sipdoctor.chains.execchain import Followed
+from sipdoctor.chains.python_runners import PYTHON_HANDLERS
 from sipdoctor.chains.shell import shell_invocation
 from sipdoctor.chains.shims import SHELLS
+from sipdoctor.chains.spawn import Handler, Spawn
 from sipdoctor.project.files import Unreadable, read_text
 from sipdoctor.project.justfile import find_justfile, parse_justfile, script_body
 from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
@@ -38,19 +38,6 @@ MAKE_SH_WORDS = {"case", "do", "done", "elif", "else", "esac", "eval", "exec", "
 """GNU make job.c sh_chars and sh_cmds: a line with any of these goes through the shell."""
 NODE_SCRIPTS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
                 "pnpx.cjs": "pnpx", "yarn.js": "yarn", "yarn.cjs": "yarn"}
-UV_VALUE_FLAGS = {"--with", "--python", "-p", "--package", "--group", "--extra", "--env-file", "--directory",
-                  "--project", "--with-requirements", "--index", "--index-url"}
-
-
-@dataclass(frozen=True)
-class Spawn:
-    """A child the program starts: an argv, or a shell script the program runs in-process (yarn 2+)."""
-
-    ctx: Context
-    why: str
-    argv: tuple[str, ...] = ()
-    inline_script: str | None = None
-    script_name: str | None = None
 
 
 def spawns(followed: Followed) -> tuple[list[Spawn], list[str]]:
@@ -289,28 +276,7 @@ def _just_args(args: list[str]) -> tuple[str | None, tuple[str, ...] | None, lis
     return file, (shell, *(shell_args or ["-cu"])) if shell else None, words
 
 
-def _uv(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
-    ctx = followed.ctx
-    assert ctx is not None
-    args = list(program[1:])
-    if args[:1] != ["run"]:
-        return [], []
-    args = args[1:]
-    while args and args[0].startswith("-"):
-        flag = args.pop(0)
-        if flag in UV_VALUE_FLAGS and args:
-            args.pop(0)
-    if not args:
-        return [], []
-    root = next((d for d in (ctx.cwd, *ctx.cwd.parents) if (d / "pyproject.toml").is_file()), ctx.cwd)
-    child = ctx.prepend_path([str(root / ".venv" / "bin")])
-    if args[0].endswith(".py"):
-        args = ["python", *args]
-    return [Spawn(child, "uv run spawns it with the project's .venv/bin first on PATH", argv=tuple(args))], []
-
-
-Handler = Callable[[tuple[str, ...], Followed], tuple[list[Spawn], list[str]]]
 HANDLERS: dict[str, Handler] = {
     "npm": _run_script, "pnpm": _run_script, "yarn": _run_script, "npx": _run_script, "pnpx": _run_script,
-    "make": _make, "gmake": _make, "gnumake": _make, "uv": _uv, "just": _just,
+    "make": _make, "gmake": _make, "gnumake": _make, "just": _just, **PYTHON_HANDLERS,
 }

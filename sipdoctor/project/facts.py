@@ -10,7 +10,7 @@
                   "script_shell": {"value", "source"} | None} | None,
       "commands": [                         # benchmark-looking first, then in file order
         {"source": "package.json" | "Makefile" | "workflow" | "codspeed-action" | "tox.ini" | "noxfile.py"
-                   | "justfile",
+                   | "justfile" | "hatch" | "pdm",
          "file": str, "line": int | None, "name": str,   # script / target / step / env / session / recipe
          "command": str,                    # the text in the file (script body, recipe line, run: block)
          "run_as": str,                     # what was predicted, e.g. "npm run bench", "make bench"
@@ -52,6 +52,7 @@ from sipdoctor.project.files import Problem, Unreadable, read_text
 from sipdoctor.project.justfile import JUSTFILE_NAMES
 from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
 from sipdoctor.project.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
+from sipdoctor.project.pyproject_scripts import runner_commands
 from sipdoctor.project.scripts import scan_scripts
 from sipdoctor.project.tasks import TaskCommand, just_commands, nox_commands, tox_commands
 from sipdoctor.project.venvs import find_venvs, venv_facts
@@ -195,6 +196,11 @@ def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
             commands, trouble = reader(root / name)
             found.extend(commands)
             problems.extend(trouble)
+    if (root / "pyproject.toml").is_file():
+        scripts, unreadable = runner_commands(root)
+        problems.extend(unreadable)
+        found += [TaskCommand(tool, str(root / "pyproject.toml"), line, name, command, argv=tuple(command.split()))
+                  for tool, name, line, command in scripts]
     for task in found:
         if task.argv is not None:
             prediction = predict_argv(task.argv, ctx, f"{task.source} `{task.name}`")

@@ -1,0 +1,129 @@
+"""What Python project runners start (observed with uv, hatch 1.18, pdm 2.29 and poetry 2.5 under strace):
+
+- `uv run CMD`, `pdm run CMD` and `poetry run CMD` exec CMD themselves, with the project's .venv/bin first
+  on PATH (`python x.py` runs .venv/bin/python); uv runs `x.py` with python.
+- `pdm run NAME` runs a `[tool.pdm.scripts]` entry: its command directly, or a `shell` one with `/bin/sh -c`.
+- `hatch run CMD...` and `hatch run [ENV:]NAME` run every command through `/bin/sh -c` (shell=True), so on a
+  Mac the shell strips DYLD_* before the benchmark starts, whatever the command. The environment's bin
+  directory (under hatch's data directory) comes first on PATH; it is not known here, so the command's
+  program is looked up on the PATH as it is.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from sipdoctor.chains.context import Context
+from sipdoctor.chains.execchain import Followed
+from sipdoctor.chains.spawn import Handler, Spawn
+from sipdoctor.project.pyproject_scripts import ScriptCommand, hatch_scripts, pdm_script, project_root
+
+UV_VALUE_FLAGS = {"--with", "--python", "-p", "--package", "--group", "--extra", "--env-file", "--directory",
+                  "--project", "--with-requirements", "--index", "--index-url"}
+PDM_VALUE_FLAGS = {"-p", "--project", "-v", "--venv"}
+POETRY_VALUE_FLAGS = {"-C", "--directory", "-P", "--project"}
+HATCH_VALUE_FLAGS = {"-e", "--env"}
+SYSTEM_SHELL = "/bin/sh"  # subprocess's shell=True, which hatch uses
+
+
+def _run_args(program: tuple[str, ...], value_flags: set[str]) -> list[str] | None:
+    """The words after `TOOL [options] run [options]`, or None when it is not a `run`."""
+    args = list(program[1:])
+    while args and args[0] != "run":
+        flag = args.pop(0)
+        if not flag.startswith("-"):
+            return None
+        if flag in value_flags and args:
+            args.pop(0)
+    if not args:
+        return None
+    args = args[1:]
+    while args and args[0].startswith("-"):
+        flag = args.pop(0)
+        if flag in value_flags and args:
+            args.pop(0)
+    return args
+
+
+def _in_venv(followed: Followed) -> tuple[Context, Path]:
+    ctx = followed.ctx
+    assert ctx is not None
+    root = project_root(ctx.cwd) or ctx.cwd
+    return ctx.prepend_path([str(root / ".venv" / "bin")]), root
+
+
+def _uv(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    args = _run_args(program, UV_VALUE_FLAGS)
+    if not args:
+        return [], []
+    child, _ = _in_venv(followed)
+    if args[0].endswith(".py"):
+        args = ["python", *args]
+    return [Spawn(child, "uv run spawns it with the project's .venv/bin first on PATH", argv=tuple(args))], []
+
+
+def _poetry(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    args = _run_args(program, POETRY_VALUE_FLAGS)
+    if not args:
+        return [], []
+    child, _ = _in_venv(followed)
+    return [Spawn(child, "poetry run execs it with the project's .venv/bin first on PATH", argv=tuple(args))], []
+
+
+def _pdm(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    args = _run_args(program, PDM_VALUE_FLAGS)
+    if not args:
+        return [], []
+    child, root = _in_venv(followed)
+    commands, notes = pdm_script(root, args[0])
+    if commands is None:
+        return [Spawn(child, "pdm run execs it with the project's .venv/bin first on PATH", argv=tuple(args))], notes
+    why = f"{root / 'pyproject.toml'} [tool.pdm.scripts] `{args[0]}`"
+    return [_script_spawn(child, command, why, "pdm") for command in commands], notes
+
+
+def _script_spawn(ctx: Context, command: ScriptCommand, why: str, tool: str) -> Spawn:
+    if command.shell_line is not None:
+        return Spawn(ctx, f"{why}: {tool} runs it with `{SYSTEM_SHELL} -c`",
+                     argv=(SYSTEM_SHELL, "-c", command.shell_line))
+    return Spawn(ctx, f"{why}: {tool} runs it directly", argv=command.argv)
+
+
+def _hatch(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    args = _run_args(program, HATCH_VALUE_FLAGS)
+    if not args:
+        return [], []
+    ctx = followed.ctx
+    assert ctx is not None
+    env, _, name = args[0].rpartition(":") if ":" in args[0] and "/" not in args[0] else ("", "", args[0])
+    root = project_root(ctx.cwd)
+    scripts, notes = hatch_scripts(root, env or _hatch_env(program)) if root else ({}, [])
+    lines = _expand(scripts, [" ".join([name, *args[1:]])], set())
+    why = "hatch runs it with `/bin/sh -c` (shell=True)"
+    return [Spawn(ctx, why, argv=(SYSTEM_SHELL, "-c", line)) for line in lines], notes
+
+
+def _hatch_env(program: tuple[str, ...]) -> str:
+    args = list(program[1:])
+    for flag, value in itertools.pairwise(args):
+        if flag in HATCH_VALUE_FLAGS:
+            return value
+    return "default"
+
+
+def _expand(scripts: dict[str, list[str]], lines: list[str], seen: set[str]) -> list[str]:
+    """A line whose first word names a script becomes that script's lines (hatch: scripts may call scripts),
+    the rest of the line appended to each."""
+    out: list[str] = []
+    for line in lines:
+        first, _, rest = line.partition(" ")
+        if first in scripts and first not in seen:
+            expanded = [f"{cmd} {rest}".rstrip() for cmd in scripts[first]]
+            out += _expand(scripts, expanded, seen | {first})
+        else:
+            out.append(line)
+    return out
+
+
+PYTHON_HANDLERS: dict[str, Handler] = {"uv": _uv, "pdm": _pdm, "poetry": _poetry, "hatch": _hatch}

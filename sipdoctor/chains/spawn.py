@@ -1,0 +1,24 @@
+"""What a runner predicts a program starts (sipdoctor.chains.runners and python_runners)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sipdoctor.chains.context import Context
+from sipdoctor.chains.execchain import Followed
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """A child the program starts: an argv, or a shell script the program runs in-process (yarn 2+)."""
+
+    ctx: Context
+    why: str
+    argv: tuple[str, ...] = ()
+    inline_script: str | None = None
+    script_name: str | None = None
+
+
+Handler = Callable[[tuple[str, ...], Followed], tuple[list[Spawn], list[str]]]
+"""A runner: (the program's argv, how it was reached) -> (its children, notes on what was not predicted)."""
