@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,6 +27,9 @@ from sipdoctor.cli_options import (
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, SipdoctorError
 from sipdoctor.project.command import scan_app
 from sipdoctor.trace.command import TRACE_CONTEXT_SETTINGS, probe_build, probe_path, trace
+
+if TYPE_CHECKING:
+    from sipdoctor.model import Finding
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ready (nothing at or above --fail-on), 1 findings at or above --fail-on, "
@@ -80,6 +83,9 @@ def check(
     profiler: Annotated[
         str, typer.Option("--profiler", help="generic, or codspeed (re-injects for Node.js and Go).")
     ] = "generic",
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Apply the exact file edits the findings suggest, then check again.")
+    ] = False,
 ) -> int:
     """Check this machine and a project before profiling: every finding with its fix."""
     from sipdoctor.advice.loader import load_rules
@@ -99,6 +105,9 @@ def check(
     ruleset = load_rules([*config.rules, *(rules or [])])
     options = CheckOptions(project=project.resolve(), target=_target(target), profiler=profiler)
     result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
+    if fix:
+        _apply_fixes(options.project, result.findings)
+        result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
     chosen = fmt.value if fmt else (config.format or "human")
     if chosen == "json":
         typer.echo(render.to_json(result))
@@ -108,6 +117,17 @@ def check(
         console = make_console(color.value)
         console.print(render.human(result, ascii_only=use_ascii(console), width=console.width), crop=False)
     return result.exit_code
+
+
+def _apply_fixes(project: Path, findings: tuple[Finding, ...]) -> None:
+    """Apply the findings' edits and say what changed (stderr: stdout stays the report, JSON included)."""
+    from sipdoctor.fix import apply_edits, chosen_edits
+
+    outcomes = apply_edits(project, chosen_edits(findings))
+    for outcome in outcomes:
+        typer.echo(f"sipdoctor: {'fixed' if outcome.applied else 'skipped'}: {outcome.note}", err=True)
+    changed = sum(o.applied for o in outcomes)
+    typer.echo(f"sipdoctor: {changed} file edit{'s' if changed != 1 else ''} applied; checking again", err=True)
 
 
 @app.command(
