@@ -5,7 +5,7 @@
   `make-spawn-args.js`, pnpm `@pnpm/npm-lifecycle`); npm also runs `preX` and `postX`. `npx`/`npm exec` run
   the command through the same `sh -c`; `pnpm exec` spawns it directly.
 - yarn 2+ runs scripts in its own in-process shell (@yarnpkg/shell): no /bin/sh; a dependency's binary runs
-  as `node <its entry>`.
+  as `node <its entry>`. bun runs them with the first `bash` on PATH, or in its own shell (`_bun`).
 - make runs a recipe line directly when it has no shell metacharacters and the shell is Bourne-like, else
   `$(SHELL) -c LINE` with SHELL defaulting to /bin/sh (GNU make job.c, construct_command_argv_internal).
 - Python project runners (uv, pdm, poetry, hatch): sipdoctor.chains.python_runners.
@@ -28,7 +28,13 @@ from sipdoctor.chains.spawn import Handler, Spawn
 from sipdoctor.project.files import Unreadable, read_text
 from sipdoctor.project.justfile import find_justfile, parse_justfile, script_body
 from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
-from sipdoctor.project.package_json import find_package_json, load_package_json, npmrc_setting, script_shell_setting
+from sipdoctor.project.package_json import (
+    bunfig_shell,
+    find_package_json,
+    load_package_json,
+    npmrc_setting,
+    script_shell_setting,
+)
 
 SCRIPT_FILE_BYTES = 65536
 MAKE_SH_CHARS = set("#;\"*?[]&|<>(){}$`^~!'\\\n")
@@ -164,6 +170,31 @@ def _exec_like(tool: str, args: list[str], followed: Followed) -> tuple[list[Spa
     return [], []
 
 
+def _bun(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    """`bun run NAME` (observed with bun 1.4.5 under strace): the package script runs with the first `bash`
+    on PATH (`bash -c SCRIPT`, /bin/bash on a Mac), or, with `--shell=bun` or bunfig.toml's `[run] shell =
+    "bun"`, in bun's own in-process shell, which starts each command directly. `bun FILE` runs the file in
+    bun itself: no child."""
+    ctx = followed.ctx
+    assert ctx is not None
+    flags = [a for a in program[1:] if a.startswith("-")]
+    words = [a for a in program[1:] if not a.startswith("-")]
+    words = words[1:] if words[:1] == ["run"] else words
+    found = find_package_json(ctx.cwd)
+    package = load_package_json(found) if found is not None and words else None
+    if package is None or found is None or not package.script(words[0]):
+        return [], []
+    notes = [f"{p.file}:{p.line}: {p.message}" for p in package.problems]
+    name, command = words[0], _with_args(package.script(words[0]), True, words[1:])
+    child_ctx = ctx.prepend_path(bin_dirs(found.parent)).with_cwd(str(found.parent))
+    shell = next((f.split("=", 1)[1] for f in flags if f.startswith("--shell=")), None) or bunfig_shell(found.parent)
+    if shell == "bun":
+        return [Spawn(child_ctx, f"bun runs script `{name}` in its own shell", inline_script=command,
+                      script_name=name)], notes
+    return [Spawn(child_ctx, f"bun runs script `{name}` with `bash -c` (the first bash on PATH)",
+                  argv=("bash", "-c", command), script_name=name)], notes
+
+
 def _package_dir(ctx: Context) -> Path:
     found = find_package_json(ctx.cwd)
     return found.parent if found is not None else ctx.cwd
@@ -278,5 +309,5 @@ def _just_args(args: list[str]) -> tuple[str | None, tuple[str, ...] | None, lis
 
 HANDLERS: dict[str, Handler] = {
     "npm": _run_script, "pnpm": _run_script, "yarn": _run_script, "npx": _run_script, "pnpx": _run_script,
-    "make": _make, "gmake": _make, "gnumake": _make, "just": _just, **PYTHON_HANDLERS,
+    "make": _make, "gmake": _make, "gnumake": _make, "just": _just, "bun": _bun, **PYTHON_HANDLERS,
 }

@@ -39,7 +39,8 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) ->
     - `replaceable`: `invoked_as` occurs literally in the command's text (`command.command`) and exactly once
       in its file, so `edit: replace` of its first occurrence changes exactly this invocation.
     - `spawned_by`: the program that started the hop's process (`npm`, `pnpm`, `yarn`, `npx`, `make`, ...;
-      null for the command's own process), which says whose shell setting to change.
+      null for the command's own process), which says whose shell setting to change; `spawner_argv` is how
+      that program was started (`["bun", "run", "bench"]`).
     - `launcher`: the launcher collapsed into `direct` (`npx`, `npm exec`, ...), else null.
     - `edit_file`: the command's file relative to the project (the `file` of an `edit`).
     - `venv`: the virtual environment (relative) whose interpreter this hop runs, else null.
@@ -67,7 +68,7 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) ->
 _EMPTY_FIX: dict[str, Any] = {
     "invoked_as": None, "direct": None, "direct_verdict": None, "top_level": False, "replaceable": False,
     "spawned_by": None, "launcher": None, "edit_file": None, "venv": None, "step_line": None,
-    "just_setting": None,
+    "just_setting": None, "spawner_argv": None,
 }
 LAUNCHERS = {("npx",), ("pnpx",), ("npm", "exec"), ("npm", "x"), ("pnpm", "exec"), ("pnpm", "dlx")}
 NODE_TOOLS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
@@ -111,6 +112,7 @@ def _hop_fix_facts(located: Located, command: dict[str, Any], file_text: str | N
         "top_level": target_index == 0,
         "replaceable": _replaceable(invoked_as, command, file_text),
         "spawned_by": _tool_name(lineage[-2]) if len(lineage) > 1 else None,
+        "spawner_argv": list(lineage[-2].get("argv") or []) if len(lineage) > 1 else None,
         "launcher": launcher,
         "edit_file": _relative_path(command.get("file"), root),
         "venv": _venv_of(hop, root),

@@ -182,3 +182,18 @@ def script_shell_setting(manager: str, manager_version: str | None, project_dir:
     if manager == "pnpm" and not pnpm_reads_npmrc_settings(manager_version):
         return pnpm_setting("scriptShell", project_dir, env)
     return npmrc_setting("script-shell", project_dir, env)
+
+
+def bunfig_shell(directory: Path) -> str | None:
+    """bunfig.toml's `[run] shell` ("bun" or "system"), or None."""
+    import tomllib
+
+    path = directory / "bunfig.toml"
+    if not path.is_file():
+        return None
+    try:
+        table = tomllib.loads(read_text(str(path)))
+    except (Unreadable, tomllib.TOMLDecodeError):
+        return None
+    shell = table.get("run", {}).get("shell") if isinstance(table.get("run"), dict) else None
+    return shell if isinstance(shell, str) else None
