@@ -218,10 +218,11 @@ static char g_records_path[TRACE_DIR_MAX + sizeof RECORDS_NAME];
  *  - in a child of fork(): our fork hook resolves in the parent first, and glibc's fork() (posix/fork.c)
  *    re-initialises GL(dl_load_lock) in every child anyway, which covers the library functions that fork
  *    internally (daemon()).
- * A child made with a raw clone() or _Fork() by a multithreaded program, whose first hook call is an exec,
- * is the one case that could find the lock held by a thread that no longer exists there; such programs
- * bypass libc's exec too as a rule (Go). Racing stores write the same pointers, so atomic stores suffice;
- * g_resolved is published last.
+ * Two cases remain: a child made with a raw clone() or _Fork() by a multithreaded program, whose first hook
+ * call is an exec, could find the lock held by a thread that no longer exists there (such programs bypass
+ * libc's exec too as a rule: Go); and a program whose very first fork() or exec runs in a signal handler that
+ * interrupted the loader in the same thread would look up symbols mid-update (the lock is recursive).
+ * Racing stores write the same pointers, so atomic stores suffice; g_resolved is published last.
  */
 #ifdef __APPLE__
 #define HOOK(name) probe_##name
