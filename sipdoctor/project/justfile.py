@@ -6,7 +6,8 @@
 - A body starting with `#!` is a script: just writes it to a temporary file and executes that file, so the
   kernel runs the interpreter the shebang names. A `[script]` recipe (or `[script("cmd")]`) is the same with
   `set script-interpreter` (default `sh -eu`) as its interpreter.
-- Dependencies run first, each once; `just` without a recipe runs the first one in the file.
+- Dependencies run first, each once, and those after `&&` right after the recipe; `just` without a recipe
+  runs the first one in the file.
 - `just` looks for the justfile in the working directory and its parents, and runs recipes in the
   directory that holds it.
 """
@@ -28,6 +29,7 @@ ALIAS = re.compile(r"^alias\s+(?P<name>[\w-]+)\s*:=\s*(?P<target>[\w-]+)")
 SETTING = re.compile(r"^set\s+(?P<name>[\w-]+)\s*:=\s*(?P<value>.+)$")
 ATTRIBUTE = re.compile(r"^\[(?P<body>.*)\]\s*$")
 SCRIPT_BODY_PREFIX = "<body of recipe "
+MAX_SUBSEQUENT_DEPTH = 64
 QUOTED = re.compile(r"'([^']*)'|\"((?:[^\"\\]|\\.)*)\"")
 
 
@@ -42,6 +44,8 @@ class JustRecipe:
     """(line number, command) per body line, continuation lines joined, just's `@`/`-` prefixes dropped."""
     script: tuple[str, ...] | None = None
     """The interpreter argv of a shebang or [script] recipe, which runs its body as one script."""
+    subsequents: tuple[str, ...] = ()
+    """Dependencies after `&&` in the header: they run right after the recipe."""
 
 
 @dataclass
@@ -77,9 +81,13 @@ class Justfile:
             names.append(self.default)
         return names, unknown
 
-    def run_order(self, *names: str) -> list[JustRecipe]:
+    def run_order(self, *names: str, expanding: frozenset[str] = frozenset()) -> list[JustRecipe]:
         """The recipes `just NAMES...` runs, dependencies first, each once (a cycle, which just refuses,
-        is cut where it closes). Iterative: a justfile can chain more recipes than Python's stack."""
+        is cut where it closes). Iterative: a justfile can chain more recipes than Python's stack.
+
+        A recipe's `&&` subsequents run right after it, each with its own dependencies again even when
+        they already ran (observed with just 1.59: `release: build && bench`, `bench: build` runs build,
+        release, build, bench)."""
         order: list[JustRecipe] = []
         done: set[str] = set()
         for name in names:
@@ -101,6 +109,9 @@ class Justfile:
                 active.discard(recipe.name)
                 done.add(recipe.name)
                 order.append(recipe)
+                later = [n for n in recipe.subsequents if n not in expanding]
+                if later and len(expanding) < MAX_SUBSEQUENT_DEPTH:
+                    order += self.run_order(*later, expanding=expanding | {recipe.name})
         return order
 
 
@@ -166,14 +177,20 @@ def _body(lines: list[str], index: int) -> tuple[list[tuple[int, str]], int]:
 
 def _recipe(justfile: Justfile, header: re.Match[str], number: int, body: list[tuple[int, str]],
             attributes: list[str]) -> JustRecipe:
-    dependencies = tuple(d for d in header.group("deps").split("#", 1)[0].split() if re.fullmatch(r"[\w-]+", d))
+    before, _, after = header.group("deps").split("#", 1)[0].partition("&&")
     script = next((_script_attribute(a, justfile) for a in attributes if a.split("(", 1)[0].strip() == "script"),
                   None)
     if script is None and body and body[0][1].startswith("#!"):
         script = tuple(shlex.split(body[0][1][2:].strip(), posix=True)) or None
     commands = [(line, text) for line, text in body] if script is not None else _linewise(body)
     parameters = tuple(re.findall(r"[+*$]?[\w-]+(?:=(?:'[^']*'|\"[^\"]*\"|\S+))?", header.group("params")))
-    return JustRecipe(header.group("name"), number, parameters, dependencies, tuple(commands), script)
+    return JustRecipe(header.group("name"), number, parameters, _names(before), tuple(commands), script,
+                      _names(after))
+
+
+def _names(dependencies: str) -> tuple[str, ...]:
+    """Recipe names; a dependency with arguments, `(name "x")`, is not followed."""
+    return tuple(d for d in dependencies.split() if re.fullmatch(r"[\w-]+", d))
 
 
 def _script_attribute(attribute: str, justfile: Justfile) -> tuple[str, ...]:

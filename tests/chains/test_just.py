@@ -4,10 +4,14 @@ dependencies first, script recipes through their interpreter; checked against th
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from sipdoctor.chains.predict import predict_command_line
+from sipdoctor.project.justfile import script_body
 from tests.chains.conftest import host_path
 from tests.chains.test_predict_trees import MakeCtx, assert_all_after_are_caused_by, first_stripped
 
@@ -40,23 +44,36 @@ def test_just_bench_runs_each_line_in_sh_cu(tmp_path: Path, macos_ctx: MakeCtx, 
     assert_all_after_are_caused_by(prediction, bench.chain[0])
 
 
-def test_the_prediction_matches_what_just_runs(tmp_path: Path, just_dir: Path) -> None:
-    """The real just, with a stand-in `sh` on PATH that logs its argv: the same lines, in the same order."""
-    (tmp_path / "justfile").write_text(JUSTFILE)
-    logger = tmp_path / "bin" / "sh"
-    logger.parent.mkdir()
-    logger.write_text(f'#!/bin/sh\nprintf "%s|" "$@" >> {tmp_path}/argv.log\necho >> {tmp_path}/argv.log\n')
+def just_runs(project: Path, just_dir: Path, *args: str) -> list[list[str]]:
+    """What the real just starts, with a stand-in `sh` first on PATH that logs its arguments."""
+    logger = project / "bin" / "sh"
+    logger.parent.mkdir(exist_ok=True)
+    logger.write_text(f'#!/bin/sh\nprintf "%s|" "$@" >> {project}/argv.log\necho >> {project}/argv.log\n')
     logger.chmod(0o755)
+    (project / "argv.log").unlink(missing_ok=True)
     env = {**os.environ, "PATH": os.pathsep.join([str(logger.parent), str(just_dir), "/usr/bin", "/bin"])}
-    subprocess.run(["just", "bench"], cwd=tmp_path, env=env, check=True, capture_output=True)
-    ran = [line.rstrip("|").split("|") for line in (tmp_path / "argv.log").read_text().splitlines()]
+    subprocess.run(["just", *args], cwd=project, env=env, check=True, capture_output=True)
+    return [line.rstrip("|").split("|") for line in (project / "argv.log").read_text().splitlines()]
+
+
+def predicted(project: Path, just_dir: Path, line: str) -> list[list[str]]:
     from sipdoctor.binaries import Assumptions
     from sipdoctor.chains.context import Judge
     from sipdoctor.chains.predict import make_context
 
-    ctx = make_context(Judge(Assumptions(target="linux")), tmp_path, {"PATH": host_path(logger.parent, just_dir)})
-    predicted = [list(p.argv[1:]) for p in predict_command_line("just bench", ctx).roots[0].children]
-    assert ran == predicted
+    ctx = make_context(Judge(Assumptions(target="linux")), project,
+                       {"PATH": host_path(project / "bin", just_dir)})
+    return [list(p.argv[1:]) for p in predict_command_line(line, ctx).roots[0].children]
+
+
+@pytest.mark.parametrize("args", [("bench",), ("build", "report"), ("release",)])
+def test_the_prediction_matches_what_just_runs(tmp_path: Path, just_dir: Path, args: tuple[str, ...]) -> None:
+    """The same lines in the same order as the real just: dependencies, several recipes, `&&` subsequents."""
+    (tmp_path / "justfile").write_text(JUSTFILE + "release: build && bench\n    echo release\n")
+    ran = just_runs(tmp_path, just_dir, *args)
+    temporary = re.compile(r"^/.*/just-[^/]+/(?P<recipe>[\w-]+)$")  # just writes a [script] body to a file
+    ran = [[script_body(m["recipe"]) if (m := temporary.match(a)) else a for a in line] for line in ran]
+    assert ran and ran == predicted(tmp_path, just_dir, " ".join(["just", *args]))
 
 
 def test_set_shell_and_script_recipes(tmp_path: Path, macos_ctx: MakeCtx, just_dir: Path) -> None:

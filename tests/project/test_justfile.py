@@ -70,6 +70,14 @@ def test_dependency_cycles_end() -> None:
     assert [r.name for r in justfile.run_order("a")] == ["b", "a"]
 
 
+def test_subsequent_dependencies_run_right_after() -> None:
+    text = "bench: build && report clean\n    run\nbuild:\n    b\nreport: build\n    r\nclean:\n    c\n"
+    justfile = parse_justfile("justfile", text)
+    assert [r.name for r in justfile.run_order("bench")] == ["build", "bench", "build", "report", "clean"]
+    loop = parse_justfile("justfile", "a: && b\n    a\nb: && a\n    b\n")
+    assert [r.name for r in loop.run_order("a")] == ["a", "b"]
+
+
 def test_a_very_long_dependency_chain() -> None:
     text = "".join(f"r{i}: r{i + 1}\n    echo {i}\n" for i in range(5000)) + "r5000:\n    echo end\n"
     order = parse_justfile("justfile", text).run_order("r0")
