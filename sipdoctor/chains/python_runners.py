@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 from sipdoctor.chains.context import Context
@@ -119,11 +120,22 @@ def _expand(scripts: dict[str, list[str]], lines: list[str], seen: set[str]) -> 
     for line in lines:
         first, _, rest = line.partition(" ")
         if first in scripts and first not in seen:
-            expanded = [f"{cmd} {rest}".rstrip() for cmd in scripts[first]]
+            expanded = [_with_args(cmd, rest) for cmd in scripts[first]]
             out += _expand(scripts, expanded, seen | {first})
         else:
             out.append(line)
     return out
+
+
+HATCH_ARGS = re.compile(r"\{args(?::(?P<default>[^}]*))?\}")
+
+
+def _with_args(command: str, args: str) -> str:
+    """hatch puts the extra arguments where a script says `{args}` (`{args:DEFAULT}` when there are none),
+    else after the command (hatch docs, "Context formatting")."""
+    if HATCH_ARGS.search(command):
+        return HATCH_ARGS.sub(lambda m: args or (m["default"] or ""), command).strip()
+    return f"{command} {args}".rstrip()
 
 
 PYTHON_HANDLERS: dict[str, Handler] = {"uv": _uv, "pdm": _pdm, "poetry": _poetry, "hatch": _hatch}

@@ -39,6 +39,9 @@ def test_hatch_runs_everything_through_bin_sh(project: Path, macos_ctx: MakeCtx)
     assert children("hatch run perf:bench", project, macos_ctx) == [("/bin/sh", "-c", "python perf.py")]
     assert children("hatch -e perf run bench", project, macos_ctx) == [("/bin/sh", "-c", "python perf.py")]
     assert children("hatch run python -c pass", project, macos_ctx) == [("/bin/sh", "-c", "python -c pass")]
+    (project / "hatch.toml").write_text('[envs.default.scripts]\ncov = "pytest {args:tests} --cov"\n')
+    assert children("hatch run cov", project, macos_ctx) == [("/bin/sh", "-c", "pytest tests --cov")]
+    assert children("hatch run cov bench -x", project, macos_ctx) == [("/bin/sh", "-c", "pytest bench -x --cov")]
     prediction = predict_command_line("hatch run bench", macos_ctx(project, project / "tools"))
     assert prediction.roots[0].chain[0].status != "stripped"
     stripping = first_stripped(prediction)
