@@ -88,6 +88,8 @@ def become_subreaper() -> bool:
 
 
 MEMORY_DIR_MIN_FREE = 256 << 20  # a container's /dev/shm (64 MB by default in Docker) could fill up: records lost
+TRACE_DIR_PREFIX = "sipdoctor-trace-"
+STALE_TRACE_SECONDS = 2 * 24 * 3600
 TRACE_DIR_MAX = 512  # bytes the probe keeps for the directory (native/sipdoctor_probe.c TRACE_DIR_MAX)
 
 
@@ -106,15 +108,35 @@ def memory_backed_dir(env: Mapping[str, str]) -> str | None:
     return None
 
 
+def remove_stale_trace_dirs(parent: Path, now: float | None = None) -> None:
+    """A trace whose tracer was killed (SIGKILL, a crash) leaves its directory behind, in memory on Linux:
+    remove this user's that nothing has written to for STALE_TRACE_SECONDS. Errors are ignored: another
+    sipdoctor may be removing the same one."""
+    now = time.time() if now is None else now
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(parent):
+            if not entry.name.startswith(TRACE_DIR_PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                    continue
+                records = Path(entry.path) / RECORDS_NAME
+                last = max(entry.stat(follow_symlinks=False).st_mtime,
+                           records.stat().st_mtime if records.exists() else 0.0)
+                if now - last > STALE_TRACE_SECONDS:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+
+
 def make_trace_dir(env: Mapping[str, str] | None = None) -> Path:
     """A private directory (mode 0700) with an empty records.log: the probe appends to it, never creates it.
     In memory where Linux offers it, else the temporary directory; in /tmp when that path is too long for
     the probe."""
     parent = memory_backed_dir(os.environ if env is None else env)
-    trace_dir = Path(tempfile.mkdtemp(prefix="sipdoctor-trace-", dir=parent))
+    remove_stale_trace_dirs(Path(parent or tempfile.gettempdir()))
+    trace_dir = Path(tempfile.mkdtemp(prefix=TRACE_DIR_PREFIX, dir=parent))
     if len(os.fsencode(trace_dir)) >= TRACE_DIR_MAX:
         trace_dir.rmdir()
-        trace_dir = Path(tempfile.mkdtemp(prefix="sipdoctor-trace-", dir="/tmp"))
+        trace_dir = Path(tempfile.mkdtemp(prefix=TRACE_DIR_PREFIX, dir="/tmp"))
     check_insertable(trace_dir)
     (trace_dir / RECORDS_NAME).touch(mode=0o600)
     return trace_dir

@@ -42,3 +42,20 @@ def test_a_nearly_full_memory_filesystem_is_passed_over(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(os, "statvfs", lambda path: Full())
     assert memory_backed_dir({"XDG_RUNTIME_DIR": str(tmp_path)}) is None
+
+
+def test_stale_trace_directories_of_this_user_are_removed(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from sipdoctor.trace.runner import STALE_TRACE_SECONDS, remove_stale_trace_dirs
+
+    old, fresh, other = tmp_path / "sipdoctor-trace-old", tmp_path / "sipdoctor-trace-new", tmp_path / "keep-me"
+    for directory in (old, fresh, other):
+        directory.mkdir()
+        (directory / RECORDS_NAME).write_text("")
+    long_ago = time.time() - STALE_TRACE_SECONDS - 60
+    for path in (old, old / RECORDS_NAME, other, other / RECORDS_NAME):
+        os.utime(path, (long_ago, long_ago))
+    remove_stale_trace_dirs(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep-me", "sipdoctor-trace-new"]
