@@ -245,7 +245,43 @@ static void (*real__Exit)(int) __attribute__((noreturn));
 
 static int g_resolved;
 
-#define RESOLVE(name) __atomic_store_n(&real_##name, dlsym(RTLD_NEXT, #name), __ATOMIC_RELAXED)
+/* What a hook calls when the loader has no next definition (the probe linked into a static program, a C
+ * library without the function): the system call where there is one, else ENOSYS; never a jump to NULL. */
+static int missing_execve(const char *path, char *const argv[], char *const envp[]) {
+    errno = (int)-SYSCALL(SYS_execve, path, argv, envp, 0);
+    return -1;
+}
+static int missing_execv(const char *path, char *const argv[]) { return missing_execve(path, argv, environ); }
+static int missing_execvp(const char *file, char *const argv[]) {
+    (void)file, (void)argv;
+    errno = ENOSYS;
+    return -1;
+}
+static int missing_execvpe(const char *file, char *const argv[], char *const envp[]) {
+    (void)envp;
+    return missing_execvp(file, argv);
+}
+static int missing_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+                               const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+    (void)pid, (void)path, (void)actions, (void)attr, (void)argv, (void)envp;
+    return ENOSYS;
+}
+#define missing_posix_spawnp missing_posix_spawn
+static pid_t missing_fork(void) {
+    errno = ENOSYS;
+    return -1;
+}
+__attribute__((noreturn)) static void missing__exit(int status) {
+    for (;;) SYSCALL(SYS_exit_group, status, 0, 0, 0);
+}
+#define missing__Exit missing__exit
+
+#define RESOLVE(name)                                                                                      \
+    do {                                                                                                   \
+        void *found_ = dlsym(RTLD_NEXT, #name);                                                            \
+        __atomic_store_n(&real_##name, found_ ? (__typeof__(real_##name))found_ : missing_##name,          \
+                         __ATOMIC_RELAXED);                                                                \
+    } while (0)
 
 static void resolve_real_functions(void) {
     if (__atomic_load_n(&g_resolved, __ATOMIC_ACQUIRE)) return;
