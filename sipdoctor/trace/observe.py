@@ -66,11 +66,21 @@ class ObservedProcess:
         return (self.pid, self.start)
 
 
-def start_key(create_time: float) -> int:
-    """The start time as the probe records it: clock ticks after boot (Linux), microseconds (macOS)."""
+def start_key(proc: psutil.Process) -> int:
+    """The start time as the probe records it: clock ticks after boot (Linux), microseconds (macOS).
+
+    Linux reads the kernel's tick count itself (/proc/PID/stat field 22): psutil's create_time() adds the boot
+    time in wall-clock seconds, which a VM's clock adjustments move by a second between two reads, and a key
+    off by 100 ticks splits one process into two nodes."""
+    if sys.platform.startswith("linux"):
+        try:
+            stat = Path(f"/proc/{proc.pid}/stat").read_text()
+            return int(stat.rsplit(")", 1)[1].split()[19])  # after the name: field 3 onwards
+        except (OSError, IndexError, ValueError):
+            pass  # gone, or an unexpected format: psutil raises the right error below
     if sys.platform == "darwin":
-        return round(create_time * 1_000_000)
-    return round((create_time - psutil.boot_time()) * os.sysconf("SC_CLK_TCK"))
+        return round(proc.create_time() * 1_000_000)
+    return round((proc.create_time() - psutil.boot_time()) * os.sysconf("SC_CLK_TCK"))
 
 
 def read_secure(pid: int) -> bool | None:
@@ -186,7 +196,7 @@ class Observer:
         try:
             proc = psutil.Process(pid)
             ppid = proc.ppid()
-            key = (pid, start_key(proc.create_time()))
+            key = (pid, start_key(proc))
         except psutil.Error:
             return
         self._seen_ids.add(pid)

@@ -158,7 +158,7 @@ def run_traced(argv: Sequence[str], probe: Path, *, emulate_sip: bool = False,
                                  setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, *FORWARDED))
         except OSError as exc:
             raise InputError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
-        root_start = start_key(psutil.Process(pid).create_time())  # not reaped yet, so always readable
+        root_start = start_key(psutil.Process(pid))  # not reaped yet, so always readable
         observer.start(pid)
         exit_code = _supervise(pid, observer, gate)
     return RunOutcome(exit_code, trace_dir, observer, pid, root_start, program, spawn_ns, os.getpid())

@@ -197,3 +197,16 @@ def test_processes_known_from_the_records_are_never_counted_missed() -> None:
     assert (observer.missed_estimate or 0) >= 10  # looked at only before and after: ten /bin/true unseen
     observer.account(range(before, after + 1))  # as if every one of them had written a probe record
     assert observer.missed_estimate == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/PID/stat is Linux's")
+def test_the_start_key_is_the_kernels_tick_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """psutil's create_time() goes through the wall-clock boot time, which a VM's clock adjustment can move by
+    a second between reads: the key must not move with it (it would split one process into two nodes)."""
+    from sipdoctor.trace.observe import start_key
+
+    proc = psutil.Process()
+    expected = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    real_boot_time = psutil.boot_time()
+    monkeypatch.setattr(psutil, "boot_time", lambda: real_boot_time + 1.0)
+    assert start_key(proc) == expected
