@@ -101,7 +101,7 @@ def _hatch(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], l
     root = project_root(ctx.cwd)
     scripts, notes = hatch_scripts(root, env or _hatch_env(program)) if root else ({}, [])
     lines = _expand(scripts, [" ".join([name, *args[1:]])], set())
-    why = "hatch runs it with `/bin/sh -c` (shell=True)"
+    why = f"hatch runs it with `{SYSTEM_SHELL} -c` (shell=True)"
     return [Spawn(ctx, why, argv=(SYSTEM_SHELL, "-c", line)) for line in lines], notes
 
 
