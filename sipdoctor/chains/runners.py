@@ -187,7 +187,9 @@ def _bun(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     notes = [f"{p.file}:{p.line}: {p.message}" for p in package.problems]
     name, command = words[0], _with_args(package.script(words[0]), True, words[1:])
     child_ctx = ctx.prepend_path(bin_dirs(found.parent)).with_cwd(str(found.parent))
-    shell = next((f.split("=", 1)[1] for f in flags if f.startswith("--shell=")), None) or bunfig_shell(found.parent)
+    configured, problem = bunfig_shell(found.parent)
+    notes += [f"{problem.file}:{problem.line}: {problem.message}"] if problem else []
+    shell = next((f.split("=", 1)[1] for f in flags if f.startswith("--shell=")), None) or configured
     if shell == "bun":
         return [Spawn(child_ctx, f"bun runs script `{name}` in its own shell", inline_script=command,
                       script_name=name)], notes

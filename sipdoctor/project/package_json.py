@@ -184,16 +184,19 @@ def script_shell_setting(manager: str, manager_version: str | None, project_dir:
     return npmrc_setting("script-shell", project_dir, env)
 
 
-def bunfig_shell(directory: Path) -> str | None:
-    """bunfig.toml's `[run] shell` ("bun" or "system"), or None."""
+def bunfig_shell(directory: Path) -> tuple[str | None, Problem | None]:
+    """bunfig.toml's `[run] shell` ("bun" or "system") or None, and why the file could not be read."""
     import tomllib
 
     path = directory / "bunfig.toml"
     if not path.is_file():
-        return None
+        return None, None
     try:
         table = tomllib.loads(read_text(str(path)))
-    except (Unreadable, tomllib.TOMLDecodeError):
-        return None
+    except Unreadable as exc:
+        return None, exc.problem
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        return None, Problem(str(path), int(line[1]) if line else None, f"bad TOML: {exc}")
     shell = table.get("run", {}).get("shell") if isinstance(table.get("run"), dict) else None
-    return shell if isinstance(shell, str) else None
+    return (shell if isinstance(shell, str) else None), None

@@ -44,3 +44,10 @@ def test_buns_own_shell_starts_the_commands_directly(project: Path, macos_ctx: M
 
 def test_bun_running_a_file_starts_nothing(project: Path, macos_ctx: MakeCtx) -> None:
     assert predict_command_line("bun bench.ts", macos_ctx(project, project / "tools")).roots[0].children == ()
+
+
+def test_a_broken_bunfig_is_a_note_with_its_line(project: Path, macos_ctx: MakeCtx) -> None:
+    (project / "bunfig.toml").write_text('[run]\nshell = "bun\n')
+    root = predict_command_line("bun run bench", macos_ctx(project, project / "tools")).roots[0]
+    assert [p.argv[0] for p in root.children] == ["bash"]
+    assert any(note.startswith(f"{project / 'bunfig.toml'}:2: bad TOML") for note in root.notes), root.notes
