@@ -3,6 +3,7 @@
 - `uv run CMD`, `pdm run CMD` and `poetry run CMD` exec CMD themselves, with the project's .venv/bin first
   on PATH (`python x.py` runs .venv/bin/python); uv runs `x.py` with python.
 - `pdm run NAME` runs a `[tool.pdm.scripts]` entry: its command directly, or a `shell` one with `/bin/sh -c`.
+- `tox -e ENV` and `nox -s NAME` run their commands directly with the env's bin directory first on PATH.
 - `hatch run CMD...` and `hatch run [ENV:]NAME` run every command through `/bin/sh -c` (shell=True), so on a
   Mac the shell strips DYLD_* before the benchmark starts, whatever the command. The environment's bin
   directory (under hatch's data directory) comes first on PATH; it is not known here, so the command's
@@ -19,6 +20,7 @@ from sipdoctor.chains.context import Context
 from sipdoctor.chains.execchain import Followed
 from sipdoctor.chains.spawn import Handler, Spawn
 from sipdoctor.project.pyproject_scripts import ScriptCommand, hatch_scripts, pdm_script, project_root
+from sipdoctor.project.tasks import nox_commands, tox_commands
 
 UV_VALUE_FLAGS = {"--with", "--python", "-p", "--package", "--group", "--extra", "--env-file", "--directory",
                   "--project", "--with-requirements", "--index", "--index-url"}
@@ -138,4 +140,48 @@ def _with_args(command: str, args: str) -> str:
     return f"{command} {args}".rstrip()
 
 
-PYTHON_HANDLERS: dict[str, Handler] = {"uv": _uv, "pdm": _pdm, "poetry": _poetry, "hatch": _hatch}
+def _tox(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    """`tox -e ENV[,ENV]` (or `tox run -e ...`): each `commands` line of [testenv:ENV] (else [testenv]),
+    run directly with the env's bin directory (.tox/ENV/bin) first on PATH (tox docs, "commands")."""
+    ctx = followed.ctx
+    assert ctx is not None
+    args = list(program[1:])
+    envs = [e for flag, value in itertools.pairwise(args) if flag in ("-e", "--env") for e in value.split(",")]
+    root = next((d for d in (ctx.cwd, *ctx.cwd.parents) if (d / "tox.ini").is_file()), None)
+    if root is None or not envs:
+        return [], [] if root is None else ["tox without -e runs its envlist: not predicted"]
+    commands, problems = tox_commands(root / "tox.ini")
+    notes = [f"{p.file}:{p.line}: {p.message}" for p in problems]
+    out: list[Spawn] = []
+    for env in envs:
+        own = [c for c in commands if c.name == f"testenv:{env}"]
+        child = ctx.with_cwd(str(root)).prepend_path([str(root / ".tox" / env / "bin")])
+        for command in own or [c for c in commands if c.name == "testenv"]:
+            out.append(Spawn(child, f"{command.file}:{command.line} [{command.name}]: tox runs it directly",
+                             argv=command.argv or ()))
+    return out, notes
+
+
+def _nox(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    """`nox -s NAME`: each `session.run(...)` of that session, run directly with the session's virtualenv
+    (.nox/NAME/bin) first on PATH."""
+    ctx = followed.ctx
+    assert ctx is not None
+    args = list(program[1:])
+    sessions = [v for flag, value in itertools.pairwise(args) if flag in ("-s", "--session", "--sessions")
+                for v in value.split(",")]
+    root = next((d for d in (ctx.cwd, *ctx.cwd.parents) if (d / "noxfile.py").is_file()), None)
+    if root is None or not sessions:
+        return [], [] if root is None else ["nox without -s runs every session: not predicted"]
+    commands, problems = nox_commands(root / "noxfile.py")
+    notes = [f"{p.file}:{p.line}: {p.message}" for p in problems]
+    out: list[Spawn] = []
+    for session in sessions:
+        child = ctx.with_cwd(str(root)).prepend_path([str(root / ".nox" / session / "bin")])
+        out += [Spawn(child, f"{c.file}:{c.line} session `{session}`: nox runs it directly", argv=c.argv or ())
+                for c in commands if c.name == session]
+    return out, notes
+
+
+PYTHON_HANDLERS: dict[str, Handler] = {"uv": _uv, "pdm": _pdm, "poetry": _poetry, "hatch": _hatch, "tox": _tox,
+                                       "nox": _nox}

@@ -23,7 +23,7 @@ def project(tmp_path: Path) -> Path:
     macho = zig_build(PLAIN_C, "aarch64-macos")
     install_standins(venv_bin, ("python",), macho)
     write_executable(venv_bin / "pytest", f"#!{venv_bin / 'python'}\n")
-    install_standins(tmp_path / "tools", ("hatch", "pdm", "poetry", "uv"), macho)
+    install_standins(tmp_path / "tools", ("hatch", "pdm", "poetry", "uv", "tox", "nox"), macho)
     return tmp_path
 
 
@@ -62,3 +62,41 @@ def test_poetry_and_uv_exec_in_the_venv(project: Path, macos_ctx: MakeCtx) -> No
     assert children("poetry run pytest -x", project, macos_ctx) == [("pytest", "-x")]
     assert children("uv run --with rich bench.py", project, macos_ctx) == [("python", "bench.py")]
     assert children("poetry install", project, macos_ctx) == []
+
+
+TOX_INI = """\
+[tox]
+envlist = py312
+
+[testenv]
+commands = pytest tests
+
+[testenv:bench]
+commands =
+    pytest benchmarks --codspeed
+    python report.py
+"""
+
+NOXFILE = """\
+import nox
+
+
+@nox.session
+def bench(session):
+    session.install("pytest-codspeed")
+    session.run("pytest", "benchmarks", "--codspeed")
+"""
+
+
+def test_tox_and_nox_run_their_commands_directly(project: Path, macos_ctx: MakeCtx) -> None:
+    (project / "tox.ini").write_text(TOX_INI)
+    (project / "noxfile.py").write_text(NOXFILE)
+    assert children("tox -e bench", project, macos_ctx) == [("pytest", "benchmarks", "--codspeed"),
+                                                          ("python", "report.py")]
+    assert children("tox run -e py312", project, macos_ctx) == [("pytest", "tests")]  # [testenv]'s commands
+    assert children("nox -s bench", project, macos_ctx) == [("pytest", "benchmarks", "--codspeed")]
+    prediction = predict_command_line("tox -e bench", macos_ctx(project, project / "tools"))
+    assert "tox without -e" in " ".join(predict_command_line("tox", macos_ctx(project, project / "tools"))
+                                         .roots[0].notes)
+    (pytest_process, _) = prediction.roots[0].children
+    assert pytest_process.chain[0].why.startswith(f"{project / 'tox.ini'}:")
