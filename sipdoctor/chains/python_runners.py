@@ -57,21 +57,22 @@ def _in_venv(followed: Followed) -> tuple[Context, Path]:
 
 
 def _uv(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
-    args = _run_args(program, UV_VALUE_FLAGS)
-    if not args:
-        return [], []
-    child, _ = _in_venv(followed)
-    if args[0].endswith(".py"):
-        args = ["python", *args]
-    return [Spawn(child, "uv run spawns it with the project's .venv/bin first on PATH", argv=tuple(args))], []
+    return _exec_in_venv(program, followed, UV_VALUE_FLAGS, "uv run spawns it")
 
 
 def _poetry(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
-    args = _run_args(program, POETRY_VALUE_FLAGS)
+    return _exec_in_venv(program, followed, POETRY_VALUE_FLAGS, "poetry run execs it")
+
+
+def _exec_in_venv(program: tuple[str, ...], followed: Followed, value_flags: set[str], how: str
+                  ) -> tuple[list[Spawn], list[str]]:
+    args = _run_args(program, value_flags)
     if not args:
         return [], []
     child, _ = _in_venv(followed)
-    return [Spawn(child, "poetry run execs it with the project's .venv/bin first on PATH", argv=tuple(args))], []
+    if program[0] == "uv" and args[0].endswith(".py"):
+        args = ["python", *args]
+    return [Spawn(child, f"{how} with the project's .venv/bin first on PATH", argv=tuple(args))], []
 
 
 def _pdm(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
@@ -151,7 +152,7 @@ def _tox(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     if root is None or not envs:
         return [], [] if root is None else ["tox without -e runs its envlist: not predicted"]
     commands, problems = tox_commands(root / "tox.ini")
-    notes = [f"{p.file}:{p.line}: {p.message}" for p in problems]
+    notes = [p.note() for p in problems]
     out: list[Spawn] = []
     for env in envs:
         own = [c for c in commands if c.name == f"testenv:{env}"]
@@ -174,7 +175,7 @@ def _nox(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     if root is None or not sessions:
         return [], [] if root is None else ["nox without -s runs every session: not predicted"]
     commands, problems = nox_commands(root / "noxfile.py")
-    notes = [f"{p.file}:{p.line}: {p.message}" for p in problems]
+    notes = [p.note() for p in problems]
     out: list[Spawn] = []
     for session in sessions:
         child = ctx.with_cwd(str(root)).prepend_path([str(root / ".nox" / session / "bin")])

@@ -109,7 +109,7 @@ def _run_script(program: tuple[str, ...], followed: Followed) -> tuple[list[Spaw
     if found is None:
         return [], [f"{tool} {name}: no package.json in {ctx.cwd} or its parents"]
     package = load_package_json(found)
-    notes = [f"{p.file}:{p.line}: {p.message}" for p in package.problems]
+    notes = [p.note() for p in package.problems]
     names = [n for n in (f"pre{name}", name, f"post{name}") if package.script(n)]
     if tool == "pnpm" and npmrc_setting("enable-pre-post-scripts", found.parent, dict(ctx.env)) is None:
         names = [name] if package.script(name) else []
@@ -184,11 +184,11 @@ def _bun(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     package = load_package_json(found) if found is not None and words else None
     if package is None or found is None or not package.script(words[0]):
         return [], []
-    notes = [f"{p.file}:{p.line}: {p.message}" for p in package.problems]
+    notes = [p.note() for p in package.problems]
     name, command = words[0], _with_args(package.script(words[0]), True, words[1:])
     child_ctx = ctx.prepend_path(bin_dirs(found.parent)).with_cwd(str(found.parent))
     configured, problem = bunfig_shell(found.parent)
-    notes += [f"{problem.file}:{problem.line}: {problem.message}"] if problem else []
+    notes += [problem.note()] if problem else []
     shell = next((f.split("=", 1)[1] for f in flags if f.startswith("--shell=")), None) or configured
     if shell == "bun":
         return [Spawn(child_ctx, f"bun runs script `{name}` in its own shell", inline_script=command,
@@ -213,7 +213,7 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
         makefile = parse_makefile(str(path), read_text(str(path)))
     except Unreadable as exc:
         return [], [f"{path}: {exc}"]
-    notes = [f"{p.file}:{p.line}: {p.message}" for p in makefile.problems]
+    notes = [p.note() for p in makefile.problems]
     goal_list = goals or ([makefile.default_goal] if makefile.default_goal else [])
     shell = overrides.get("SHELL") or makefile.shell or "/bin/sh"
     child_ctx = ctx.with_cwd(str(directory))
@@ -272,7 +272,7 @@ def _just(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
         justfile = parse_justfile(str(path), read_text(str(path)))
     except Unreadable as exc:
         return [], [f"{path}: {exc}"]
-    notes = [f"{p.file}:{p.line}: {p.message}" for p in justfile.problems]
+    notes = [p.note() for p in justfile.problems]
     names, unknown = justfile.invoked([w for w in words if "=" not in w])  # NAME=VALUE overrides a variable
     notes += [f"{path}: no recipe `{name}`" for name in unknown] or ([] if names else [f"{path}: no recipes"])
     child_ctx = ctx.with_cwd(str(path.parent))

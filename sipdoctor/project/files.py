@@ -21,6 +21,10 @@ class Problem:
     def to_json(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "message": self.message}
 
+    def note(self) -> str:
+        """`file:line: message` (just `file: message` without a line), as a prediction's note."""
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
 
 class Unreadable(Exception):
     def __init__(self, path: str, message: str) -> None:

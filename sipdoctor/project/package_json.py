@@ -186,17 +186,12 @@ def script_shell_setting(manager: str, manager_version: str | None, project_dir:
 
 def bunfig_shell(directory: Path) -> tuple[str | None, Problem | None]:
     """bunfig.toml's `[run] shell` ("bun" or "system") or None, and why the file could not be read."""
-    import tomllib
+    from sipdoctor.project.pyproject_scripts import load_toml
 
     path = directory / "bunfig.toml"
     if not path.is_file():
         return None, None
-    try:
-        table = tomllib.loads(read_text(str(path)))
-    except Unreadable as exc:
-        return None, exc.problem
-    except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        return None, Problem(str(path), int(line[1]) if line else None, f"bad TOML: {exc}")
-    shell = table.get("run", {}).get("shell") if isinstance(table.get("run"), dict) else None
-    return (shell if isinstance(shell, str) else None), None
+    table, _, problem = load_toml(path)
+    run = table.get("run")
+    shell = run.get("shell") if isinstance(run, dict) else None
+    return (shell if isinstance(shell, str) else None), problem

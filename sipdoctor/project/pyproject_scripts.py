@@ -33,20 +33,16 @@ def project_root(cwd: Path) -> Path | None:
     return next((d for d in (cwd, *cwd.parents) if (d / "pyproject.toml").is_file()), None)
 
 
-def load_toml(path: Path) -> tuple[dict[str, Any], Problem | None]:
-    """(the table, None) or ({}, why it could not be read, with the line)."""
+def load_toml(path: Path) -> tuple[dict[str, Any], str, Problem | None]:
+    """(the table, the text, None), or ({}, "", why it could not be read, with the line)."""
     try:
-        return tomllib.loads(read_text(str(path))), None
+        text = read_text(str(path))
+        return tomllib.loads(text), text, None
     except Unreadable as exc:
-        return {}, exc.problem
+        return {}, "", exc.problem
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
-        return {}, Problem(str(path), int(line[1]) if line else None, f"bad TOML: {exc}")
-
-
-def _note(problem: Problem | None) -> list[str]:
-    return [f"{problem.file}:{problem.line}: {problem.message}" if problem.line else
-            f"{problem.file}: {problem.message}"] if problem else []
+        return {}, "", Problem(str(path), int(line[1]) if line else None, f"bad TOML: {exc}")
 
 
 def hatch_scripts(root: Path, env: str) -> tuple[dict[str, list[str]], list[str]]:
@@ -56,8 +52,8 @@ def hatch_scripts(root: Path, env: str) -> tuple[dict[str, list[str]], list[str]
     for path, keys in ((root / "pyproject.toml", ("tool", "hatch", "envs")), (root / "hatch.toml", ("envs",))):
         if not path.is_file():
             continue
-        table, problem = load_toml(path)
-        notes += _note(problem)
+        table, _, problem = load_toml(path)
+        notes += [problem.note()] if problem else []
         for key in keys:
             table = table.get(key, {}) if isinstance(table, dict) else {}
         found = table.get(env, {}).get("scripts", {}) if isinstance(table.get(env), dict) else {}
@@ -69,9 +65,9 @@ def hatch_scripts(root: Path, env: str) -> tuple[dict[str, list[str]], list[str]
 
 def pdm_script(root: Path, name: str) -> tuple[list[ScriptCommand] | None, list[str]]:
     """The commands of pdm script `name` (None when there is no such script)."""
-    table, problem = load_toml(root / "pyproject.toml")
+    table, _, problem = load_toml(root / "pyproject.toml")
     scripts = table.get("tool", {}).get("pdm", {}).get("scripts", {})
-    return _pdm_commands(scripts, name, set()), _note(problem)
+    return _pdm_commands(scripts, name, set()), [problem.note()] if problem else []
 
 
 def _pdm_commands(scripts: dict[str, Any], name: str, seen: set[str]) -> list[ScriptCommand] | None:
@@ -107,10 +103,9 @@ def runner_commands(root: Path) -> tuple[list[tuple[str, str, int | None, str]],
     """(tool, script name, line in pyproject.toml, the command that runs it) for the project's hatch scripts
     (default environment) and pdm scripts, so `check` predicts `hatch run NAME` and `pdm run NAME`."""
     path = root / "pyproject.toml"
-    table, problem = load_toml(path)
+    table, text, problem = load_toml(path)
     if problem:
         return [], [problem]
-    text = read_text(str(path))
     tool = table.get("tool", {})
     out: list[tuple[str, str, int | None, str]] = []
     hatch = tool.get("hatch", {}).get("envs", {}).get("default", {}).get("scripts", {})
