@@ -24,6 +24,7 @@ from sipdoctor.cli_options import (
     Target,
     TargetOpt,
 )
+from sipdoctor.commands.schema import schema
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, SipdoctorError
 from sipdoctor.project.command import scan_app
 from sipdoctor.trace.command import TRACE_CONTEXT_SETTINGS, probe_build, probe_path, trace
@@ -181,6 +182,7 @@ def status(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO) -> int:
 
 app.add_typer(scan_app, name="scan", help="Print the raw facts: PATH, shebangs of a directory, a project.")
 app.add_typer(rules_app, name="rules")
+app.command("schema")(schema)
 app.add_typer(probe_app, name="probe")
 probe_app.command("build")(probe_build)
 probe_app.command("path")(probe_path)

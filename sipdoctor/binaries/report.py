@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sipdoctor.model import Reason, Verdict
+from sipdoctor.model import SCHEMA_VERSION, Reason, Verdict
 
-SCHEMA_VERSION = 1
 TARGETS = ("macos", "linux")
 SIP_MODES = ("on", "off", "debug-off")
 ARCHES = ("arm64", "x86_64")

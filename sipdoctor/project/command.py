@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt
+from sipdoctor.model import SCHEMA_VERSION
 
 scan_app = typer.Typer(help="Print the facts sipdoctor collects: PATH, scripts' interpreters, the project's "
                             "commands.", no_args_is_help=True)
@@ -40,7 +41,7 @@ def _table(title: str, columns: list[str], rows: list[list[str]], color: ColorMo
 
 def _emit(data: dict[str, Any], fmt: OutputFormat | None) -> bool:
     if fmt == OutputFormat.JSON:
-        typer.echo(json.dumps({"schema_version": 1, **data}, indent=2))
+        typer.echo(json.dumps({"schema_version": SCHEMA_VERSION, **data}, indent=2))
         return True
     return False
 

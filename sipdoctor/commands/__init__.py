@@ -1,0 +1,1 @@
+"""The Typer commands, one module per command."""
