@@ -27,7 +27,6 @@ LISTED = {
     "trace": ["processes.*.state", "coverage.cpu_profiled_fraction", "exit_code"],
     "status": ["sip.status", "sip.custom", "sip.protections"],
 }
-CASES = [(name, key) for name, keys in LISTED.items() for key in keys]
 
 
 def payload(name: str, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -85,20 +84,20 @@ def get(name: str, request: pytest.FixtureRequest, cli, tmp_path: Path, monkeypa
     return payload(name, cli, tmp_path, monkeypatch)
 
 
-@pytest.mark.parametrize(("name", "key"), CASES, ids=[f"{n}:{k}" for n, k in CASES])
-def test_removing_or_renaming_a_listed_key_fails(name: str, key: str, request, cli, tmp_path: Path,
-                                                 monkeypatch) -> None:
+@pytest.mark.parametrize("name", LISTED)
+def test_removing_or_renaming_a_listed_key_fails(name: str, request, cli, tmp_path: Path, monkeypatch) -> None:
     data = get(name, request, cli, tmp_path, monkeypatch)
     assert_valid(name, data)
-    removed = copy.deepcopy(data)
-    holder, last = located(removed, key)
-    del holder[last]
-    assert schema_errors(name, removed), f"{key} removed still validates"
-    assert f"'{last}' is a required property" in error_messages(name, removed), key
-    renamed = copy.deepcopy(data)
-    holder, last = located(renamed, key)
-    holder[f"{last}s"] = holder.pop(last)
-    assert schema_errors(name, renamed), f"{key} renamed to {last}s still validates"
+    for key in LISTED[name]:
+        removed = copy.deepcopy(data)
+        holder, last = located(removed, key)
+        del holder[last]
+        assert schema_errors(name, removed), f"{key} removed still validates"
+        assert f"'{last}' is a required property" in error_messages(name, removed), key
+        renamed = copy.deepcopy(data)
+        holder, last = located(renamed, key)
+        holder[f"{last}s"] = holder.pop(last)
+        assert schema_errors(name, renamed), f"{key} renamed to {last}s still validates"
 
 
 VOCABULARY = [("check", "commands.*.verdict"), ("check", "commands.*.stripped_hops.*.verdict"),
