@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sipdoctor.advice.engine import evaluate
 from sipdoctor.advice.loader import RuleSet
 from sipdoctor.config import Config
-from sipdoctor.model import Finding, Severity
+from sipdoctor.model import CheckResult, Finding
 from sipdoctor.sip.collect import collect_linux, collect_sip
 from sipdoctor.system import System
 
@@ -93,40 +93,6 @@ def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
         for _name, collect in COLLECTORS:
             facts.update(collect(Collecting(system, options, judge)))
     return facts
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    facts: dict[str, Any]
-    findings: tuple[Finding, ...]
-    fail_on: str
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
-
-    @property
-    def failing(self) -> tuple[Finding, ...]:
-        if self.fail_on == "never":
-            return ()
-        floor = Severity(self.fail_on).rank
-        return tuple(f for f in self.findings if f.severity.rank >= floor)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failing else 0
-
-    @property
-    def verdict(self) -> str:
-        errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
-        if errors:
-            return f"{_plural(errors, 'problem')} will hide processes from the profiler"
-        if warnings:
-            return f"Ready to profile, with {_plural(warnings, 'warning')}"
-        return "Ready to profile"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def apply_config(findings: Sequence[Finding], config: Config) -> tuple[Finding, ...]:

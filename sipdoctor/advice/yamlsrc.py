@@ -8,7 +8,9 @@ from typing import Any
 import yaml
 
 from sipdoctor.errors import RuleError
-from sipdoctor.files import UnreadableFile, read_text
+from sipdoctor.sources.files import Unreadable, read_text
+
+RULE_FILE_BYTES = 4 * 1024 * 1024
 
 
 class LocatedDict(dict[str, Any]):
@@ -43,8 +45,8 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 def load_yaml(path: Path) -> Any:
     """Parse one YAML file with the safe loader; any problem is a RuleError naming the file and line."""
     try:
-        text = read_text(path)
-    except UnreadableFile as exc:
+        text = read_text(path, limit=RULE_FILE_BYTES, whole=True)
+    except Unreadable as exc:
         raise RuleError(str(exc)) from None
     loader = _Loader(text)
     loader.name = str(path)

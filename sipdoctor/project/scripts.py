@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
+from sipdoctor.sources.files import Problem, Unreadable, read_text
 
 ALWAYS_SKIP = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".mypy_cache", ".ruff_cache"}
 ALWAYS_SCAN = ("node_modules/.bin", ".venv/bin", "venv/bin")

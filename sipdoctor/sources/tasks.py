@@ -2,7 +2,7 @@
 
 tox runs each `commands` line directly (no shell) with the env's bin directory first on PATH (tox docs,
 "commands"); nox's `session.run("a", "b")` runs argv directly; just runs each recipe line with its shell,
-`sh -cu` by default (sipdoctor.project.justfile).
+`sh -cu` by default (sipdoctor.sources.justfile).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
-from sipdoctor.project.justfile import parse_justfile, script_body
+from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.justfile import parse_justfile, script_body
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
-from sipdoctor.project.yamlines import load_yaml_with_lines, yaml_error_line
+from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.yamlines import load_yaml_with_lines, yaml_error_line
 
 SHELL_TEMPLATES = {
     None: "bash -e {0}",
