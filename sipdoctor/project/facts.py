@@ -48,6 +48,7 @@ from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.predict import Prediction, make_context, predict_argv, predict_command_line, predict_shell_script
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, Process, stripped_hops
+from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.project.scripts import scan_scripts
 from sipdoctor.project.venvs import find_venvs, venv_facts
 from sipdoctor.sources.files import Problem, Unreadable, read_text
@@ -124,8 +125,6 @@ def _hop_fact(hop: Hop, every: list[Hop]) -> dict[str, Any]:
 
 
 def _role(hop: Hop) -> str:
-    from sipdoctor.macos_paths import shipped_binary
-
     shipped = shipped_binary(hop.path)
     if hop.name == "env":
         return "env"

@@ -16,6 +16,7 @@ from typing import Any
 
 from sipdoctor.sources.files import Unreadable, read_text
 from sipdoctor.sources.justfile import SCRIPT_BODY_PREFIX
+from sipdoctor.sources.package_json import load_package_json
 
 
 def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) -> list[dict[str, Any]]:
@@ -185,8 +186,6 @@ def _direct_argv(process: dict[str, Any]) -> list[str] | None:
 def _bin_entry(link: str, target: str) -> str | None:
     """`node_modules/.bin/NAME` -> `node_modules/PKG/<bin of NAME>` when that is `target`'s file: the
     package's own `bin` field names it, whether .bin holds a symlink (npm) or a wrapper script (pnpm)."""
-    from sipdoctor.sources.package_json import load_package_json
-
     bin_dir = os.path.dirname(link)
     if os.path.basename(bin_dir) != ".bin":
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +46,6 @@ def tox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
         elif collecting and not raw[:1].isspace():
             collecting = False
         if collecting and line.strip():
-            import shlex
-
             command = line.strip().rstrip("\\").strip()
             try:
                 argv = tuple(shlex.split(command))
