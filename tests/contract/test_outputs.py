@@ -173,3 +173,11 @@ def test_trace(probe: Path, tmp_path: Path, emulate: bool) -> None:
     data = json.loads(report.read_text())
     assert_valid("trace", data)
     assert len(data["processes"]) >= 2 and (data["processes"][0]["state"] == "stripped") is emulate
+
+
+@pytest.mark.parametrize("args", [["scan", "path"], ["scan", "shebangs", "."], ["scan", "project", "."],
+                                  ["rules", "list"]], ids=" ".join)
+def test_github_format_is_a_usage_error_where_there_are_no_annotations(cli, args: list[str]) -> None:
+    result = cli(*args, "--format", "github")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--format github is for check" in result.stderr
