@@ -1,4 +1,5 @@
-"""What `judge_file` answers: the assumptions it judged under and the report, with its JSON contract (issue 3)."""
+"""What `judge_file` answers: the assumptions it judged under and the report, with its JSON payload (schema:
+sipdoctor/schemas/explain-file.schema.json)."""
 
 from __future__ import annotations
 
