@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, Process, stripped_hops
 from sipdoctor.project.files import Problem, Unreadable, read_text
 from sipdoctor.project.justfile import JUSTFILE_NAMES
-from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
+from sipdoctor.project.makefile import MAKEFILE_NAMES, load_makefile
 from sipdoctor.project.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
 from sipdoctor.project.pyproject_scripts import runner_commands
 from sipdoctor.project.scripts import scan_scripts
@@ -162,16 +163,17 @@ def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
     if path is None:
         return
     try:
-        makefile = parse_makefile(str(path), read_text(str(path)))
+        makefile = load_makefile(str(path))
     except Unreadable as exc:
         problems.append(exc.problem)
         return
     problems.extend(makefile.problems)
+    goal_ctx = replace(ctx, make_goal_only=True)  # each target is a command of its own: see Context
     for target in makefile.order:
         rule = makefile.rules[target]
-        if target.startswith(".") or not makefile.recipe_for(target):
+        if target.startswith(".") or not rule.recipe:
             continue
-        prediction = predict_command_line(f"make {target}", ctx)
+        prediction = predict_command_line(f"make {target}", goal_ctx)
         text = "\n".join(line.text for line in rule.recipe)
         out.append(command_fact("Makefile", str(path), rule.line, target, text, prediction))
 
