@@ -40,7 +40,7 @@ def locate(name: str, ctx: Context) -> str | None:
 def real_path(path: str) -> str:
     try:
         return os.path.realpath(path, strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the path
         return path  # missing, or a symlink loop: judged as given, the judge says why
 
 

@@ -179,7 +179,9 @@ def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
 
 
 def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
-    for path in workflow_files(root):
+    paths, unlisted = workflow_files(root)
+    problems.extend(unlisted)
+    for path in paths:
         steps, found = load_workflow(path)
         problems.extend(found)
         for step in steps:

@@ -52,7 +52,7 @@ def scan_scripts(root: Path) -> ScriptScan:
 
     scan = ScriptScan()
     patterns = gitignore_patterns(root)
-    pending = [root] + [root / extra for extra in ALWAYS_SCAN if (root / extra).is_dir()]
+    pending = [root] + [root / extra for extra in ALWAYS_SCAN]  # missing ones are skipped below
     seen: set[str] = set()
     while pending and scan.visited < MAX_ENTRIES:
         directory = pending.pop()
@@ -61,6 +61,8 @@ def scan_scripts(root: Path) -> ScriptScan:
         seen.add(str(directory))
         try:
             entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
         except OSError as exc:
             scan.problems.append(Problem(str(directory), None, f"cannot list: {exc.strerror}"))
             continue

@@ -9,6 +9,7 @@ the image keeps the system shell). CodSpeedHQ/action runs its `run` input with H
 
 from __future__ import annotations
 
+import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,11 +40,17 @@ class Step:
     codspeed: bool
 
 
-def workflow_files(directory: Path) -> list[Path]:
+def workflow_files(directory: Path) -> tuple[list[Path], list[Problem]]:
+    """The workflow files, and a problem when .github or .github/workflows cannot be listed."""
     folder = directory / ".github" / "workflows"
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml"))
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries]
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    except OSError as exc:
+        return [], [Problem(str(folder), None, f"cannot list the workflows: {exc.strerror or exc}")]
+    return sorted(folder / n for n in names if n.endswith((".yml", ".yaml"))), []
 
 
 def load_workflow(path: Path) -> tuple[list[Step], list[Problem]]:
