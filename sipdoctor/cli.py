@@ -6,6 +6,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage,
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -72,7 +73,7 @@ def _target(target: Target) -> str:
 
 @app.command(epilog=EXIT_CODES_HELP)
 def check(
-    project: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
+    project_arg: Annotated[str, typer.Argument(metavar="PROJECT", help="The project to check.")] = ".",
     fmt: FormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
     fail_on: Annotated[
@@ -95,8 +96,11 @@ def check(
     from sipdoctor.render.terminal import make_console, use_ascii
     from sipdoctor.system import System
 
-    if not project.is_dir():
-        raise ConfigError("not a directory", path=project)
+    if not project_arg:  # Path("") would quietly be the current directory
+        raise ConfigError("the project path is empty")
+    project = Path(project_arg)
+    if not os.path.isdir(project):
+        raise ConfigError("not a directory (or not reachable)", path=project)
     if fail_on is not None and fail_on not in FAIL_ON:
         raise ConfigError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     if profiler not in ("generic", "codspeed"):

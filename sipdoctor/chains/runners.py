@@ -79,7 +79,7 @@ def _shell(argv: tuple[str, ...], ctx: Context) -> tuple[list[Spawn], list[str]]
         return [Spawn(ctx, f"{os.path.basename(argv[0])} -c runs it", inline_script=args[0])], []
     if args and os.path.isfile(args[0]):
         try:
-            text = read_text(args[0], SCRIPT_FILE_BYTES)
+            text = read_text(args[0], SCRIPT_FILE_BYTES, head=True)
         except Unreadable as exc:
             return [], [str(exc)]
         return [Spawn(ctx, f"line of {args[0]}", inline_script=_drop_shebang(text))], []

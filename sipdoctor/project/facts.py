@@ -144,6 +144,7 @@ def _package_commands(root: Path, ctx: Context, out: list[dict[str, Any]],
         return None
     package = load_package_json(path)
     problems.extend(package.problems)
+    problems.extend(_settings_problems(root))
     manager = package.manager if package.manager in ("npm", "pnpm", "yarn", "bun") else "npm"
     shell = script_shell_setting(manager, package.manager_version, root, dict(ctx.env))
     for script in package.scripts:
@@ -156,6 +157,21 @@ def _package_commands(root: Path, ctx: Context, out: list[dict[str, Any]],
             "manager_source": package.manager_source, "yarn_berry": package.yarn_berry,
             "pnpm_reads_npmrc": manager == "pnpm" and pnpm_reads_npmrc_settings(package.manager_version),
             "script_shell": {"value": shell[0], "source": shell[1]} if shell else None}
+
+
+def _settings_problems(root: Path) -> list[Problem]:
+    """.npmrc and bunfig.toml decide the shell of every script: one that cannot be read is a problem, not a
+    silent default."""
+    from sipdoctor.project.package_json import bunfig_shell
+
+    found: list[Problem] = []
+    if os.path.lexists(root / ".npmrc"):
+        try:
+            read_text(str(root / ".npmrc"), 65536, head=True)
+        except Unreadable as exc:
+            found.append(exc.problem)
+    _, bunfig_problem = bunfig_shell(root)
+    return [*found, *([bunfig_problem] if bunfig_problem else [])]
 
 
 def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:

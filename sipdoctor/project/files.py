@@ -6,8 +6,10 @@ import os
 import stat
 from dataclasses import dataclass
 
-MAX_TEXT_BYTES = 1 << 20
-"""Project files bigger than this are read only this far (a 1 MiB package.json is already unusual)."""
+MAX_TEXT_BYTES = 8 << 20
+"""The largest project file read whole (package.json, Makefile...); a larger one is a problem naming its size,
+never silently cut short (a cut package.json reads as malformed JSON)."""
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -27,26 +29,51 @@ class Problem:
 
 
 class Unreadable(Exception):
-    def __init__(self, path: str, message: str) -> None:
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
         super().__init__(message)
-        self.problem = Problem(path, None, message)
+        self.problem = Problem(path, line, message)
 
 
-def read_text(path: str, limit: int = MAX_TEXT_BYTES) -> str:
-    """The start of a regular file as text; raises Unreadable (with the reason) for anything else."""
+def read_text(path: str, limit: int = MAX_TEXT_BYTES, *, head: bool = False) -> str:
+    """A regular file as text, never opening a FIFO or device; raises Unreadable (with the reason) otherwise.
+
+    The whole file, which must be at most `limit` bytes and hold no NUL byte (binary garbage is not a
+    project file); with `head`, only its first `limit` bytes, NUL bytes kept (a shebang script's start). A
+    leading UTF-8 byte-order mark is dropped (editors on Windows write one); undecodable bytes become U+FFFD.
+    """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise Unreadable(path, f"cannot open: {exc.strerror}") from exc
+    except (OSError, ValueError) as exc:
+        raise Unreadable(path, f"cannot open: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise Unreadable(path, "not a regular file (FIFO, device or directory): not read")
-        data = os.read(fd, limit)
+        if not head and info.st_size > limit:
+            raise Unreadable(path, f"too large to read: {info.st_size:,} bytes (sipdoctor reads such a file up "
+                                   f"to {limit:,} bytes)")
+        data = _read_up_to(fd, limit)
     except OSError as exc:
-        raise Unreadable(path, f"cannot read: {exc.strerror}") from exc
+        raise Unreadable(path, f"cannot read: {exc.strerror}") from None
     finally:
         os.close(fd)
-    return data.decode("utf-8", "replace")
+    text = data.decode("utf-8", "replace").removeprefix(BOM)
+    if not head and "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise Unreadable(path, "holds a NUL byte: a binary file, not text; not read", line)
+    return text
+
+
+def _read_up_to(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def is_regular(path: str) -> bool:

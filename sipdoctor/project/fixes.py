@@ -278,7 +278,6 @@ def ignored_hops(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every hop that runs with the variable kept but without the library (`ignored`: hardened runtime, a static
     binary), with its command; `workload` when it is the last program of a process that starts nothing."""
     out: list[dict[str, Any]] = []
-    texts: dict[str | None, str | None] = {}  # each file read once: a Makefile can hold thousands of commands
     for command in commands:
         summary = {k: v for k, v in command.items() if k not in ("tree", "stripped_hops")}
         pending = list((command.get("tree") or {}).get("children", []))

@@ -55,7 +55,7 @@ class PackageJson:
         if (root / ".yarnrc.yml").exists():
             return True
         try:
-            return "__metadata:" in read_text(str(root / "yarn.lock"), 4096)
+            return "__metadata:" in read_text(str(root / "yarn.lock"), 4096, head=True)
         except Unreadable:
             return False
 
@@ -78,6 +78,9 @@ def load_package_json(path: Path) -> PackageJson:
         return result
     except json.JSONDecodeError as exc:
         result.problems.append(Problem(str(path), exc.lineno, f"malformed JSON: {exc.msg} (column {exc.colno})"))
+        return result
+    except RecursionError:
+        result.problems.append(Problem(str(path), None, "malformed JSON: nested too deeply to read"))
         return result
     if not isinstance(data, dict):
         result.problems.append(Problem(str(path), 1, "package.json is not a JSON object"))
@@ -137,7 +140,7 @@ def npmrc_setting(key: str, project_dir: Path, env: dict[str, str] | None = None
     home = env.get("HOME") or os.path.expanduser("~")
     for rc in (project_dir / ".npmrc", Path(home) / ".npmrc"):
         try:
-            text = read_text(str(rc), 65536)
+            text = read_text(str(rc), 65536, head=True)
         except Unreadable:
             continue
         for m in NPMRC_LINE.finditer(text):
@@ -159,7 +162,7 @@ def pnpm_setting(key: str, project_dir: Path, env: dict[str, str] | None = None)
     for directory in (project_dir, *project_dir.parents):
         workspace = directory / "pnpm-workspace.yaml"
         try:
-            text = read_text(str(workspace), 65536)
+            text = read_text(str(workspace), 65536, head=True)
         except Unreadable:
             continue
         for m in PNPM_WORKSPACE_LINE.finditer(text):
@@ -189,7 +192,7 @@ def bunfig_shell(directory: Path) -> tuple[str | None, Problem | None]:
     from sipdoctor.project.pyproject_scripts import load_toml
 
     path = directory / "bunfig.toml"
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None, None
     table, _, problem = load_toml(path)
     run = table.get("run")

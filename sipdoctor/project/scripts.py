@@ -32,7 +32,7 @@ class ScriptScan:
 
 def gitignore_patterns(root: Path) -> list[str]:
     try:
-        text = read_text(str(root / ".gitignore"), 65536)
+        text = read_text(str(root / ".gitignore"), 65536, head=True)
     except Unreadable:
         return []
     return [line.strip().rstrip("/") for line in text.splitlines()

@@ -40,7 +40,7 @@ def venv_facts(venv: Path, judge: Judge, env_path: str) -> dict[str, Any]:
 
 def _pyvenv_cfg(path: Path) -> dict[str, str]:
     try:
-        text = read_text(str(path), 65536)
+        text = read_text(str(path), 65536, head=True)
     except Unreadable:
         return {}
     pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)

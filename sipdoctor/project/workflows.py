@@ -26,6 +26,8 @@ SHELL_TEMPLATES = {
     "pwsh": "pwsh -command . '{0}'",
 }
 MACOS_RUNNER_BASH = "/bin/bash"
+WORKFLOW_BYTES = 1 << 20
+"""A larger workflow file is a problem naming its size, not minutes of YAML parsing."""
 CODSPEED_BASH = "/opt/homebrew/bin/bash"
 
 
@@ -57,11 +59,13 @@ def load_workflow(path: Path) -> tuple[list[Step], list[Problem]]:
     import yaml
 
     try:
-        data = load_yaml_with_lines(read_text(str(path)))
+        data = load_yaml_with_lines(read_text(str(path), WORKFLOW_BYTES))
     except Unreadable as exc:
         return [], [exc.problem]
     except yaml.YAMLError as exc:
         return [], [Problem(str(path), yaml_error_line(exc), f"malformed YAML: {getattr(exc, 'problem', exc)}")]
+    except RecursionError:
+        return [], [Problem(str(path), None, "malformed YAML: nested too deeply to read")]
     if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict):
         return [], [Problem(str(path), 1, "not a workflow: no `jobs` mapping")]
     steps: list[Step] = []

@@ -15,7 +15,9 @@ def load_yaml_with_lines(text: str) -> Any:
     """Parse YAML (safe subset); raises yaml.YAMLError with a problem_mark on malformed input."""
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    # libyaml's parser (when installed) is fast on big files and refuses nesting deeper than 1,000 levels
+    # with an ordinary YAMLError; the pure-Python one is the fallback.
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
         pass
 
     def construct(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
