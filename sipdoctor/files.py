@@ -39,6 +39,6 @@ def read_text(path: Path, *, limit: int = 4 * 1024 * 1024) -> str:
     except OSError as exc:
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None

@@ -19,6 +19,7 @@ from sipdoctor.binaries.report import Assumptions, BinaryReport
 
 CACHE_FORMAT = 1
 MAX_ENTRIES = 50_000
+MAX_FILE_BYTES = 256 << 20
 
 
 def default_cache_path() -> Path:
@@ -36,9 +37,11 @@ class VerdictCache:
         self._dirty = False
 
     def _load(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
+        from sipdoctor.files import read_text
+
+        try:  # never opens a FIFO or device put in its place; a corrupt file is rebuilt
+            data = json.loads(read_text(self.path, limit=MAX_FILE_BYTES))
+        except (OSError, ValueError, RecursionError):
             return {}
         valid = isinstance(data, dict) and data.get("format") == CACHE_FORMAT and isinstance(
             data.get("entries"), dict) and data.get("version") == __version__
