@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,19 @@ def default_cache_path() -> Path:
     return Path(user_cache_dir("sipdoctor")) / "verdicts.json"
 
 
+def _read_regular(path: Path) -> bytes:
+    """The cache file's bytes, never blocking on a FIFO or reading a device (/dev/zero) put in its place."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            raise OSError(f"{path}: not a regular file of at most {MAX_FILE_BYTES} bytes")
+        with os.fdopen(os.dup(fd), "rb") as stream:
+            return stream.read(MAX_FILE_BYTES)
+    finally:
+        os.close(fd)
+
+
 class VerdictCache:
     """Load once, look up many, `save()` once at the end (also usable as a context manager)."""
 
@@ -37,10 +51,8 @@ class VerdictCache:
         self._dirty = False
 
     def _load(self) -> dict[str, Any]:
-        from sipdoctor.files import read_text
-
-        try:  # never opens a FIFO or device put in its place; a corrupt file is rebuilt
-            data = json.loads(read_text(self.path, limit=MAX_FILE_BYTES))
+        try:  # a corrupt file is rebuilt
+            data = json.loads(_read_regular(self.path))
         except (OSError, ValueError, RecursionError):
             return {}
         valid = isinstance(data, dict) and data.get("format") == CACHE_FORMAT and isinstance(

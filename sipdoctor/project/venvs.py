@@ -12,7 +12,7 @@ from typing import Any
 
 from sipdoctor.chains.context import Judge
 from sipdoctor.chains.execchain import real_path
-from sipdoctor.project.files import Unreadable, read_text
+from sipdoctor.sources.files import Unreadable, read_text
 
 VENV_NAMES = (".venv", "venv", "env", ".env")
 
@@ -40,7 +40,7 @@ def venv_facts(venv: Path, judge: Judge, env_path: str) -> dict[str, Any]:
 
 def _pyvenv_cfg(path: Path) -> dict[str, str]:
     try:
-        text = read_text(str(path), 65536, head=True)
+        text = read_text(str(path), 65536)
     except Unreadable:
         return {}
     pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)

@@ -2,18 +2,19 @@
 
 tox runs each `commands` line directly (no shell) with the env's bin directory first on PATH (tox docs,
 "commands"); nox's `session.run("a", "b")` runs argv directly; just runs each recipe line with its shell,
-`sh -cu` by default (sipdoctor.project.justfile).
+`sh -cu` by default (sipdoctor.sources.justfile).
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
-from sipdoctor.project.justfile import parse_justfile, script_body
+from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.justfile import parse_justfile, script_body
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class TaskCommand:
 
 def tox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
     try:
-        text = read_text(str(path))
+        text = read_text(str(path), whole=True)
     except Unreadable as exc:
         return [], [exc.problem]
     out, section, collecting = [], "", False
@@ -45,8 +46,6 @@ def tox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
         elif collecting and not raw[:1].isspace():
             collecting = False
         if collecting and line.strip():
-            import shlex
-
             command = line.strip().rstrip("\\").strip()
             try:
                 argv = tuple(shlex.split(command))
@@ -58,7 +57,7 @@ def tox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
 
 def nox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
     try:
-        tree = ast.parse(read_text(str(path)), str(path))
+        tree = ast.parse(read_text(str(path), whole=True), str(path))
     except Unreadable as exc:
         return [], [exc.problem]
     except SyntaxError as exc:
@@ -78,7 +77,7 @@ def nox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
 def just_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
     """Each line of a linewise recipe with the justfile's shell; a script recipe as its interpreter."""
     try:
-        justfile = parse_justfile(str(path), read_text(str(path)))
+        justfile = parse_justfile(str(path), read_text(str(path), whole=True))
     except Unreadable as exc:
         return [], [exc.problem]
     out = []

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
+from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.pyproject_scripts import load_toml
 
 LOCKFILES = (
     ("pnpm-lock.yaml", "pnpm"),
@@ -55,7 +56,7 @@ class PackageJson:
         if (root / ".yarnrc.yml").exists():
             return True
         try:
-            return "__metadata:" in read_text(str(root / "yarn.lock"), 4096, head=True)
+            return "__metadata:" in read_text(str(root / "yarn.lock"), 4096)
         except Unreadable:
             return False
 
@@ -71,7 +72,7 @@ def find_package_json(start: Path) -> Path | None:
 def load_package_json(path: Path) -> PackageJson:
     result = PackageJson(str(path))
     try:
-        text = read_text(str(path))
+        text = read_text(str(path), whole=True)
         data = json.loads(text)
     except Unreadable as exc:
         result.problems.append(exc.problem)
@@ -140,7 +141,7 @@ def npmrc_setting(key: str, project_dir: Path, env: dict[str, str] | None = None
     home = env.get("HOME") or os.path.expanduser("~")
     for rc in (project_dir / ".npmrc", Path(home) / ".npmrc"):
         try:
-            text = read_text(str(rc), 65536, head=True)
+            text = read_text(str(rc), 65536)
         except Unreadable:
             continue
         for m in NPMRC_LINE.finditer(text):
@@ -162,7 +163,7 @@ def pnpm_setting(key: str, project_dir: Path, env: dict[str, str] | None = None)
     for directory in (project_dir, *project_dir.parents):
         workspace = directory / "pnpm-workspace.yaml"
         try:
-            text = read_text(str(workspace), 65536, head=True)
+            text = read_text(str(workspace), 65536)
         except Unreadable:
             continue
         for m in PNPM_WORKSPACE_LINE.finditer(text):
@@ -189,8 +190,6 @@ def script_shell_setting(manager: str, manager_version: str | None, project_dir:
 
 def bunfig_shell(directory: Path) -> tuple[str | None, Problem | None]:
     """bunfig.toml's `[run] shell` ("bun" or "system") or None, and why the file could not be read."""
-    from sipdoctor.project.pyproject_scripts import load_toml
-
     path = directory / "bunfig.toml"
     if not os.path.lexists(path):
         return None, None

@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from sipdoctor.project.files import Problem
+from sipdoctor.sources.files import Problem
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
 MAX_FOLLOWED_TARGETS = 32
@@ -103,7 +103,7 @@ _PARSED: dict[tuple[str, int, int, int, int], Makefile] = {}
 def load_makefile(path: str) -> Makefile:
     """The parsed Makefile, parsed once per run: every `make TARGET` of a check predicts from the same file.
     Keyed by the file's identity, so an edit (`check --fix`) is read again. Raises Unreadable."""
-    from sipdoctor.project.files import read_text
+    from sipdoctor.sources.files import read_text
 
     try:
         st = os.stat(path)
@@ -112,7 +112,7 @@ def load_makefile(path: str) -> Makefile:
         key = None
     if key is not None and key in _PARSED:
         return _PARSED[key]
-    makefile = parse_makefile(path, read_text(path))
+    makefile = parse_makefile(path, read_text(path, whole=True))
     if key is not None:
         if len(_PARSED) >= 16:
             _PARSED.clear()  # a check reads a handful of Makefiles: bounded, never grows

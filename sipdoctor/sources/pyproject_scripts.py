@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
+from sipdoctor.sources.files import Problem, Unreadable, read_text
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def project_root(cwd: Path) -> Path | None:
 def load_toml(path: Path) -> tuple[dict[str, Any], str, Problem | None]:
     """(the table, the text, None), or ({}, "", why it could not be read, with the line)."""
     try:
-        text = read_text(str(path))
+        text = read_text(str(path), whole=True)
         return tomllib.loads(text), text, None
     except Unreadable as exc:
         return {}, "", exc.problem
