@@ -176,7 +176,7 @@ def test_check_of_an_empty_project_argument_is_a_usage_error(cli) -> None:
 
 
 def test_the_makefile_is_parsed_once_however_many_targets(cli, tmp_path: Path, monkeypatch) -> None:
-    from sipdoctor.project import makefile
+    from sipdoctor.sources import makefile
 
     calls = []
     real = makefile.parse_makefile
