@@ -122,6 +122,8 @@ class CheckResult:
     facts: dict[str, Any]
     findings: tuple[Finding, ...]
     fail_on: str
+    rule_failures: tuple[str, ...] = ()
+    """`path:line: rule X failed and was skipped: why`, one per rule that raised (said on stderr)."""
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
