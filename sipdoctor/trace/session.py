@@ -19,11 +19,12 @@ from sipdoctor.trace.tree import build_tree
 
 
 def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | None = None,
-              env: Mapping[str, str] | None = None, compare: bool = False) -> TraceResult:
+              env: Mapping[str, str] | None = None, compare: bool = False,
+              stdout_fd: int | None = None) -> TraceResult:
     """Run argv under the probe and return its tree; the command's stdio is the caller's. With compare, the
     prediction for argv (sipdoctor.chains; as on macOS under --emulate-sip) is checked against the trace."""
     probe = build_probe() if probe is None else probe
-    outcome = run_traced(argv, probe, emulate_sip=emulate_sip, base_env=env)
+    outcome = run_traced(argv, probe, emulate_sip=emulate_sip, base_env=env, stdout_fd=stdout_fd)
     try:
         parsed = read_records(outcome.trace_dir)
     finally:

@@ -1,0 +1,62 @@
+"""trace under bad conditions: the report owns stdout, -o is checked first, nothing is left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.trace.trace_helpers import LINUX
+
+pytestmark = pytest.mark.skipif(not LINUX, reason="traces real processes with LD_PRELOAD")
+
+CLI = [sys.executable, "-m", "sipdoctor"]
+
+
+@pytest.fixture
+def env(probe: Path, tmp_path: Path) -> dict[str, str]:
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    return {**os.environ, "SIPDOCTOR_CACHE_DIR": str(probe.parents[2]), "NO_COLOR": "1",
+            "XDG_RUNTIME_DIR": str(runtime)}
+
+
+def sipdoctor(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("fmt", ["json", "github"])
+def test_a_report_on_stdout_is_all_of_stdout(env: dict[str, str], fmt: str) -> None:
+    done = sipdoctor(["trace", "--format", fmt, "--", "sh", "-c", "echo hello"], env)
+    assert done.returncode == 0
+    assert not done.stdout.startswith("hello") and done.stderr.startswith("hello\n")
+    if fmt == "json":
+        assert json.loads(done.stdout)["exit_code"] == 0
+
+
+def test_with_o_the_command_keeps_its_stdout(env: dict[str, str], tmp_path: Path) -> None:
+    done = sipdoctor(["trace", "--format", "json", "-o", str(tmp_path / "r.json"), "--", "sh", "-c", "echo hi"], env)
+    assert done.stdout == "hi\n" and json.loads((tmp_path / "r.json").read_text())["exit_code"] == 0
+
+
+@pytest.mark.parametrize("kind", ["fifo", "missing-dir", "directory"])
+def test_an_unusable_output_is_refused_before_the_command_runs(env: dict[str, str], tmp_path: Path,
+                                                               kind: str) -> None:
+    target = {"fifo": tmp_path / "fifo", "missing-dir": tmp_path / "no" / "r.json", "directory": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(target)
+    ran = tmp_path / "ran"
+    done = sipdoctor(["trace", "-o", str(target), "--", "touch", str(ran)], env)
+    assert done.returncode == 2 and str(target) in done.stderr and "Traceback" not in done.stderr
+    assert not ran.exists()
+
+
+def test_a_command_not_found_leaves_no_records_directory(env: dict[str, str]) -> None:
+    done = sipdoctor(["trace", "--", "no-such-command-anywhere"], env)
+    assert done.returncode == 2
+    assert os.listdir(env["XDG_RUNTIME_DIR"]) == []
