@@ -9,6 +9,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from sipdoctor.render import utf8_text
+
 SCHEMA_VERSION = 1
 
 
@@ -16,7 +18,7 @@ def to_json(platform: str, sip: dict[str, Any] | None, linux: dict[str, Any] | N
     payload: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "platform": platform, "sip": sip}
     if linux is not None:
         payload["linux"] = linux
-    return json.dumps(payload, indent=2, ensure_ascii=False)
+    return utf8_text(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
 def human(sip: dict[str, Any] | None, linux: dict[str, Any] | None) -> RenderableType:
