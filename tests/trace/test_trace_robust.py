@@ -60,3 +60,10 @@ def test_a_command_not_found_leaves_no_records_directory(env: dict[str, str]) ->
     done = sipdoctor(["trace", "--", "no-such-command-anywhere"], env)
     assert done.returncode == 2
     assert os.listdir(env["XDG_RUNTIME_DIR"]) == []
+
+
+def test_execl_with_many_arguments_on_a_small_thread_stack(traced, compile_c) -> None:
+    program = compile_c("manyargs")
+    result = traced([program])
+    assert result.exit_code == 0  # /bin/true ran: no stack overflow in the probe's execl
+    assert any(node.exe.endswith("/true") for node in result.nodes())
