@@ -12,7 +12,7 @@ from sipdoctor.trace.build import build_probe
 from sipdoctor.trace.compare import differences, predicted_states
 from sipdoctor.trace.emulate import protected_paths
 from sipdoctor.trace.judge import Context
-from sipdoctor.trace.model import TraceResult
+from sipdoctor.trace.model import Node, State, TraceResult
 from sipdoctor.trace.records import Record, assign_starts, read_records
 from sipdoctor.trace.runner import RunOutcome, run_traced
 from sipdoctor.trace.tree import build_tree
@@ -38,13 +38,26 @@ def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | N
     records = assign_starts([*parsed.records, _root_spawn(outcome, argv)], known, os.sysconf("SC_CLK_TCK"))
     roots = build_tree(records, outcome.observer.processes, root_pid=outcome.root_pid,
                        tracer_pid=outcome.tracer_pid, ctx=ctx)
-    result = TraceResult(list(argv), outcome.exit_code, roots, outcome.observer.missed_estimate,
+    result = TraceResult(list(argv), outcome.exit_code, roots, _missed(outcome.observer.missed_estimate, roots),
                          malformed_records=parsed.malformed, emulate_sip=emulate_sip)
     if compare:
         target = "macos" if emulate_sip else host_platform()
         predicted = predicted_states(argv, target, os.environ if env is None else env, Path.cwd())
         result.prediction_differences = None if predicted is None else differences(predicted, result.nodes())
     return result
+
+
+def _missed(estimate: int | None, roots: list[Node]) -> int | None:
+    """Only a process without the probe can start a child that neither polling nor a record sees: when every
+    process of the tree loaded it (or ignored it and passed it on), nothing relevant escaped, whatever the
+    pid counter says (it counts threads and unrelated processes too)."""
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if node.state not in (State.PROFILED, State.IGNORED):
+            return estimate
+        pending.extend(node.children)
+    return 0
 
 
 def _root_spawn(outcome: RunOutcome, argv: Sequence[str]) -> Record:

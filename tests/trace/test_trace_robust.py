@@ -67,3 +67,21 @@ def test_execl_with_many_arguments_on_a_small_thread_stack(traced, compile_c) ->
     result = traced([program])
     assert result.exit_code == 0  # /bin/true ran: no stack overflow in the probe's execl
     assert any(node.exe.endswith("/true") for node in result.nodes())
+
+
+def test_nothing_is_said_missed_when_every_process_loaded_the_probe(traced, compile_c) -> None:
+    """The pid counter also moves for threads and for processes outside the trace: when every process of
+    the tree loaded the probe, none of them can have started an unseen child."""
+    result = traced([compile_c("threads")])
+    assert all(node.state.value == "profiled" for node in result.nodes())
+    assert result.missed_estimate == 0
+
+
+def test_a_double_forked_daemon_is_profiled_not_load_fails(traced, tmp_path: Path) -> None:
+    script = tmp_path / "daemon.py"
+    script.write_text("import os\npid = os.fork()\nif pid == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                      "        os.execv('/bin/sh', ['sh', '-c', 'sleep 0.3; true'])\n    os._exit(0)\n"
+                      "os.waitpid(pid, 0)\n")
+    result = traced([sys.executable, str(script)])
+    shells = [n for n in result.nodes() if n.argv[:1] == ("sh",)]
+    assert shells and all(n.state.value == "profiled" for n in shells)
