@@ -28,7 +28,7 @@ def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | N
     try:
         parsed = read_records(outcome.trace_dir)
     finally:
-        shutil.rmtree(outcome.trace_dir, ignore_errors=True)
+        _remove(outcome.trace_dir)
     outcome.observer.account(pid for r in parsed.records for pid in (r.pid, r.child_pid) if pid > 0)
     ctx = Context(emulated=frozenset(protected_paths()) if emulate_sip else None)
     known: dict[int, list[int]] = {}
@@ -39,12 +39,20 @@ def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | N
     roots = build_tree(records, outcome.observer.processes, root_pid=outcome.root_pid,
                        tracer_pid=outcome.tracer_pid, ctx=ctx)
     result = TraceResult(list(argv), outcome.exit_code, roots, _missed(outcome.observer.missed_estimate, roots),
-                         malformed_records=parsed.malformed, emulate_sip=emulate_sip)
+                         malformed_records=parsed.malformed, emulate_sip=emulate_sip, incomplete=parsed.incomplete)
     if compare:
         target = "macos" if emulate_sip else host_platform()
         predicted = predicted_states(argv, target, os.environ if env is None else env, Path.cwd())
         result.prediction_differences = None if predicted is None else differences(predicted, result.nodes())
     return result
+
+
+def _remove(trace_dir: Path) -> None:
+    """The records directory, or whatever the command left in its place (a file, a link)."""
+    if trace_dir.is_symlink() or (trace_dir.exists() and not trace_dir.is_dir()):
+        trace_dir.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(trace_dir, ignore_errors=True)
 
 
 def _missed(estimate: int | None, roots: list[Node]) -> int | None:

@@ -85,3 +85,15 @@ def test_a_double_forked_daemon_is_profiled_not_load_fails(traced, tmp_path: Pat
     result = traced([sys.executable, str(script)])
     shells = [n for n in result.nodes() if n.argv[:1] == ("sh",)]
     assert shells and all(n.state.value == "profiled" for n in shells)
+
+
+@pytest.mark.parametrize("damage", ['rm -rf "$SIPDOCTOR_TRACE_DIR"', 'rm -rf "$SIPDOCTOR_TRACE_DIR"; '
+                                    'echo x > "$SIPDOCTOR_TRACE_DIR"'])
+def test_a_records_directory_removed_or_replaced_makes_the_trace_incomplete(env: dict[str, str],
+                                                                             damage: str) -> None:
+    done = sipdoctor(["trace", "--format", "json", "--", "sh", "-c", f"{damage}; true"], env)
+    assert done.returncode == 0, done.stderr[-500:]
+    data = json.loads(done.stdout)
+    assert "removed or replaced" in data["incomplete"]
+    assert "TRC003" in [f["rule"] for f in data["findings"]]
+    assert os.listdir(env["XDG_RUNTIME_DIR"]) == []
