@@ -20,6 +20,8 @@ def rules_list(rules: RulesOpt = None, fmt: FormatOpt = None) -> int:
     from sipdoctor.advice.loader import load_rules
     from sipdoctor.render import rules as render
 
+    if fmt == OutputFormat.GITHUB:
+        raise ConfigError("rules list prints human or json; --format github is for check")
     ruleset = load_rules(rules or [])
     typer.echo(render.to_json(ruleset) if fmt == OutputFormat.JSON else render.table(ruleset))
     return 0

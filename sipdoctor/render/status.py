@@ -9,9 +9,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from sipdoctor.model import SCHEMA_VERSION
 from sipdoctor.render import utf8_text
-
-SCHEMA_VERSION = 1
 
 
 def to_json(platform: str, sip: dict[str, Any] | None, linux: dict[str, Any] | None) -> str:
