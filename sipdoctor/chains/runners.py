@@ -261,7 +261,9 @@ def _make_args(args: list[str], ctx: Context) -> tuple[Path, str | None, list[st
 def _makefile_path(directory: Path, file: str | None, exists: Callable[[str], bool]) -> Path | None:
     if file is not None:
         return directory / file
-    return next((directory / n for n in MAKEFILE_NAMES if exists(os.path.join(directory, n))), None)
+    folder = str(directory)
+    found = next((n for n in MAKEFILE_NAMES if exists(os.path.join(folder, n))), None)
+    return directory / found if found else None
 
 
 def _just(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
