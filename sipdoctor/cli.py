@@ -43,10 +43,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-rules_app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True)
-probe_app = typer.Typer(help="Build or locate the probe library that `trace` injects.", no_args_is_help=True)
+rules_app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True, rich_markup_mode=None)
+probe_app = typer.Typer(help="Build or locate the probe library that `trace` injects.", no_args_is_help=True,
+                        rich_markup_mode=None)
 
 
 def _version(value: bool) -> None:
