@@ -18,7 +18,12 @@ class LocatedDict(dict[str, Any]):
     key_lines: dict[str, int]
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (every wheel is): 10x faster than the pure-Python one, and its
+# nodes carry the same line marks.
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
     pass
 
 
