@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
+from sipdoctor.binaries.script import read_shebang
+from sipdoctor.sources.files import Problem, Unreadable, read_text
 
 ALWAYS_SKIP = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".mypy_cache", ".ruff_cache"}
 ALWAYS_SCAN = ("node_modules/.bin", ".venv/bin", "venv/bin")
@@ -49,8 +50,6 @@ def ignore_matcher(patterns: list[str]) -> Callable[[str], object] | None:
 
 
 def scan_scripts(root: Path) -> ScriptScan:
-    from sipdoctor.binaries import read_shebang
-
     scan = ScriptScan()
     ignored = ignore_matcher(gitignore_patterns(root))
     # (directory, its path relative to root with a trailing slash): relative paths by concatenation, as
