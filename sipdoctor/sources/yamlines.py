@@ -42,7 +42,7 @@ def _loader_class(strict_keys: bool) -> Any:
     # its nodes carry the same line marks
     base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    class Loader(base):  # type: ignore[misc,valid-type]
+    class Loader(base):  # type: ignore[misc]
         pass
 
     def construct(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
