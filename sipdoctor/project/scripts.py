@@ -53,9 +53,8 @@ def scan_scripts(root: Path) -> ScriptScan:
     scan = ScriptScan()
     ignored = ignore_matcher(gitignore_patterns(root))
     # (directory, its path relative to root with a trailing slash): relative paths by concatenation, as
-    # os.path.relpath on every entry was half the walk's time on a large tree
-    pending = [(str(root), "")] + [(str(root / extra), extra + "/") for extra in ALWAYS_SCAN
-                                   if (root / extra).is_dir()]
+    # os.path.relpath on every entry was half the walk's time on a large tree; missing ones are skipped below
+    pending = [(str(root), "")] + [(str(root / extra), extra + "/") for extra in ALWAYS_SCAN]
     seen: set[str] = set()
     while pending and scan.visited < MAX_ENTRIES:
         directory, prefix = pending.pop()
@@ -64,6 +63,8 @@ def scan_scripts(root: Path) -> ScriptScan:
         seen.add(directory)
         try:
             entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
         except OSError as exc:
             scan.problems.append(Problem(directory, None, f"cannot list: {exc.strerror}"))
             continue
