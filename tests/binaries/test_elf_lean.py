@@ -62,9 +62,8 @@ def test_agrees_with_pyelftools_on_builds(tmp_path: Path, flags: tuple[str, ...]
     assert info.static_pie is (flags == ("-static-pie",))
 
 
-@pytest.mark.parametrize("target", ["x86-linux-musl", "arm-linux-musleabihf", "powerpc-linux-musl",
-                                    "aarch64-linux-gnu", "s390x-linux-musl"])
-def test_agrees_with_pyelftools_on_other_classes_and_byte_orders(target: str) -> None:
+@pytest.mark.parametrize("target", ["x86-linux-musl", "aarch64-linux-gnu"])
+def test_agrees_with_pyelftools_on_another_class_and_machine(target: str) -> None:
     from tests.binaries.conftest import PLAIN_C, zig_build
 
     out = zig_build(PLAIN_C, target)
