@@ -7,7 +7,8 @@
 - yarn 2+ runs scripts in its own in-process shell (@yarnpkg/shell): no /bin/sh; a dependency's binary runs
   as `node <its entry>`. bun runs them with the first `bash` on PATH, or in its own shell (`_bun`).
 - make runs a recipe line directly when it has no shell metacharacters and the shell is Bourne-like, else
-  `$(SHELL) -c LINE` with SHELL defaulting to /bin/sh (GNU make job.c, construct_command_argv_internal).
+  `$(SHELL) $(.SHELLFLAGS) LINE` with SHELL defaulting to /bin/sh and .SHELLFLAGS to `-c` (GNU make job.c,
+  construct_command_argv_internal); under `.ONESHELL` the whole recipe is one such LINE.
 - Python project runners (uv, pdm, poetry, hatch): sipdoctor.chains.python_runners.
 - just runs each line of a recipe (and of its dependencies, first) with `sh -cu` or the justfile's
   `set shell`, and a shebang or [script] recipe with its interpreter (sipdoctor.sources.justfile).
@@ -42,6 +43,8 @@ MAKE_SH_WORDS = {"case", "do", "done", "elif", "else", "esac", "eval", "exec", "
                  "if", "in", "read", "readonly", "set", "shift", "then", "trap", "until", "while", "cd", ".",
                  ":", "break", "continue", "return", "umask", "unset", "wait", "test", "["}
 """GNU make job.c sh_chars and sh_cmds: a line with any of these goes through the shell."""
+MAKE_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "rksh", "zsh", "ash"})
+"""GNU make job.c is_bourne_compatible_shell."""
 NODE_SCRIPTS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
                 "pnpx.cjs": "pnpx", "yarn.js": "yarn", "yarn.cjs": "yarn"}
 
@@ -216,23 +219,53 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     notes = [p.note() for p in makefile.problems]
     goal_list = goals or ([makefile.default_goal] if makefile.default_goal else [])
     shell = overrides.get("SHELL") or makefile.shell or "/bin/sh"
+    flags = _shell_words(makefile.shell_flags(overrides))
     child_ctx = ctx.with_cwd(str(directory))
     out: list[Spawn] = []
     for goal in goal_list:
         if goal not in makefile.rules:
             notes.append(f"{path}: no target `{goal}`")
+        recipes: dict[str, list[tuple[int, str]]] = {}
         for target, line in makefile.recipe_for(goal):
-            text = makefile.expand(line.text, target, overrides).lstrip("@-+ \t")
-            out.append(_recipe_spawn(text, shell, child_ctx, f"{path}:{line.line} recipe of `{target}`"))
+            recipes.setdefault(target, []).append((line.line, makefile.expand(line.text, target, overrides)))
+        for target, lines in recipes.items():
+            where = f"{path}:{lines[0][0]} recipe of `{target}`"
+            if makefile.one_shell:
+                out.extend(_recipe_spawn(_one_shell_script([t for _, t in lines], shell), shell, flags, child_ctx,
+                                         f"{where}: one shell for the whole recipe (.ONESHELL)"))
+                continue
+            for number, text in lines:
+                out.extend(_recipe_spawn(text.lstrip("@-+ \t"), shell, flags, child_ctx,
+                                         f"{path}:{number} recipe of `{target}`"))
     return out, notes
 
 
-def _recipe_spawn(text: str, shell: str, ctx: Context, where: str) -> Spawn:
+def _one_shell_script(lines: list[str], shell: str) -> str:
+    """The recipe as GNU make hands it to one shell under .ONESHELL: the lines joined with newlines, the first
+    line's prefix characters (`@`, `-`, `+`) taken as make's; a POSIX shell's later lines lose theirs too
+    (GNU make manual, "Using One Shell"; job.c construct_command_argv_internal)."""
+    posix = os.path.basename(shell) in MAKE_POSIX_SHELLS
+    rest = [line.lstrip("@-+ \t") if posix else line for line in lines[1:]]
+    return "\n".join([lines[0].lstrip("@-+ \t"), *rest]).strip("\n")
+
+
+def _shell_words(flags: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(flags))
+    except ValueError:
+        return tuple(flags.split())
+
+
+def _recipe_spawn(text: str, shell: str, flags: tuple[str, ...], ctx: Context, where: str) -> list[Spawn]:
+    """make starts nothing for an empty line, runs a simple one directly, and the rest with `$(SHELL)
+    $(.SHELLFLAGS) TEXT` (GNU make job.c: the direct path needs a POSIX shell and `-c` or `-ec`)."""
     words = text.split()
-    bourne = os.path.basename(shell) in SHELLS
-    if bourne and words and not (set(text) & MAKE_SH_CHARS) and words[0] not in MAKE_SH_WORDS:
-        return Spawn(ctx, f"{where}: make runs it directly (no shell metacharacters)", argv=tuple(words))
-    return Spawn(ctx, f"{where}: make runs it with `{shell} -c`", argv=(shell, "-c", text))
+    if not words:
+        return []
+    direct = os.path.basename(shell) in SHELLS and flags in (("-c",), ("-ec",))
+    if direct and not (set(text) & MAKE_SH_CHARS) and words[0] not in MAKE_SH_WORDS:
+        return [Spawn(ctx, f"{where}: make runs it directly (no shell metacharacters)", argv=tuple(words))]
+    return [Spawn(ctx, f"{where}: make runs it with `{shlex.join((shell, *flags))}`", argv=(shell, *flags, text))]
 
 
 def _make_args(args: list[str], ctx: Context) -> tuple[Path, str | None, list[str], dict[str, str]]:

@@ -43,6 +43,7 @@ class Makefile:
     variables: dict[str, str] = field(default_factory=dict)
     variable_lines: dict[str, int] = field(default_factory=dict)
     one_shell: bool = False
+    """`.ONESHELL` is a target: each recipe runs as one shell script (GNU make 3.82 and later)."""
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -52,6 +53,13 @@ class Makefile:
     @property
     def shell(self) -> str | None:
         return self.expand(self.variables["SHELL"]) if "SHELL" in self.variables else None
+
+    def shell_flags(self, overrides: dict[str, str] | None = None) -> str:
+        """`.SHELLFLAGS`, the options make passes its shell before the recipe: `-c`, or `-ec` under `.POSIX`."""
+        values = {**self.variables, **(overrides or {})}
+        if ".SHELLFLAGS" in values:
+            return self.expand(values[".SHELLFLAGS"], overrides=overrides)
+        return "-ec" if ".POSIX" in self.rules else "-c"
 
     def expand(self, text: str, target: str = "", overrides: dict[str, str] | None = None) -> str:
         values = {**self.variables, **(overrides or {})}
