@@ -1,4 +1,4 @@
-"""ELF facts that decide what glibc's loader does with LD_PRELOAD (ld.so(8), shared/reference section 5).
+"""ELF facts that decide what glibc's loader does with LD_PRELOAD (ld.so(8), docs/macos-facts.md#linux).
 
 pyelftools reads the header and program headers; file capabilities come from the `security.capability`
 extended attribute (capabilities(7)), which is what makes the kernel set AT_SECURE for a non-root user.

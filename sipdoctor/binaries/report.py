@@ -1,4 +1,4 @@
-"""What `judge_file` answers: the assumptions it judged under and the report, with its JSON contract (issue 3)."""
+"""What `judge_file` answers: the assumptions it judged under and the report, with its JSON contract."""
 
 from __future__ import annotations
 

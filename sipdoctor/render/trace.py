@@ -33,7 +33,7 @@ STATE_VERDICT = {
 
 
 # ---------------------------------------------------------------------------------------------------
-# JSON (the contract in issue 5)
+# JSON (where its keys are kept: docs/ARCHITECTURE.md, "A JSON output")
 
 
 def trace_json(result: TraceResult, findings: Sequence[Finding] = ()) -> dict[str, Any]:

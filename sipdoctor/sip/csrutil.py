@@ -1,4 +1,4 @@
-"""Parse `csrutil status` output (formats: shared/reference/macos-injection-facts.md section 3).
+"""Parse `csrutil status` output (formats: docs/macos-facts.md#csrutil).
 
 The structure, not a fixed list, is parsed: any status word, any parenthesised qualifier, any number of tab-indented
 `Label: value` configuration lines, and any trailing lines (the "unsupported configuration" sentence and others).
