@@ -65,9 +65,3 @@ def shipped_binaries() -> dict[str, ShippedBinary]:
 def shipped_binary(path: str) -> ShippedBinary | None:
     """The macOS-shipped executable at this path, if any."""
     return shipped_binaries().get(str(PurePosixPath(path)))
-
-
-def shipped_names_in(directory: str) -> frozenset[str]:
-    """Names of the executables macOS ships in one directory (e.g. "/usr/bin")."""
-    prefix = directory.rstrip("/") + "/"
-    return frozenset(p[len(prefix):] for p in shipped_binaries() if p.startswith(prefix) and "/" not in p[len(prefix):])

@@ -121,12 +121,12 @@ def _run_script(program: tuple[str, ...], followed: Followed) -> tuple[list[Spaw
     child_ctx = ctx.prepend_path(bin_dirs(found.parent)).with_cwd(str(found.parent))
     if tool == "yarn" and package.yarn_berry:
         return [Spawn(child_ctx, f"yarn 2+ runs script `{n}` in its in-process shell",
-                      inline_script=_with_args(package.script(n), n == name, extra), script_name=n)
+                      inline_script=_with_args(package.script(n), n == name, extra))
                 for n in names], notes
     version = package.manager_version if package.manager == tool else None
     shell, where = _script_shell(ctx, found.parent, tool, version)
     return [Spawn(child_ctx, f"{tool} runs script `{n}` with `{shell} -c` (script-shell: {where})",
-                  argv=(shell, "-c", _with_args(package.script(n), n == name, extra)), script_name=n)
+                  argv=(shell, "-c", _with_args(package.script(n), n == name, extra)))
             for n in names], notes
 
 
@@ -194,10 +194,9 @@ def _bun(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     notes += [problem.note()] if problem else []
     shell = next((f.split("=", 1)[1] for f in flags if f.startswith("--shell=")), None) or configured
     if shell == "bun":
-        return [Spawn(child_ctx, f"bun runs script `{name}` in its own shell", inline_script=command,
-                      script_name=name)], notes
+        return [Spawn(child_ctx, f"bun runs script `{name}` in its own shell", inline_script=command)], notes
     return [Spawn(child_ctx, f"bun runs script `{name}` with `bash -c` (the first bash on PATH)",
-                  argv=("bash", "-c", command), script_name=name)], notes
+                  argv=("bash", "-c", command))], notes
 
 
 def _package_dir(ctx: Context) -> Path:

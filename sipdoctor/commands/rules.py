@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sipdoctor.commands.options import FormatOpt, OutputFormat
-from sipdoctor.errors import EXIT_USAGE, ConfigError
+from sipdoctor.errors import EXIT_OK, EXIT_USAGE, ConfigError
 
 app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True)
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or directory.")]
@@ -61,7 +61,7 @@ def rules_validate(
         except RuleError as exc:
             typer.echo(f"sipdoctor: error: {exc.located()}", err=True)
             failed = True
-    return EXIT_USAGE if failed else 0
+    return EXIT_USAGE if failed else EXIT_OK
 
 
 @app.command("docs")

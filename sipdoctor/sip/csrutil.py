@@ -40,7 +40,6 @@ class CsrutilStatus:
     protections: dict[str, str] = field(default_factory=dict)
     implied: bool = False
     unsupported_note: bool = False
-    extra_lines: tuple[str, ...] = ()
 
     @property
     def dyld_env_stripping(self) -> bool:
@@ -75,7 +74,6 @@ def parse_csrutil(text: str) -> CsrutilStatus:
         protections=protections,
         implied=implied,
         unsupported_note=any(UNSUPPORTED in line.lower() for line in extra),
-        extra_lines=tuple(extra),
     )
 
 
