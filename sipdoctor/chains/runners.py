@@ -8,7 +8,8 @@
   as `node <its entry>`. bun runs them with the first `bash` on PATH, or in its own shell (`_bun`).
 - make runs a recipe line directly when it has no shell metacharacters and the shell is Bourne-like, else
   `$(SHELL) $(.SHELLFLAGS) LINE` with SHELL defaulting to /bin/sh and .SHELLFLAGS to `-c` (GNU make job.c,
-  construct_command_argv_internal); under `.ONESHELL` the whole recipe is one such LINE.
+  construct_command_argv_internal); under `.ONESHELL` the whole recipe is one such LINE. macOS's own make is GNU
+  make 3.81, which has neither `.ONESHELL` nor `.SHELLFLAGS` (both came in 3.82; docs/macos-facts.md#make).
 - Python project runners (uv, pdm, poetry, hatch): sipdoctor.chains.python_runners.
 - just runs each line of a recipe (and of its dependencies, first) with `sh -cu` or the justfile's
   `set shell`, and a shebang or [script] recipe with its interpreter (sipdoctor.sources.justfile).
@@ -26,6 +27,7 @@ from sipdoctor.chains.python_runners import PYTHON_HANDLERS
 from sipdoctor.chains.shell import shell_invocation
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.spawn import Handler, Spawn
+from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.sources.files import Unreadable, read_text
 from sipdoctor.sources.justfile import find_justfile, parse_justfile, script_body
 from sipdoctor.sources.makefile import MAKEFILE_NAMES, parse_makefile
@@ -219,6 +221,12 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     goal_list = goals or ([makefile.default_goal] if makefile.default_goal else [])
     shell = overrides.get("SHELL") or makefile.shell or "/bin/sh"
     flags = _shell_words(makefile.shell_flags(overrides))
+    one_shell = makefile.one_shell
+    if ctx.target == "macos" and _apple_make(followed):
+        if one_shell or ".SHELLFLAGS" in {**makefile.variables, **overrides}:
+            notes.append(f"{path}: macOS's make is GNU make 3.81, which ignores .ONESHELL and .SHELLFLAGS: each "
+                         f"recipe line runs on its own, as `{shell} -c` when it needs a shell")
+        flags, one_shell = ("-c",), False
     child_ctx = ctx.with_cwd(str(directory))
     out: list[Spawn] = []
     for goal in goal_list:
@@ -229,7 +237,7 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
             recipes.setdefault(target, []).append((line.line, makefile.expand(line.text, target, overrides)))
         for target, lines in recipes.items():
             where = f"{path}:{lines[0][0]} recipe of `{target}`"
-            if makefile.one_shell:
+            if one_shell:
                 out.extend(_recipe_spawn(_one_shell_script([t for _, t in lines], shell), shell, flags, child_ctx,
                                          f"{where}: one shell for the whole recipe (.ONESHELL)"))
                 continue
@@ -237,6 +245,13 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
                 out.extend(_recipe_spawn(text.lstrip("@-+ \t"), shell, flags, child_ctx,
                                          f"{path}:{number} recipe of `{target}`"))
     return out, notes
+
+
+def _apple_make(followed: Followed) -> bool:
+    """macOS's own make: the /usr/bin stub, or the Command Line Tools' or Xcode's make behind it."""
+    paths = [p for hop in followed.hops for p in (hop.path, hop.via) if p]
+    return any(os.path.basename(p) in ("make", "gnumake") and (shipped_binary(p) is not None or "/Developer/" in p)
+               for p in paths)
 
 
 def _one_shell_script(lines: list[str], shell: str) -> str:
