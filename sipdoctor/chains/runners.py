@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from sipdoctor.chains.context import Context
@@ -30,7 +32,7 @@ from sipdoctor.chains.spawn import Handler, Spawn
 from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.sources.files import Unreadable, read_text
 from sipdoctor.sources.justfile import find_justfile, parse_justfile, script_body
-from sipdoctor.sources.makefile import MAKEFILE_NAMES, parse_makefile
+from sipdoctor.sources.makefile import MAKEFILE_NAMES, MAX_FOLLOWED_TARGETS, load_makefile
 from sipdoctor.sources.package_json import (
     bunfig_shell,
     find_package_json,
@@ -210,11 +212,11 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     ctx = followed.ctx
     assert ctx is not None
     directory, file, goals, overrides = _make_args(list(program[1:]), ctx)
-    path = _makefile_path(directory, file)
+    path = _makefile_path(directory, file, ctx.judge.exists)
     if path is None:
         return [], [f"make: no makefile in {directory}"]
     try:
-        makefile = parse_makefile(str(path), read_text(str(path)))
+        makefile = load_makefile(str(path))
     except Unreadable as exc:
         return [], [f"{path}: {exc}"]
     notes = [p.note() for p in makefile.problems]
@@ -227,21 +229,25 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
             notes.append(f"{path}: macOS's make is GNU make 3.81, which ignores .ONESHELL and .SHELLFLAGS: each "
                          f"recipe line runs on its own, as `{shell} -c` when it needs a shell")
         flags, one_shell = ("-c",), False
-    child_ctx = ctx.with_cwd(str(directory))
+    child_ctx = replace(ctx.with_cwd(str(directory)), make_goal_only=False)
     out: list[Spawn] = []
     for goal in goal_list:
         if goal not in makefile.rules:
             notes.append(f"{path}: no target `{goal}`")
+        lines, truncated = makefile.recipe_plan(goal, 1 if ctx.make_goal_only else MAX_FOLLOWED_TARGETS)
+        if truncated and not ctx.make_goal_only:
+            notes.append(f"{path}: `make {goal}` has more than {MAX_FOLLOWED_TARGETS} targets to run; the recipes "
+                         f"of the prerequisites beyond those were not predicted")
         recipes: dict[str, list[tuple[int, str]]] = {}
-        for target, line in makefile.recipe_for(goal):
+        for target, line in lines:
             recipes.setdefault(target, []).append((line.line, makefile.expand(line.text, target, overrides)))
-        for target, lines in recipes.items():
-            where = f"{path}:{lines[0][0]} recipe of `{target}`"
+        for target, texts in recipes.items():
+            where = f"{path}:{texts[0][0]} recipe of `{target}`"
             if one_shell:
-                out.extend(_recipe_spawn(_one_shell_script([t for _, t in lines], shell), shell, flags, child_ctx,
+                out.extend(_recipe_spawn(_one_shell_script([t for _, t in texts], shell), shell, flags, child_ctx,
                                          f"{where}: one shell for the whole recipe (.ONESHELL)"))
                 continue
-            for number, text in lines:
+            for number, text in texts:
                 out.extend(_recipe_spawn(text.lstrip("@-+ \t"), shell, flags, child_ctx,
                                          f"{path}:{number} recipe of `{target}`"))
     return out, notes
@@ -300,10 +306,10 @@ def _make_args(args: list[str], ctx: Context) -> tuple[Path, str | None, list[st
     return directory, file, goals, overrides
 
 
-def _makefile_path(directory: Path, file: str | None) -> Path | None:
+def _makefile_path(directory: Path, file: str | None, exists: Callable[[str], bool]) -> Path | None:
     if file is not None:
         return directory / file
-    return next((directory / n for n in MAKEFILE_NAMES if (directory / n).exists()), None)
+    return next((directory / n for n in MAKEFILE_NAMES if exists(os.path.join(directory, n))), None)
 
 
 def _just(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
@@ -316,7 +322,7 @@ def _just(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     if path is None:
         return [], [f"just: no justfile in {ctx.cwd} or its parents"]
     try:
-        justfile = parse_justfile(str(path), read_text(str(path)))
+        justfile = parse_justfile(str(path), read_text(str(path), whole=True))
     except Unreadable as exc:
         return [], [f"{path}: {exc}"]
     notes = [p.note() for p in justfile.problems]
