@@ -575,7 +575,7 @@ static const char *search_path(const char *file, char *out) {
  * --emulate-sip (Linux only): a process whose executable macOS ships in a SIP-protected directory gets
  * what dyld gives it on a Mac: the injection variable is removed from its environment and the library
  * does nothing else there (dyld's pruneEnvVars, dyld/DyldProcessConfig.cpp; see
- * shared/reference/macos-injection-facts.md 1.1). The list file holds one absolute path per line.
+ * docs/macos-facts.md#prune). The list file holds one absolute path per line.
  */
 #ifndef __APPLE__
 static int list_contains(const char *list, size_t size, const char *path) {

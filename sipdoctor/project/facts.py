@@ -48,7 +48,7 @@ from sipdoctor.binaries import Assumptions
 from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.predict import Prediction, make_context, predict_argv, predict_command_line, predict_shell_script
 from sipdoctor.chains.shims import SHELLS
-from sipdoctor.chains.tree import Hop, Process, stripped_hops
+from sipdoctor.chains.tree import Hop, stripped_hops
 from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.project.scripts import scan_scripts
 from sipdoctor.project.venvs import find_venvs, venv_facts
@@ -227,13 +227,3 @@ def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
             prediction = predict_argv((*(task.shell or ("sh", "-c")), task.command), ctx,
                                       f"{task.source} recipe `{task.name}`")
         out.append(command_fact(task.source, task.file, task.line, task.name, task.command, prediction))
-
-
-def all_processes(prediction: Prediction) -> list[Process]:
-    out: list[Process] = []
-    pending = list(prediction.roots)
-    while pending:
-        process = pending.pop(0)
-        out.append(process)
-        pending.extend(process.children)
-    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sipdoctor.system import host_platform
 from sipdoctor.trace.build import build_probe
-from sipdoctor.trace.compare import differences, predicted_states
+from sipdoctor.trace.compare import differences, macos_protects, predicted_states
 from sipdoctor.trace.emulate import protected_paths
 from sipdoctor.trace.judge import Context
 from sipdoctor.trace.model import Node, State, TraceResult
@@ -43,7 +43,9 @@ def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | N
     if compare:
         target = "macos" if emulate_sip else host_platform()
         predicted = predicted_states(argv, target, os.environ if env is None else env, Path.cwd())
-        result.prediction_differences = None if predicted is None else differences(predicted, result.nodes())
+        protected = macos_protects(ctx.emulated, host_platform())
+        result.prediction_differences = (None if predicted is None
+                                         else differences(predicted, result.nodes(), protected))
     return result
 
 
