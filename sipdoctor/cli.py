@@ -26,6 +26,7 @@ from sipdoctor.cli_options import (
 )
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, SipdoctorError
 from sipdoctor.project.command import scan_app
+from sipdoctor.reinject.command import RUN_CONTEXT_SETTINGS, run
 from sipdoctor.trace.command import TRACE_CONTEXT_SETTINGS, probe_build, probe_path, trace
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ def explain(
 
 
 app.command("trace", context_settings=TRACE_CONTEXT_SETTINGS)(trace)
+app.command("run", context_settings=RUN_CONTEXT_SETTINGS)(run)
 
 
 @app.command()

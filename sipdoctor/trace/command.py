@@ -31,6 +31,11 @@ EmulateOpt = Annotated[
     bool,
     typer.Option("--emulate-sip", help="Linux: behave as macOS would, stripping the probe from macOS system binaries."),
 ]
+ReinjectOpt = Annotated[
+    bool,
+    typer.Option("--reinject", help="Run it as `sipdoctor run` would (shims restore DYLD_* after SIP's hops) and "
+                 "show what the shims covered and what remains."),
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write the report to this file (default: human on stderr, json on stdout)."),
@@ -41,6 +46,7 @@ def trace(
     command: CommandArg = None,
     sample: SampleOpt = False,
     emulate_sip: EmulateOpt = False,
+    reinject: ReinjectOpt = False,
     output: OutputOpt = None,
     output_format: FormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
@@ -54,10 +60,21 @@ def trace(
     argv, skipped = _what_to_run(command or [], sample)
     if emulate_sip and sys.platform == "darwin":
         raise InputError("--emulate-sip emulates macOS on Linux; on a Mac, SIP itself strips the probe")
-    result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample)
+    notes: list[str] = []
+    hook = _reinject_hook(argv, emulate_sip, notes) if reinject else None
+    result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample and not reinject, env_hook=hook)
     result.skipped = skipped
+    result.reinject_notes = notes
     _report(result, output_format or OutputFormat.HUMAN, color, output)
     return result.exit_code
+
+
+def _reinject_hook(argv: list[str], emulate_sip: bool, notes: list[str]):  # type: ignore[no-untyped-def]
+    from sipdoctor.config import load_config
+    from sipdoctor.reinject.setup import trace_env_hook
+
+    skip = load_config(Path.cwd()).reinject_skip
+    return trace_env_hook(argv, Path.cwd(), emulate_sip=emulate_sip, skip=skip, notes=notes)
 
 
 def _what_to_run(command: list[str], sample: bool) -> tuple[list[str], list[str]]:
