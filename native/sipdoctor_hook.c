@@ -20,6 +20,8 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +34,10 @@
 #ifdef __APPLE__
 #define INJECT_VAR "DYLD_INSERT_LIBRARIES"
 #else
+#include <sys/auxv.h>
 #define INJECT_VAR "LD_PRELOAD"
 #endif
+#define EMULATE_VAR "SIPDOCTOR_EMULATE_SIP" /* native/sipdoctor_probe.c */
 
 extern char **environ;
 
@@ -42,6 +46,28 @@ static char *g_saved[MAX_SAVED]; /* "SIPDOCTOR_SAVED_NAME=value" */
 static int g_started_with[MAX_SAVED]; /* NAME itself was set too */
 static int g_count;
 static char *g_shell;
+static int g_inert; /* --emulate-sip: a process macOS protects, where dyld would not load this library */
+
+#ifndef __APPLE__
+/* The probe's --emulate-sip test (native/sipdoctor_probe.c emulated_protected): the path as executed or the
+ * executable is in the list. */
+static int emulated_protected(void) {
+    const char *list = getenv(EMULATE_VAR);
+    FILE *in = list && *list ? fopen(list, "re") : NULL;
+    if (!in) return 0;
+    const char *execfn = (const char *)getauxval(AT_EXECFN);
+    char exe[PATH_MAX], line[PATH_MAX + 2];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    int hit = 0;
+    while (!hit && fgets(line, sizeof line, in)) {
+        line[strcspn(line, "\n")] = 0;
+        hit = strcmp(line, exe) == 0 || (execfn && strcmp(line, execfn) == 0);
+    }
+    fclose(in);
+    return hit;
+}
+#endif
 
 static size_t name_len(const char *entry) { return strcspn(entry, "="); }
 
@@ -52,6 +78,10 @@ static const char *env_find(char *const envp[], const char *name, size_t len) {
 }
 
 __attribute__((constructor)) static void hook_load(void) {
+#ifndef __APPLE__
+    g_inert = emulated_protected();
+    if (g_inert) return;
+#endif
     size_t plen = sizeof SAVED_PREFIX - 1;
     for (size_t i = 0; environ && environ[i] && g_count < MAX_SAVED; i++) {
         if (strncmp(environ[i], SAVED_PREFIX, plen) != 0) continue;
@@ -75,10 +105,7 @@ static int unset_on_purpose(const char *original) {
     return 0;
 }
 
-/* The library is in force here: the injection variable is still in this process's environment. It is not
- * in a process that removed it on purpose, nor in one that --emulate-sip's probe pruned as macOS would
- * (where dyld would not have loaded this library at all). */
-static int active(void) { return env_find(environ, INJECT_VAR, sizeof INJECT_VAR - 1) != NULL; }
+static int active(void) { return !g_inert; }
 
 static int from_shim(char *const envp[]) {
     const char *seen = env_find(envp, SEEN_VAR, sizeof SEEN_VAR - 1);
@@ -93,18 +120,20 @@ static char *const *fixed_env(char *const envp[], char **out) {
         if (strncmp(envp[i], SAVED_PREFIX, plen) == 0 && unset_on_purpose(envp[i] + plen)) continue;
         out[n++] = envp[i];
     }
+    out[n] = NULL; /* env_find reads `out` up to its NULL */
     for (int i = 0; i < g_count; i++) /* a clean environment: the copies this process started with */
         if (!env_find(out, g_saved[i], name_len(g_saved[i])) && !unset_on_purpose(g_saved[i] + plen)) {
-            out[n] = NULL;
             out[n++] = g_saved[i];
+            out[n] = NULL;
         }
     for (size_t i = 0, end = n; i < end; i++) {
         if (strncmp(out[i], SAVED_PREFIX, plen) != 0) continue;
         const char *original = out[i] + plen;
-        out[n] = NULL;
-        if (strchr(original, '=') && !env_find(out, original, name_len(original))) out[n++] = (char *)original;
+        if (strchr(original, '=') && !env_find(out, original, name_len(original))) {
+            out[n++] = (char *)original;
+            out[n] = NULL;
+        }
     }
-    out[n] = NULL;
     return out;
 }
 
@@ -115,7 +144,7 @@ static size_t env_count(char *const envp[]) {
 }
 
 static const char *shell_for(const char *path) {
-    if (g_shell && path && active() && (strcmp(path, "/bin/sh") == 0 || strcmp(path, "/bin/bash") == 0)) return g_shell;
+    if (g_shell && path && active() && env_find(environ, INJECT_VAR, sizeof INJECT_VAR - 1) && (strcmp(path, "/bin/sh") == 0 || strcmp(path, "/bin/bash") == 0)) return g_shell;
     return path;
 }
 

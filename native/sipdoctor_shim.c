@@ -555,6 +555,7 @@ static char **child_env(char **out, const char *skip, char *restored, size_t rsi
         size_t used = strlen(restored);
         snprintf(restored + used, rsize - used, "%s%.*s", used ? "," : "", (int)strcspn(original, "="), original);
     }
+    out[n] = NULL; /* env_get reads up to the NULL */
 #ifdef __APPLE__
     /* Copies profilers keep themselves (samply's __XPC_ prefix, CodSpeed's SAMPLY_): used when nothing of
      * ours was saved, e.g. when `sipdoctor run` wraps the profiler instead of running under it. */

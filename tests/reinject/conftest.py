@@ -13,7 +13,7 @@ import pytest
 from sipdoctor.reinject.build import build_hook, build_shim
 from sipdoctor.reinject.shimdir import make_shim_dir
 from tests.conftest import write_executable
-from tests.trace.conftest import compile_c, probe, traced, zig_cache  # noqa: F401  (shared fixtures)
+from tests.trace.conftest import compile_c, probe, trace_dir, traced, zig_cache  # noqa: F401  (shared fixtures)
 
 SHOW_ENV = """import os, sys
 sys.stdout.buffer.write(b"\\0".join(k + b"=" + v for k, v in sorted(os.environb.items())))
