@@ -15,7 +15,8 @@ from sipdoctor.trace.emulate import write_protected_list
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the hook's Linux form")
 PY = sys.executable
-CHILD = "import os; print(os.environ.get('LD_PRELOAD', 'missing'), os.environ.get('SIPDOCTOR_SAVED_LD_PRELOAD', 'none'))"
+CHILD = ("import os; print(os.environ.get('LD_PRELOAD', 'missing'), "
+         "os.environ.get('SIPDOCTOR_SAVED_LD_PRELOAD', 'none'))")
 
 
 def run_profiled(script: str, probe: Path, hook: Path | None, trace_dir: Path, tmp_path: Path,

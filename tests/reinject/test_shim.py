@@ -156,7 +156,7 @@ def pyenv_root(tmp_path: Path) -> Path:
     (root / "libexec").mkdir()
     bin_dir = root / "versions" / "3.12.1" / "bin"
     bin_dir.mkdir(parents=True)
-    write_executable(bin_dir / "python3", f'#!/bin/sh\necho "real python3 $*"\n')
+    write_executable(bin_dir / "python3", '#!/bin/sh\necho "real python3 $*"\n')
     write_executable(root / "libexec" / "pyenv", "#!/usr/bin/env bash\necho 'pyenv ran' >&2; exit 99\n")
     write_executable(root / "shims" / "python3", (
         f'#!/usr/bin/env bash\nset -e\n[ -n "$PYENV_DEBUG" ] && set -x\n\nprogram="${{0##*/}}"\n\n'
