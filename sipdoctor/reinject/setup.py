@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sipdoctor.chains.reinject import Plan, Strips, interpreter_names, plan_prediction, verdict_strips
 from sipdoctor.chains.tree import Hop
 from sipdoctor.errors import SipdoctorError
 from sipdoctor.reinject.environment import HOOK_SHELL_ENV, inject_var, save, with_shims
-from sipdoctor.reinject.plan import Plan, Strips, interpreter_names, plan_prediction, verdict_strips
 
 
 @dataclass(frozen=True)

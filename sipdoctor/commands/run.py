@@ -1,4 +1,5 @@
-"""The `run` command function; cli.py registers it with RUN_CONTEXT_SETTINGS."""
+"""`sipdoctor run -- CMD ARGS...`: run a command so that the profiler's DYLD_* variables survive SIP's hops
+(sipdoctor.reinject; docs/reinjection.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import typer
 
 from sipdoctor.errors import ConfigError, InputError
 
-RUN_CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
+CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
+"""As for trace: the command's own options are not taken for sipdoctor's."""
+"""As for trace: the command's own options are not taken for sipdoctor's."""
 
 CommandArg = Annotated[
     list[str] | None, typer.Argument(help="The command to run (put it after `--`).", show_default=False)
