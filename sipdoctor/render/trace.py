@@ -66,6 +66,7 @@ def _process_json(node: Node) -> dict[str, Any]:
         "cause": node.cause,
         "cpu_seconds": round(node.cpu_seconds, 4),
         **({} if node.shim is None else {"shim": node.shim.to_json()}),
+        **({"is_shim": True} if node.is_shim else {}),
     }
 
 
@@ -93,6 +94,8 @@ def node_label(node: Node) -> str:
     label = label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 3] + "..."
     if node.shim is not None:
         label += f"  [shim: {node.shim.outcome}]"
+    if node.is_shim:
+        label += "  (the shim)"
     return label
 
 

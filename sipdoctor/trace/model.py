@@ -51,6 +51,8 @@ class Node:
     children: list[Node] = field(default_factory=list)
     shim: ShimEvent | None = None
     """trace --reinject: what the re-injection shim did just before this image (same pid)."""
+    is_shim: bool = False
+    """trace --reinject: this image is the re-injection shim itself (it execs the real program in place)."""
 
     @property
     def key(self) -> Key:

@@ -62,9 +62,18 @@ def _root_spawn(outcome: RunOutcome, argv: Sequence[str]) -> Record:
 def attach_shim_events(result: TraceResult, events: Sequence[ShimEvent]) -> None:
     """Each event belongs to the first image its process ran after it (the shim execs in place)."""
     by_pid: dict[int, list[Node]] = {}
+    previous: dict[int, Node] = {}  # id(image) -> the image its process ran before it
     for node in result.nodes():
         by_pid.setdefault(node.pid, []).append(node)
+        for child in node.children:
+            if child.pid == node.pid:
+                previous[id(child)] = node
     for event in events:
         later = [n for n in by_pid.get(event.pid, []) if n.t_ns >= event.clock_ns and n.shim is None]
-        if later:
-            min(later, key=lambda n: n.t_ns).shim = event
+        if not later:
+            continue
+        target = min(later, key=lambda n: n.t_ns)
+        target.shim = event
+        before = previous.get(id(target))
+        if before is not None and not before.loaded and os.path.basename(before.exe) == event.name:
+            before.is_shim = True  # the shim's own image, seen by the observer before its exec

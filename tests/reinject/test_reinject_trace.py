@@ -56,9 +56,9 @@ def cpu(report: dict[str, Any]) -> float:
 
 
 def programs(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The processes' images other than the shim's own (<cache>/shim/<key>/dirs/<set>/<name>), which the
-    observer sees when it looks between the shim's start and its exec."""
-    return [p for p in report["processes"] if Path(p["exe"]).parent.parent.name != "dirs"]
+    """The processes' images other than the shim's own, which the observer sees when it looks between the
+    shim's start and its exec (marked is_shim)."""
+    return [p for p in report["processes"] if not p.get("is_shim")]
 
 
 def shim_events(report: dict[str, Any]) -> list[dict[str, Any]]:
