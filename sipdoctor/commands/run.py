@@ -65,12 +65,24 @@ def run(
                       hook_shell=shell)
     prepared = prepare(argv, env, Path.cwd(), options)
     if not quiet:
-        for line in describe(prepared):
+        for line in [*describe(prepared), *_own_python_note(prepared.saved)]:
             print(f"sipdoctor run: {line}", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     _exec(program, argv, prepared.env)
     return 0  # not reached
+
+
+def _own_python_note(saved: tuple[str, ...]) -> list[str]:
+    """On a Mac, sipdoctor under Apple's Python is itself protected: dyld pruned DYLD_* before it could save
+    them (docs/reinjection.md#prefix)."""
+    from sipdoctor.macos_paths import is_protected_path
+
+    python = os.path.realpath(sys.executable)
+    if sys.platform != "darwin" or saved or not is_protected_path(python):
+        return []
+    return [f"sipdoctor itself runs under {python}, a SIP-protected Python, so the variables were removed before "
+            "it started: install sipdoctor with a Python outside /usr and /System (Homebrew, pyenv, uv)."]
 
 
 def _checked_shell(path: Path) -> str:
