@@ -56,6 +56,7 @@ def run(
         raise InputError("no command to run: `sipdoctor run -- CMD ARGS...`")
     if hook_shell is not None and not hook:
         raise ConfigError("--hook-shell needs --hook")
+    _check_options(shim or [], log)
     env = dict(os.environ)
     program = resolve_program(argv, env)
     config = load_config(Path.cwd())
@@ -71,6 +72,19 @@ def run(
     sys.stderr.flush()
     _exec(program, argv, prepared.env)
     return 0  # not reached
+
+
+def _check_options(names: list[str], log: Path | None) -> None:
+    from sipdoctor.reinject.shimdir import valid_name
+
+    for name in names:
+        if not valid_name(name) or ":" in name:
+            raise ConfigError(f"--shim {name!r}: give a program name, not a path")
+    if log is not None:
+        parent = log.absolute().parent
+        if log.is_dir() or not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+            raise ConfigError("cannot write the shims' events here (a directory, or its folder is missing or "
+                              "not writable)", path=log)
 
 
 def _own_python_note(saved: tuple[str, ...]) -> list[str]:

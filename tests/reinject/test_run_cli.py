@@ -98,6 +98,23 @@ def test_foreign_copy_is_saved_when_the_variable_is_gone(run_env: dict[str, str]
     assert b"from __XPC_DYLD_INSERT_LIBRARIES" in done.stderr
 
 
+def test_log_collects_the_shims_events(run_env: dict[str, str], tmp_path: Path) -> None:
+    """`--log` names where every shim below writes what it did: here python3 after a `sh -c` hop."""
+    from sipdoctor.trace.shim_events import read_events
+
+    python_dir = tmp_path / "py"
+    python_dir.mkdir()
+    (python_dir / "python3").symlink_to(os.path.realpath(sys.executable))
+    log = tmp_path / "events.log"
+    env = {**run_env, "PATH": f"{python_dir}:/usr/bin:/bin", "DYLD_INSERT_LIBRARIES": "/x.dylib"}
+    line = "python3 -c 'import os; print(os.environ[\"DYLD_INSERT_LIBRARIES\"])'"
+    done = subprocess.run(sipdoctor_run("-q", "--log", str(log), "--", "sh", "-c", line), env=env,
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout == "/x.dylib\n"
+    (event,) = read_events(log)
+    assert event.name == "python3" and event.outcome == "present" and event.target == str(python_dir / "python3")
+
+
 def test_the_note_says_what_it_cannot_cover(run_env: dict[str, str]) -> None:
     done = subprocess.run(sipdoctor_run("--", "true"), env=run_env, capture_output=True, timeout=60, check=False)
     assert done.returncode == 0 and done.stdout == b""
@@ -113,6 +130,9 @@ def test_bad_invocations_exit_2(cli: Callable[..., CliResult], tmp_path: Path,
     missing = cli("run", "--", "no-such-command-here")
     assert missing.exit_code == 2 and "command not found" in missing.stderr
     assert cli("run", "--hook-shell", "/bin/sh", "--", "true").exit_code == 2
+    assert "give a program name" in cli("run", "--shim", "a/b", "--", "true").stderr
+    no_dir = cli("run", "--log", str(tmp_path / "missing" / "x.log"), "--", "true")
+    assert no_dir.exit_code == 2 and "missing/x.log" in no_dir.stderr
     (tmp_path / "pyproject.toml").write_text('[tool.sipdoctor]\nreinject-skip = ["a/b"]\n')
     monkeypatch.chdir(tmp_path)
     bad = cli("run", "--", "true")
