@@ -70,6 +70,14 @@ def _by_path(hop: Hop) -> str | None:
     return name if name and "/" not in name else None
 
 
+def _shown(hop: Hop) -> str:
+    """The stripping hop as the user wrote it: /usr/bin/sh rather than the /usr/bin/dash it links to."""
+    name = hop.argv[0].rsplit("/", 1)[-1] if hop.argv else ""
+    if hop.via and name and hop.via.rsplit("/", 1)[-1] == name:
+        return hop.via
+    return hop.path or (hop.argv[0] if hop.argv else "?")
+
+
 def plan_prediction(prediction: Prediction, strips: Strips = verdict_strips) -> Plan:
     plan = Plan()
     for root in prediction.roots:
@@ -88,12 +96,12 @@ def _walk(proc: Process, lost: str | None, plan: Plan, strips: Strips) -> None:
             lost, i = None, len(chain) - 1  # the shim execs the version's interpreter: the rest is skipped
             hop = chain[i]
             if strips(hop):
-                plan.gaps.append(Gap(hop.path, hop.path, f"{name} resolves to a protected program"))
-                lost = hop.path
+                plan.gaps.append(Gap(hop.path, _shown(hop), f"{name} resolves to a protected program"))
+                lost = _shown(hop)
             i += 1
             continue
         if strips(hop):
-            lost = lost or hop.path or (hop.argv[0] if hop.argv else "?")
+            lost = lost or _shown(hop)
         elif lost is not None and name:
             plan.names.add(name)
             plan.covered.append((name, lost))

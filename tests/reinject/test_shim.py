@@ -220,3 +220,22 @@ def test_library_of_another_machine_is_not_restored(shim_dir: Callable[..., Path
     done, (event,) = run_shim(d, [d, showenv], {"SIPDOCTOR_SAVED_LD_PRELOAD": str(foreign)})
     assert b"\0LD_PRELOAD=" not in b"\0" + done.stdout
     assert event.outcome == "skipped" and event.detail.startswith("architecture")
+
+
+def test_restored_byte_for_byte_across_an_emulated_sip_hop(shim_dir: Callable[..., Path], showenv: Path,
+                                                           probe: Path, trace_dir: Path, tmp_path: Path) -> None:
+    """--emulate-sip's probe prunes LD_PRELOAD and every DYLD_* at /bin/sh, as dyld does; the shim below it puts
+    them back exactly, and only there."""
+    from sipdoctor.reinject.environment import save
+    from sipdoctor.trace.emulate import write_protected_list
+
+    d = shim_dir("showenv")
+    live = {"LD_PRELOAD": str(probe), "DYLD_INSERT_LIBRARIES": ODD, "DYLD_FORCE_FLAT_NAMESPACE": "1"}
+    env = {**save(live).env, "SIPDOCTOR_TRACE_DIR": str(trace_dir),
+           "SIPDOCTOR_EMULATE_SIP": str(write_protected_list(tmp_path)), "SIPDOCTOR_REINJECT": str(d)}
+    for path, expected in ((f"{showenv}", None), (f"{d}:{showenv}", live)):
+        done = subprocess.run(["/bin/sh", "-c", "showenv"], env={**env, "PATH": path}, capture_output=True,
+                              timeout=60, check=True)
+        seen = parse_env(done.stdout)
+        got = {k: seen.get(k.encode(), b"").decode() for k in live}
+        assert got == (expected or dict.fromkeys(live, ""))
