@@ -620,10 +620,15 @@ static int shim_main(int argc, char **argv, char **apple) {
         snprintf(why, sizeof why, "protected interpreter %s (a shim below it restores)", interp);
         skip = why;
     }
-    char saved_inject[] = SAVED_PREFIX INJECT_VAR;
-    const char *libraries = env_get(environ, INJECT_VAR);
-    if (!libraries) libraries = env_get(environ, saved_inject);
-    if (!skip) skip = arch_mismatch(sh.target, libraries, why, sizeof why);
+    /* Both loaders' lists are read (each library is judged only against a target of its own format), so the
+     * Mach-O test also runs, and is tested, on Linux. */
+    static const char *const lists[][2] = {{"DYLD_INSERT_LIBRARIES", SAVED_PREFIX "DYLD_INSERT_LIBRARIES"},
+                                           {"LD_PRELOAD", SAVED_PREFIX "LD_PRELOAD"}};
+    for (size_t i = 0; !skip && i < sizeof lists / sizeof lists[0]; i++) {
+        const char *libraries = env_get(environ, lists[i][0]);
+        if (!libraries) libraries = env_get(environ, lists[i][1]);
+        skip = arch_mismatch(sh.target, libraries, why, sizeof why);
+    }
 
     size_t count = 0;
     while (environ[count]) count++;

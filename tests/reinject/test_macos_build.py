@@ -116,3 +116,35 @@ def test_a_real_sip_hop_is_crossed_on_a_mac(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "sipdoctor", "run", "-q", "--", "/bin/sh", "-c", line], env=env,
                           capture_output=True, text=True, check=True)
     assert done.stdout == "kept byte for byte\n"
+
+
+def test_shim_skips_an_x86_64_target_with_an_arm64_only_library(zig_cache: Path, tmp_path: Path) -> None:
+    """The shim's Mach-O reading, run here: an x86_64-only program (Rosetta on Apple silicon) cannot load an
+    arm64-only library, so nothing is restored (dyld would terminate it); a universal library is fine."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("runs the Linux shim on Mach-O files")
+    from sipdoctor.reinject.build import build_shim
+    from sipdoctor.reinject.shimdir import make_shim_dir
+    from sipdoctor.trace.shim_events import read_events
+    from tests.binaries.conftest import PLAIN_C
+    from tests.binaries.conftest import zig_build as zig_program
+    from tests.trace.trace_helpers import zig_build
+
+    real = tmp_path / "real"
+    real.mkdir()
+    target = real / "tool"
+    target.write_bytes(zig_program(PLAIN_C, "x86_64-macos").read_bytes())
+    target.chmod(0o755)
+    arm64_lib = zig_build("aarch64-macos", zig_cache, "-dynamiclib", suffix=".dylib")
+    both = universal([arm64_lib, zig_build("x86_64-macos", zig_cache, "-dynamiclib", suffix=".dylib")],
+                     tmp_path / "both.dylib")
+    shim_dir = make_shim_dir(build_shim(env={**os.environ, "SIPDOCTOR_CACHE_DIR": str(tmp_path / "cache")}), ["tool"])
+    outcomes = []
+    for library in (arm64_lib, both):
+        log = tmp_path / f"{library.name}.log"
+        env = {"PATH": f"{shim_dir}:{real}", "SIPDOCTOR_REINJECT": str(shim_dir), "SIPDOCTOR_REINJECT_LOG": str(log),
+               "SIPDOCTOR_SAVED_DYLD_INSERT_LIBRARIES": str(library)}
+        subprocess.run(["tool"], executable=str(shim_dir / "tool"), env=env, capture_output=True, check=False)
+        first = read_events(log)[0]
+        outcomes.append((first.outcome, first.detail.split(":")[0]))
+    assert outcomes == [("skipped", "architecture"), ("restored", "DYLD_INSERT_LIBRARIES")]
