@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CliResult, write_executable
+from tests.contract.conftest import assert_valid
 from tests.trace.test_npm import QUIET_NPM, vitest_project  # noqa: F401  (the shared vitest+pnpm project)
 from tests.trace.trace_helpers import LINUX
 
@@ -48,7 +49,9 @@ def fingerprint(project: Path) -> dict[str, str]:
 def trace(cli: Cli, *args: str) -> dict[str, Any]:
     done = cli("trace", "--emulate-sip", "--format", "json", *args)
     assert done.exit_code == 0, done.stderr
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    report: dict[str, Any] = json.loads(done.stdout)
+    assert_valid("trace", report)
+    return report
 
 
 def cpu(report: dict[str, Any]) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.contract.conftest import assert_valid
 from tests.rules.conftest import chain_findings, run_check
 
 
@@ -24,6 +25,7 @@ def _run_remedies(findings: list[dict]) -> list[tuple[str, dict]]:
 def test_offered_once_when_every_hop_is_covered(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
     project = _project(tmp_path, "node bench.js")
     data = run_check(cli, project, monkeypatch, toolchain("node"))
+    assert_valid("check", data)
     (command,) = [c for c in data["commands"] if c["run_as"] == "npm run bench"]
     assert command["reinject"] == {"covers": True, "names": ["node"], "gaps": []}
     findings = chain_findings(data)
