@@ -148,3 +148,24 @@ def test_shim_skips_an_x86_64_target_with_an_arm64_only_library(zig_cache: Path,
         first = read_events(log)[0]
         outcomes.append((first.outcome, first.detail.split(":")[0]))
     assert outcomes == [("skipped", "architecture"), ("restored", "DYLD_INSERT_LIBRARIES")]
+
+
+@pytest.mark.macos
+def test_samply_copy_is_restored_on_a_mac(tmp_path: Path) -> None:
+    """`sipdoctor run` outside the profiler: nothing of ours saved, but samply's __XPC_ copy survives /bin/sh and
+    the shim restores DYLD_INSERT_LIBRARIES from it."""
+    from sipdoctor.reinject.build import build_hook, build_shim
+    from sipdoctor.reinject.shimdir import make_shim_dir
+
+    cache = {**os.environ, "SIPDOCTOR_CACHE_DIR": str(tmp_path / "cache")}
+    library = str(build_hook(env=cache))  # any loadable dylib stands in for samply's
+    shim_dir = make_shim_dir(build_shim(env=cache), ["python3"])
+    python_dir = tmp_path / "py"
+    python_dir.mkdir()
+    (python_dir / "python3").symlink_to(os.path.realpath(sys.executable))
+    env = {"PATH": f"{shim_dir}:{python_dir}:/usr/bin:/bin", "SIPDOCTOR_REINJECT": str(shim_dir),
+           "__XPC_DYLD_INSERT_LIBRARIES": library, "HOME": str(tmp_path)}
+    child = "import os; print(os.environ.get('DYLD_INSERT_LIBRARIES'))"
+    done = subprocess.run(["/bin/sh", "-c", f'python3 -c "{child}"'], env=env, capture_output=True, text=True,
+                          check=True)
+    assert done.stdout == f"{library}\n"
