@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sipdoctor.chains.predict import Prediction
@@ -113,10 +113,10 @@ def _walk(proc: Process, lost: str | None, plan: Plan, strips: Strips) -> None:
         _walk(child, lost, plan, strips)
 
 
-def interpreter_names(path: str, protected: Callable[[str], bool], extra: Iterable[str] = ()) -> set[str]:
-    """The interpreters (and extra names) found on PATH where the first match is not protected."""
+def interpreter_names(path: str, protected: Callable[[str], bool]) -> set[str]:
+    """The interpreters found on PATH where the first match is not protected (or is a version manager's shim)."""
     out = set()
-    for name in (*INTERPRETERS, *extra):
+    for name in INTERPRETERS:
         found = shutil.which(name, path=path)
         if found and (manager_shim(found) or not protected(os.path.abspath(found))):
             out.add(name)

@@ -43,7 +43,7 @@ def prepare(argv: Sequence[str], env: Mapping[str, str], cwd: Path, options: Opt
 
     plan, note = _plan(argv, env, cwd, options)
     protected = _protected_test(options, env)
-    names = (plan.names | interpreter_names(env.get("PATH", os.defpath), protected, options.extra_names))
+    names = plan.names | interpreter_names(env.get("PATH", os.defpath), protected) | set(options.extra_names)
     names -= set(options.skip)
     shim_dir = make_shim_dir(build_shim(env=dict(env)), names)
     base = dict(env)

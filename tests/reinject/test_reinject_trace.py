@@ -100,7 +100,7 @@ def test_vitest_bench(cli: Cli, in_project: Callable[..., None], vitest_project:
     assert fingerprint(vitest_project) == before
     events = shim_events(report)
     assert events and {e["outcome"] for e in events} == {"restored"} and {e["name"] for e in events} == {"node"}
-    nodes = [p for p in report["processes"] if p["exe"].endswith("/node")]
+    nodes = [p for p in programs(report) if p["exe"].endswith("/node")]
     assert len(nodes) >= 3 and {p["state"] for p in nodes} == {"profiled"}  # vitest and its workers
 
 
