@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -54,10 +55,8 @@ def run_bounded(argv: Sequence[str], timeout: float, env: Mapping[str, str] | No
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     import signal
 
-    try:
+    with contextlib.suppress(OSError):  # the group is already empty
         os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass  # the group is already empty
     proc.wait()
 
 
