@@ -179,16 +179,48 @@ int HOOK(execve)(const char *path, char *const argv[], char *const envp[]) {
 int HOOK(execv)(const char *path, char *const argv[]) { return HOOK(execve)(path, argv, environ); }
 
 #ifdef __APPLE__
-/* macOS has no execvpe: execvp's PATH search, done by execvP with our environment. */
+/* macOS has no execvpe: execvp's PATH search (with its ENOEXEC fallback to /bin/sh) done here, each try an
+ * execve with the fixed environment. `environ` is never swapped: in a vfork child that would leave the
+ * parent's `environ` pointing into this frame. */
 int HOOK(execvp)(const char *file, char *const argv[]) {
     char *room[ROOM(environ)];
-    char **saved = environ;
-    environ = (char **)fixed_env(environ, room);
-    int rc = execvp(strchr(file, '/') ? shell_for(file) : file, argv);
-    int err = errno;
-    environ = saved;
-    errno = err;
-    return rc;
+    char *const *envp = fixed_env(environ, room);
+    if (!file || !*file) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (strchr(file, '/')) return REAL(execve)(shell_for(file), argv, envp);
+    const char *path = getenv("PATH");
+    if (!path) path = "/usr/bin:/bin";
+    int denied = 0;
+    size_t flen = strlen(file);
+    for (const char *p = path;;) {
+        const char *end = strchr(p, ':');
+        size_t dlen = end ? (size_t)(end - p) : strlen(p);
+        char candidate[PATH_MAX];
+        if (dlen + flen + 2 <= sizeof candidate) {
+            if (dlen == 0) candidate[0] = '.', dlen = 1;
+            else memcpy(candidate, p, dlen);
+            candidate[dlen] = '/';
+            memcpy(candidate + dlen + 1, file, flen + 1);
+            REAL(execve)(candidate, argv, envp);
+            if (errno == ENOEXEC) { /* a script without #!: run by the shell, as execvp does */
+                size_t argc = 0;
+                while (argv[argc]) argc++;
+                char *sh_argv[argc + 2];
+                sh_argv[0] = (char *)"sh";
+                sh_argv[1] = candidate;
+                for (size_t i = 1; i <= argc; i++) sh_argv[i + 1] = argv[i];
+                return REAL(execve)(shell_for("/bin/sh"), sh_argv, envp);
+            }
+            if (errno == EACCES) denied = 1;
+            else if (errno != ENOENT && errno != ENOTDIR) return -1;
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    errno = denied ? EACCES : ENOENT;
+    return -1;
 }
 #else
 int HOOK(execvpe)(const char *file, char *const argv[], char *const envp[]) {

@@ -8,6 +8,7 @@ LD_PRELOAD is saved too: it is what `--emulate-sip` strips, and what secure-exec
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def with_shims(env: Mapping[str, str], shim_dir: str, *, skip: Sequence[str] = (
                ) -> dict[str, str]:
     """The shim directory first on PATH, and what the shims read."""
     out = dict(env)
-    path = env.get("PATH", "")
+    path = env.get("PATH", os.defpath)  # no PATH: execvp's default search, kept after the shims
     out["PATH"] = f"{shim_dir}:{path}" if path else shim_dir
     out[DIR_ENV] = shim_dir
     if skip:
