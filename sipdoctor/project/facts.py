@@ -21,6 +21,9 @@
                                             # process = {"argv", "chain": [hop], "children": [process], "notes"}
                                             # hop = {"path", "argv", "via", "verdict", "own_verdict", "cause",
                                             #        "reinjected", "why", "reasons": [{"code", "message"}]}
+         "reinject": {"covers": bool,       # `sipdoctor run -- CMD` restores after every stripping hop
+                      "names": [str],       # the programs it would shim (reached by PATH after a hop)
+                      "gaps": [str]},       # the hops it cannot cover (absolute paths, protected targets)
          "stripped_hops": [                 # every hop whose own verdict is stripped or load-fails
             {"path", "name", "via", "argv", "verdict", "status", "cause", "why", "role",
              "reason_codes": [str], "reinjected_below": bool}],
@@ -111,8 +114,18 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
         "benchmark": bool(BENCHMARK_WORDS.search(name) or BENCHMARK_WORDS.search(command)),
         "verdict": hops[0].verdict.value if hops else "profiled",
         "tree": prediction.to_json(),
+        "reinject": _reinject_fact(prediction),
         "stripped_hops": [_hop_fact(h, every) for h in hops],
     }
+
+
+def _reinject_fact(prediction: Prediction) -> dict[str, Any]:
+    """What `sipdoctor run` would do for this command (sipdoctor.chains.reinject, from the same prediction)."""
+    from sipdoctor.chains.reinject import plan_prediction
+
+    plan = plan_prediction(prediction)
+    return {"covers": bool(plan.covered) and plan.covers_every_hop, "names": sorted(plan.names),
+            "gaps": list(dict.fromkeys(g.sentence() for g in plan.gaps))}
 
 
 def _hop_fact(hop: Hop, every: list[Hop]) -> dict[str, Any]:
