@@ -17,6 +17,8 @@ from sipdoctor.system import System
 
 if TYPE_CHECKING:
     from sipdoctor.chains.context import Judge
+    from sipdoctor.plan import Plan
+    from sipdoctor.project.benchmarks import Selection
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class CheckOptions:
     project: Path
     target: str  # "macos" | "linux"
     profiler: str = "generic"
+    benchmarks: Selection | None = None
+    """The configuration's choice of benchmark commands (sipdoctor.project.benchmarks)."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,13 @@ def _path(c: Collecting) -> dict[str, Any]:
 
 def _project(c: Collecting) -> dict[str, Any]:
     from sipdoctor.project.facts import collect_project_facts
-    from sipdoctor.project.fixes import flatten_stripped, ignored_hops
+    from sipdoctor.project.fixes import flatten_stripped, ignored_hops, root_causes
 
-    project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge)
+    project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge,
+                                    benchmarks=c.options.benchmarks)
     project["stripped"] = flatten_stripped(project["commands"], project["project"])
     project["ignored"] = ignored_hops(project["commands"])
+    project["causes"] = root_causes(project["stripped"], c.options.profiler)
     return {"project": project}
 
 
@@ -100,6 +106,7 @@ class CheckResult:
     facts: dict[str, Any]
     findings: tuple[Finding, ...]
     fail_on: str
+    plan: Plan | None = None
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -118,6 +125,10 @@ class CheckResult:
     @property
     def verdict(self) -> str:
         errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
+        if errors and self.plan is not None and self.plan.summary:
+            others = errors - sum(1 for f in self.findings if f.severity == Severity.ERROR and f.rule == "CHN001")
+            extra = f" (and {_plural(others, 'other problem')})" if others > 0 else ""
+            return f"{self.plan.summary}{extra}"
         if errors:
             return f"{_plural(errors, 'problem')} will hide processes from the profiler"
         if warnings:
@@ -143,4 +154,10 @@ def run_check(system: System, options: CheckOptions, rules: RuleSet, config: Con
     facts = collect_facts(system, options)
     active = [r for r in rules.rules if r.id not in config.ignore]
     findings = apply_config(evaluate(active, facts), config)
-    return CheckResult(facts=facts, findings=findings, fail_on=fail_on)
+    return CheckResult(facts=facts, findings=findings, fail_on=fail_on, plan=_plan(system, options, active, facts))
+
+
+def _plan(system: System, options: CheckOptions, rules: Sequence[Any], facts: dict[str, Any]) -> Plan:
+    from sipdoctor.plan import Planning, compute_plan
+
+    return compute_plan(Planning(facts, rules, system, options.target, options.profiler, options.benchmarks))

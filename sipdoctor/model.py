@@ -51,10 +51,15 @@ class FileEdit:
     action: str  # "append" | "prepend" | "replace"
     text: str
     replacement: str | None = None
+    line: int | None = None
+    """replace: the line the text is on (the command's line in its file); None: anywhere in the file."""
+    span: int = 1
+    """replace: how many lines from `line` the command covers."""
 
     def describe(self) -> str:
         if self.action == "replace":
-            return f"in {self.file}, replace {self.text!r} with {self.replacement!r}"
+            where = f"{self.file}:{self.line}" if self.line else self.file
+            return f"in {where}, replace {self.text!r} with {self.replacement!r}"
         where = "at the end of" if self.action == "append" else "at the top of"
         return f"add the line {self.text!r} {where} {self.file}"
 
@@ -64,7 +69,8 @@ class FileEdit:
         return f"delete that line from {self.file}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "action": self.action, "text": self.text, "with": self.replacement}
+        return {"file": self.file, "action": self.action, "text": self.text, "with": self.replacement,
+                "line": self.line}
 
 
 @dataclass(frozen=True)

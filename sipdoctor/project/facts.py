@@ -14,7 +14,7 @@
          "file": str, "line": int | None, "name": str,   # script / target / step / env / session / recipe
          "command": str,                    # the text in the file (script body, recipe line, run: block)
          "run_as": str,                     # what was predicted, e.g. "npm run bench", "make bench"
-         "benchmark": bool,                 # name or command mentions bench, perf, profil or codspeed
+         "benchmark": bool,                 # sipdoctor.project.benchmarks: configuration, runner, name
          "job": str | None,                 # workflows only
          "verdict": str,                    # "profiled" when no hop strips or aborts, else "stripped"/"load-fails"
          "tree": {...},                     # Prediction.to_json(): {"command", "children": [process], "notes"}
@@ -48,6 +48,7 @@ from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.predict import Prediction, make_context, predict_argv, predict_command_line, predict_shell_script
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, Process, stripped_hops
+from sipdoctor.project.benchmarks import BENCHMARK_NAME, Selection, is_benchmark, tree_argvs
 from sipdoctor.project.files import Problem, Unreadable, read_text
 from sipdoctor.project.justfile import JUSTFILE_NAMES
 from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
@@ -59,12 +60,12 @@ from sipdoctor.project.venvs import find_venvs, venv_facts
 from sipdoctor.project.workflows import load_workflow, workflow_files
 from sipdoctor.system import System
 
-BENCHMARK_WORDS = re.compile(r"bench|perf|profil|codspeed", re.IGNORECASE)
 INTERPRETERS = re.compile(r"^(python[\d.]*|ruby|perl[\d.]*|node)$")
 
 
 def collect_project_facts(directory: Path | str, system: System, assumptions: Assumptions,
-                          profiler: str = "generic", judge: Judge | None = None) -> dict[str, Any]:
+                          profiler: str = "generic", judge: Judge | None = None,
+                          benchmarks: Selection | None = None) -> dict[str, Any]:
     root = Path(directory).resolve()
     judge = judge or Judge(assumptions)
     ctx = make_context(judge, root, dict(system.env), profiler)
@@ -74,6 +75,9 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
     _make_commands(root, ctx, commands, problems)
     _workflow_commands(root, ctx, commands, problems)
     _task_commands(root, ctx, commands, problems)
+    for command in commands:
+        command["benchmark"] = is_benchmark(command["name"], command["command"], command["run_as"],
+                                            tree_argvs(command["tree"]), str(root), command["source"], benchmarks)
     scan = scan_scripts(root)
     problems.extend(scan.problems)
     commands.sort(key=lambda c: not c["benchmark"])
@@ -106,7 +110,7 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
     return {
         "source": source, "file": file, "line": line, "name": name, "command": command,
         "run_as": prediction.command, "job": extra.get("job"),
-        "benchmark": bool(BENCHMARK_WORDS.search(name) or BENCHMARK_WORDS.search(command)),
+        "benchmark": bool(BENCHMARK_NAME.search(name)),  # collect_project_facts judges it fully
         "verdict": hops[0].verdict.value if hops else "profiled",
         "tree": prediction.to_json(),
         "stripped_hops": [_hop_fact(h, every) for h in hops],
