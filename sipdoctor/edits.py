@@ -10,6 +10,7 @@ writes the result, `sipdoctor.plan` applies it to a scratch copy.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sipdoctor.model import FileEdit
@@ -21,7 +22,7 @@ BEFORE = re.compile(
     r"|(?:[;&|({]|\|\||&&)\s*"  # after a shell separator
     r"|\b(?:then|do|else)\s+)$"
 )
-AFTER = re.compile(r"^(?:\s*$|\s*(?:[;&|)}]|#)|(?<!\\)\"\s*,?\s*$)")
+AFTER = re.compile(r"^(?:\s*$|\s*(?:[;&|)}]|#)|\"\s*(?:[,}\]]|$))")
 
 
 class EditRefused(ValueError):
@@ -52,8 +53,13 @@ def encode(text: str, layout: Layout) -> bytes:
 def locate(text: str, needle: str, line: int | None, span: int = 1) -> int | None:
     """The offset of the first occurrence of `needle` at a command boundary on lines `line`..`line+span-1`
     (1-based; the whole text when `line` is None), else None."""
+    return next(occurrences(text, needle, line, span), None)
+
+
+def occurrences(text: str, needle: str, line: int | None, span: int = 1) -> Iterator[int]:
+    """Every offset where `needle` stands as a whole command on those lines."""
     if not needle:
-        return None
+        return
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     if line is None:
         first, last = 0, len(text)
@@ -61,7 +67,7 @@ def locate(text: str, needle: str, line: int | None, span: int = 1) -> int | Non
         first = starts[line - 1]
         last = starts[line - 1 + span] if line - 1 + span < len(starts) else len(text)
     else:
-        return None
+        return
     at = text.find(needle, first)
     while at != -1 and at + len(needle) <= last:
         line_start = text.rfind("\n", 0, at) + 1
@@ -69,9 +75,8 @@ def locate(text: str, needle: str, line: int | None, span: int = 1) -> int | Non
         before = text[line_start:at]
         after = text[at + len(needle): len(text) if line_end == -1 else line_end].rstrip("\r")
         if BEFORE.search(before) and AFTER.match(after):
-            return at
+            yield at
         at = text.find(needle, at + 1)
-    return None
 
 
 def apply(data: bytes, edit: FileEdit) -> bytes:

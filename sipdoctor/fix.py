@@ -94,7 +94,8 @@ class _Session:
             if after == before:
                 return EditOutcome(edit, False, f"{edit.file}: already done ({edit.describe()})")
             _check_writable(path)
-            self.undo.setdefault(path, self._save(path, before))
+            if path not in self.undo:
+                self.undo[path] = self._save(path, before)
             _write_atomically(path, after)
         except (Refused, edits.EditRefused) as exc:
             return EditOutcome(edit, False, f"{edit.file}: not changed, {exc}")
@@ -114,10 +115,10 @@ class _Session:
 
 
 def _backup_dir() -> Path:
-    import platformdirs
+    from sipdoctor.trace.build import cache_root
 
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    return Path(platformdirs.user_cache_dir("sipdoctor")) / "fix-backups" / f"{stamp}-{os.getpid()}"
+    return cache_root() / "fix-backups" / f"{stamp}-{os.getpid()}"
 
 
 def _target(root: Path, edit: FileEdit) -> Path:

@@ -70,7 +70,7 @@ class FileEdit:
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "action": self.action, "text": self.text, "with": self.replacement,
-                "line": self.line}
+                "line": self.line, "lines": self.span}
 
 
 @dataclass(frozen=True)

@@ -63,11 +63,28 @@ def is_benchmark(name: str, command: str, run_as: str, argvs: Iterable[tuple[str
         return True
     if EXCLUDES_BENCHMARKS.search(command) or _words(name) & NOT_BENCHMARK_WORDS:
         return False
-    return bool(BENCHMARK_NAME.search(name))
+    return any(_benchmark_name(n) for n in (name, *_invoked_names(every)))
 
 
 def _words(name: str) -> set[str]:
     return {w.lower() for w in re.split(r"[^A-Za-z0-9]+", name) if w}
+
+
+def _benchmark_name(name: str) -> bool:
+    return bool(BENCHMARK_NAME.search(name)) and not _words(name) & NOT_BENCHMARK_WORDS
+
+
+def _invoked_names(argvs: Iterable[tuple[str, ...]]) -> Iterator[str]:
+    """The names a command runs by name: `make bench`, `just bench`, `npm run bench`, `tox -e bench`."""
+    for argv in argvs:
+        tool = os.path.basename(argv[0]) if argv else ""
+        rest = [a for a in argv[1:] if not a.startswith("-")]
+        if tool in ("make", "gmake", "just"):
+            yield from (a for a in rest if "=" not in a)
+        elif tool in ("npm", "pnpm", "yarn", "bun") and rest:
+            yield rest[1] if rest[0] in ("run", "run-script") and len(rest) > 1 else rest[0]
+        elif tool in ("tox", "nox") and len(argv) > 2:
+            yield from (argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-e", "-s", "--session"))
 
 
 def _command_argvs(command: str) -> Iterator[tuple[str, ...]]:

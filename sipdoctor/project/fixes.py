@@ -239,13 +239,13 @@ def _span(command: dict[str, Any]) -> int:
 
 def _replaceable(invoked_as: str, command: dict[str, Any], file_text: str | None) -> bool:
     """`invoked_as` is a whole command of the command's text, and found as one on its lines of the file."""
-    from sipdoctor.edits import locate
+    from sipdoctor.edits import locate, occurrences
 
     if not invoked_as or file_text is None or locate(command.get("command") or "", invoked_as, None) is None:
         return False
     if command.get("source") == "package.json" and json.dumps(invoked_as)[1:-1] != invoked_as:
         return False  # the script is stored JSON-escaped: the literal text is not in the file
-    return locate(file_text, invoked_as, command.get("line"), _span(command)) is not None
+    return len(list(occurrences(file_text, invoked_as, command.get("line"), _span(command)))) == 1
 
 
 def _venv_of(hop: dict[str, Any], root: str | None) -> str | None:

@@ -86,7 +86,7 @@ def chn001(item: dict[str, Any], **toolchains: Any) -> list[dict[str, Any]]:
 def test_script_shell_uses_the_installed_shell_and_says_how_to_undo() -> None:
     (fix,) = chn001(hop(), non_system_shells=["/opt/homebrew/bin/bash"])
     assert fix["edit"] == {"file": ".npmrc", "action": "append", "text": "script-shell=/opt/homebrew/bin/bash",
-                           "with": None, "line": None}
+                           "with": None, "line": None, "lines": 1}
     assert "Delete the line to undo" in fix["text"]
 
 
@@ -102,12 +102,13 @@ def test_make_recipes_get_a_shell_line_and_pnpm_wrappers_the_direct_entry() -> N
                command={**hop()["command"], "source": "Makefile", "file": "/p/Makefile"})
     (fix,) = chn001(make, non_system_shells=["/usr/local/bin/bash"])
     assert fix["edit"] == {"file": "Makefile", "action": "prepend", "text": "SHELL := /usr/local/bin/bash",
-                           "with": None, "line": None}
+                           "with": None, "line": None, "lines": 1}
     wrapper = hop(via="/p/node_modules/.bin/vitest", spawned_by="sh", invoked_as="vitest bench --run",
                   direct="node node_modules/vitest/vitest.mjs bench --run", replaceable=True)
     fixes = chn001(wrapper)
     assert fixes[0]["edit"] == {"file": "package.json", "action": "replace", "text": "vitest bench --run",
-                                "with": "node node_modules/vitest/vitest.mjs bench --run", "line": None}
+                                "with": "node node_modules/vitest/vitest.mjs bench --run", "line": None,
+                                "lines": 1}
 
 
 def test_python_prefers_what_is_installed() -> None:
