@@ -326,6 +326,8 @@ def root_causes(stripped: list[dict[str, Any]], profiler: str) -> list[dict[str,
             causes[same] = {**entry, "commands": [command]}
     for cause in causes.values():
         cause["label"] = join_commands(command_label(c) for c in cause["commands"])
+        cause["run_as_list"] = [c["run_as"] for c in cause["commands"]]
+        cause["others"] = join_commands(command_label(c) for c in cause["commands"][1:]) or None
     return list(causes.values())
 
 
@@ -343,4 +345,6 @@ def command_label(command: dict[str, Any]) -> str:
 
 def join_commands(labels: Any) -> str:
     names = list(dict.fromkeys(labels))
+    if not names:
+        return ""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
