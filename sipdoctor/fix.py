@@ -1,6 +1,6 @@
 """`sipdoctor check --fix` and `--diff`: write the plan's file edits into the project, safely.
 
-Each edit changes exactly the text it names (sipdoctor.edits keeps every other byte: line endings, BOM, final
+Each edit changes exactly the text it names (sipdoctor.sources.edits keeps every other byte: line endings, BOM, final
 newline). Only files inside the project are touched; a read-only file, or one whose owner cannot be kept, is
 refused and left as it is; every write goes to a temporary file in the same directory that takes the file's
 mode, owner and group before it replaces the file in one rename. An edit already made changes nothing. Before a
@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sipdoctor import edits
 from sipdoctor.model import FileEdit
+from sipdoctor.sources import edits
 
 READ_LIMIT = 4 * 1024 * 1024
 
@@ -115,10 +115,11 @@ class _Session:
 
 
 def _backup_dir() -> Path:
-    from sipdoctor.trace.build import cache_root
+    import platformdirs
 
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    return cache_root() / "fix-backups" / f"{stamp}-{os.getpid()}"
+    cache = os.environ.get("SIPDOCTOR_CACHE_DIR") or platformdirs.user_cache_dir("sipdoctor")
+    return Path(cache) / "fix-backups" / f"{stamp}-{os.getpid()}"
 
 
 def _target(root: Path, edit: FileEdit) -> Path:

@@ -115,3 +115,104 @@ class Finding:
             "remediations": [r.to_json() for r in self.remediations],
             "references": list(self.references),
         }
+
+
+@dataclass
+class Step:
+    rule: str
+    kind: str  # "edit" | "run-instead" | "command" | "install"
+    text: str
+    change: dict[str, Any]
+    commands: list[str]
+    confirmed: bool
+    cause: str
+    edit: FileEdit | None = None
+    hops: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    """(command key, hop id) pairs this step was chosen for: confirmed when they are gone."""
+
+    def to_json(self, number: int) -> dict[str, Any]:
+        return {"step": number, "rule": self.rule, "kind": self.kind, "text": self.text, "change": self.change,
+                "commands": self.commands, "confirmed": self.confirmed, "cause": self.cause}
+
+
+@dataclass(frozen=True)
+class Unfixed:
+    command: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"command": self.command, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...] = ()
+    losing: tuple[str, ...] = ()
+    """The benchmark commands that lose the profiler now (labels such as `npm run bench`)."""
+    fixed: tuple[str, ...] = ()
+    """Those that the steps make profiled (confirmed or with an install step the prediction cannot check)."""
+    unfixed: tuple[Unfixed, ...] = ()
+
+    @property
+    def file_edits(self) -> list[FileEdit]:
+        return [s.edit for s in self.steps if s.kind == "edit" and s.edit is not None]
+
+    @property
+    def summary(self) -> str:
+        if not self.losing:
+            return ""
+        lose = f"{_plural(len(self.losing), 'benchmark command')} {'loses' if len(self.losing) == 1 else 'lose'} " \
+               "the profiler"
+        changes = _plural(len(self.steps), "change")
+        if not self.unfixed:
+            return f"{lose}; {changes} fix {'it' if len(self.losing) == 1 else 'all of them'}"
+        if not self.fixed:
+            return f"{lose}; no change found fixes {'it' if len(self.losing) == 1 else 'them'}"
+        return f"{lose}; {changes} fix {len(self.fixed)} of them"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"summary": self.summary, "losing": list(self.losing), "fixed": list(self.fixed),
+                "steps": [s.to_json(i) for i, s in enumerate(self.steps, 1)],
+                "unfixed": [u.to_json() for u in self.unfixed]}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `check` found: the facts collected, the findings (ordered), and the severity that fails."""
+
+    facts: dict[str, Any]
+    findings: tuple[Finding, ...]
+    fail_on: str
+    plan: Plan | None = None
+    """The fix plan (sipdoctor.plan): the steps that make every benchmark command profiled."""
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def failing(self) -> tuple[Finding, ...]:
+        if self.fail_on == "never":
+            return ()
+        floor = Severity(self.fail_on).rank
+        return tuple(f for f in self.findings if f.severity.rank >= floor)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failing else 0
+
+    @property
+    def verdict(self) -> str:
+        errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
+        if errors and self.plan is not None and self.plan.summary:
+            others = errors - sum(1 for f in self.findings if f.severity == Severity.ERROR and f.rule == "CHN001")
+            extra = f" (and {_plural(others, 'other problem')})" if others > 0 else ""
+            return f"{self.plan.summary}{extra}"
+        if errors:
+            return f"{_plural(errors, 'problem')} will hide processes from the profiler"
+        if warnings:
+            return f"Ready to profile, with {_plural(warnings, 'warning')}"
+        return "Ready to profile"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

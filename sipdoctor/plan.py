@@ -17,14 +17,15 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sipdoctor import edits
 from sipdoctor.advice.engine import evaluate
 from sipdoctor.advice.schema import Rule
-from sipdoctor.model import FileEdit, Finding, Remediation
+from sipdoctor.binaries.report import Assumptions
+from sipdoctor.model import FileEdit, Finding, Plan, Remediation, Step, Unfixed
+from sipdoctor.sources import edits
 from sipdoctor.system import System
 
 MAX_ROUNDS = 8
@@ -37,69 +38,6 @@ LINE_COMMANDS = ("package.json", "Makefile")
 """Sources whose command is a line a person types (`npm run bench`, `make bench`): a run-instead line replaces it."""
 
 
-@dataclass
-class Step:
-    rule: str
-    kind: str  # "edit" | "run-instead" | "command" | "install"
-    text: str
-    change: dict[str, Any]
-    commands: list[str]
-    confirmed: bool
-    cause: str
-    edit: FileEdit | None = None
-    hops: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-    """(command key, hop id) pairs this step was chosen for: confirmed when they are gone."""
-
-    def to_json(self, number: int) -> dict[str, Any]:
-        return {"step": number, "rule": self.rule, "kind": self.kind, "text": self.text, "change": self.change,
-                "commands": self.commands, "confirmed": self.confirmed, "cause": self.cause}
-
-
-@dataclass(frozen=True)
-class Unfixed:
-    command: str
-    reason: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"command": self.command, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class Plan:
-    steps: tuple[Step, ...] = ()
-    losing: tuple[str, ...] = ()
-    """The benchmark commands that lose the profiler now (labels such as `npm run bench`)."""
-    fixed: tuple[str, ...] = ()
-    """Those that the steps make profiled (confirmed or with an install step the prediction cannot check)."""
-    unfixed: tuple[Unfixed, ...] = ()
-
-    @property
-    def file_edits(self) -> list[FileEdit]:
-        return [s.edit for s in self.steps if s.kind == "edit" and s.edit is not None]
-
-    @property
-    def summary(self) -> str:
-        if not self.losing:
-            return ""
-        lose = f"{_plural(len(self.losing), 'benchmark command')} {'loses' if len(self.losing) == 1 else 'lose'} " \
-               "the profiler"
-        changes = _plural(len(self.steps), "change")
-        if not self.unfixed:
-            return f"{lose}; {changes} fix {'it' if len(self.losing) == 1 else 'all of them'}"
-        if not self.fixed:
-            return f"{lose}; no change found fixes {'it' if len(self.losing) == 1 else 'them'}"
-        return f"{lose}; {changes} fix {len(self.fixed)} of them"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"summary": self.summary, "losing": list(self.losing), "fixed": list(self.fixed),
-                "steps": [s.to_json(i) for i, s in enumerate(self.steps, 1)],
-                "unfixed": [u.to_json() for u in self.unfixed]}
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 @dataclass(frozen=True)
 class Planning:
     """What the plan needs of `check`: the facts, the active rules, the system, how the project is predicted."""
@@ -107,7 +45,7 @@ class Planning:
     facts: dict[str, Any]
     rules: Sequence[Rule]
     system: System
-    target: str
+    assumptions: Assumptions
     profiler: str
     benchmarks: Any = None
     """The project's benchmark selection (sipdoctor.project.benchmarks.Selection), passed to the collector."""
@@ -227,16 +165,13 @@ class _Rounds:
                 step.confirmed = not any(h in present for h in step.hops)
 
     def _predict(self) -> dict[tuple[Any, ...], dict[str, Any]]:
-        from sipdoctor.binaries import Assumptions
         from sipdoctor.chains.context import Judge
         from sipdoctor.chains.predict import make_context, predict_command_line
-        from sipdoctor.check import sip_assumption
         from sipdoctor.project.facts import collect_project_facts, command_fact
 
         planning, root = self.planning, self.scratch.root
-        assumptions = Assumptions(target=planning.target, sip=sip_assumption(planning.facts.get("sip")))
-        judge = Judge(assumptions)
-        facts = collect_project_facts(root, planning.system, assumptions, planning.profiler, judge,
+        judge = Judge(planning.assumptions)
+        facts = collect_project_facts(root, planning.system, planning.assumptions, planning.profiler, judge,
                                       benchmarks=planning.benchmarks)
         commands = {_key(c, root): c for c in facts["commands"] if _key(c, root) in self.labels}
         ctx = make_context(judge, root, dict(planning.system.env), planning.profiler)

@@ -105,7 +105,8 @@ def test_make_pyenv_and_workflow_project(cli, monkeypatch, make_project: Path, p
     make = next(f for f in findings if f["evidence"]["hop"] == "/usr/bin/make")
     assert make["remediations"][0]["command"] == '"$(xcrun -f make)" bench'
     steps = data["plan"]["steps"]
-    assert any("python3" in s["cause"] or "/usr/bin/env" == s["cause"] for s in steps if "`make bench`" in s["commands"])
+    assert any("python3" in s["cause"] or s["cause"] == "/usr/bin/env"
+               for s in steps if "`make bench`" in s["commands"])
     workflow = next(f for f in findings if f["evidence"]["file"].endswith("bench.yml"))
     assert workflow["evidence"]["role"] == "shell"
     assert "shell: /opt/homebrew/bin/bash -e {0}" in workflow["remediations"][0]["command"]

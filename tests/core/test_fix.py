@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sipdoctor import edits
 from sipdoctor.fix import FixInterrupted, apply_edits, diff
 from sipdoctor.model import FileEdit
+from sipdoctor.sources import edits
 
 
 def one(root: Path, edit: FileEdit, backups: Path):  # type: ignore[no-untyped-def]

@@ -54,3 +54,10 @@ SipOpt = Annotated[
 ArchOpt = Annotated[
     Arch | None, typer.Option("--arch", help="The Mac's architecture: which slice runs (default arm64, Apple silicon).")
 ]
+
+
+def target_platform(target: Target) -> str:
+    """The OS to judge for: "macos" or "linux" (the host's when --target is host)."""
+    from sipdoctor.system import host_platform
+
+    return host_platform() if target == Target.HOST else target.value
