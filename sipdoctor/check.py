@@ -52,7 +52,7 @@ def _path(c: Collecting) -> dict[str, Any]:
 def _project(c: Collecting) -> dict[str, Any]:
     project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge,
                                     benchmarks=c.options.benchmarks)
-    project["stripped"] = flatten_stripped(project["commands"], project["project"])
+    project["stripped"] = flatten_stripped(project["commands"], project["project"], c.system.env.get("PATH"))
     project["ignored"] = ignored_hops(project["commands"])
     project["causes"] = root_causes(project["stripped"], c.options.profiler)
     return {"project": project}

@@ -80,7 +80,8 @@ class _Rounds:
         for _ in range(MAX_ROUNDS):
             commands = self._predict()
             self._confirm(commands)
-            entries = flatten_stripped(list(commands.values()), str(self.scratch.root))
+            entries = flatten_stripped(list(commands.values()), str(self.scratch.root),
+                                       self.planning.system.env.get("PATH"))
             causes = self._causes(commands, entries)
             if not causes:
                 break

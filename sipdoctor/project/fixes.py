@@ -14,12 +14,14 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from sipdoctor.project.portable import portable_argv
 from sipdoctor.sources.files import Unreadable, read_text
 from sipdoctor.sources.justfile import SCRIPT_BODY_PREFIX
 from sipdoctor.sources.package_json import load_package_json
 
 
-def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) -> list[dict[str, Any]]:
+def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None,
+                     path: str | None = None) -> list[dict[str, Any]]:
     """One entry per stripping hop of every command, with the command it belongs to (rules iterate on this).
 
     Besides the hop's own facts (sipdoctor.project.facts `stripped_hops`), each entry carries what an exact fix
@@ -43,6 +45,8 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) ->
       null for the command's own process), which says whose shell setting to change; `spawner_argv` is how
       that program was started (`["bun", "run", "bench"]`).
     - `launcher`: the launcher collapsed into `direct` (`npx`, `npm exec`, ...), else null.
+    - `direct_portable`: `direct` as a file that other machines run may hold it (sipdoctor.project.portable:
+      project-relative paths, a program by its bare name when PATH finds it first), else null.
     - `edit_file`: the command's file relative to the project (the `file` of an `edit`).
     - `venv`: the virtual environment (relative) whose interpreter this hop runs, else null.
     - `step_line`: for workflow steps, the `run:` line of the step as {text, prefix, key_indent, rest,
@@ -61,13 +65,13 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) ->
                                                                                            strict=True))
         file_text = _file_text(command.get("file"))
         for index, hop in enumerate(hops):
-            extra = _hop_fix_facts(located[index], command, file_text, root) if matched else {}
+            extra = _hop_fix_facts(located[index], command, file_text, root, path) if matched else {}
             out.append({**_EMPTY_FIX, **extra, **hop, "command": summary})
     return out
 
 
 _EMPTY_FIX: dict[str, Any] = {
-    "invoked_as": None, "direct": None, "direct_verdict": None, "top_level": False, "replaceable": False,
+    "invoked_as": None, "direct": None, "direct_portable": None, "direct_verdict": None, "top_level": False, "replaceable": False,
     "spawned_by": None, "launcher": None, "edit_file": None, "venv": None, "step_line": None,
     "just_setting": None, "spawner_argv": None, "edit_line": None, "edit_span": 1,
 }
@@ -99,16 +103,18 @@ def _stripped_in_tree(tree: dict[str, Any]) -> list[Located]:
 
 
 def _hop_fix_facts(located: Located, command: dict[str, Any], file_text: str | None,
-                   root: str | None) -> dict[str, Any]:
+                   root: str | None, path: str | None) -> dict[str, Any]:
     hop, lineage = located
     target_index, direct, launcher = _fix_target(lineage)
     target = lineage[target_index]
     invoked_as = shlex.join(target.get("argv") or [])
     direct_text = shlex.join(_relative(direct, root)) if direct else None
+    portable = portable_argv(_relative(direct, root), root, path or os.defpath) if direct else None
     last = _last_hop(_collapsed_leaf(target) if launcher else target)
     return {
         "invoked_as": invoked_as,
         "direct": direct_text if direct_text != invoked_as else None,
+        "direct_portable": shlex.join(portable) if portable and direct_text != invoked_as else None,
         "direct_verdict": last.get("own_verdict") if last else None,
         "top_level": target_index == 0,
         "replaceable": _replaceable(invoked_as, command, file_text),

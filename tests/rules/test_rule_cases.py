@@ -84,10 +84,15 @@ def chn001(item: dict[str, Any], **toolchains: Any) -> list[dict[str, Any]]:
 
 
 def test_script_shell_uses_the_installed_shell_and_says_how_to_undo() -> None:
-    (fix,) = chn001(hop(), non_system_shells=["/opt/homebrew/bin/bash"])
-    assert fix["edit"] == {"file": ".npmrc", "action": "append", "text": "script-shell=/opt/homebrew/bin/bash",
+    (fix,) = chn001(hop(), non_system_shells=["/opt/homebrew/bin/bash"], portable_shell="bash")
+    assert fix["edit"] == {"file": ".npmrc", "action": "append", "text": "script-shell=bash",
                            "with": None, "line": None, "lines": 1}
     assert "Delete the line to undo" in fix["text"]
+
+
+def test_a_shell_not_first_on_path_is_not_written_by_its_path() -> None:
+    (fix,) = chn001(hop(), non_system_shells=["/opt/homebrew/bin/bash"], portable_shell=None)
+    assert fix["edit"] is None and fix["command"] == 'export PATH="/opt/homebrew/bin:$PATH"'
 
 
 def test_without_homebrew_the_brew_command_comes_after_installing_it() -> None:
@@ -100,11 +105,12 @@ def test_without_homebrew_the_brew_command_comes_after_installing_it() -> None:
 def test_make_recipes_get_a_shell_line_and_pnpm_wrappers_the_direct_entry() -> None:
     make = hop(spawned_by="make", edit_file="Makefile",
                command={**hop()["command"], "source": "Makefile", "file": "/p/Makefile"})
-    (fix,) = chn001(make, non_system_shells=["/usr/local/bin/bash"])
-    assert fix["edit"] == {"file": "Makefile", "action": "prepend", "text": "SHELL := /usr/local/bin/bash",
+    (fix,) = chn001(make, non_system_shells=["/usr/local/bin/bash"], portable_shell="bash")
+    assert fix["edit"] == {"file": "Makefile", "action": "prepend", "text": "SHELL := bash",
                            "with": None, "line": None, "lines": 1}
     wrapper = hop(via="/p/node_modules/.bin/vitest", spawned_by="sh", invoked_as="vitest bench --run",
-                  direct="node node_modules/vitest/vitest.mjs bench --run", replaceable=True)
+                  direct="node node_modules/vitest/vitest.mjs bench --run",
+                  direct_portable="node node_modules/vitest/vitest.mjs bench --run", replaceable=True)
     fixes = chn001(wrapper)
     assert fixes[0]["edit"] == {"file": "package.json", "action": "replace", "text": "vitest bench --run",
                                 "with": "node node_modules/vitest/vitest.mjs bench --run", "line": None,
