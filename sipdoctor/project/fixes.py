@@ -71,7 +71,8 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None,
 
 
 _EMPTY_FIX: dict[str, Any] = {
-    "invoked_as": None, "direct": None, "direct_portable": None, "direct_verdict": None, "top_level": False, "replaceable": False,
+    "invoked_as": None, "direct": None, "direct_portable": None, "direct_verdict": None, "top_level": False,
+    "replaceable": False,
     "spawned_by": None, "launcher": None, "edit_file": None, "venv": None, "step_line": None,
     "just_setting": None, "spawner_argv": None, "edit_line": None, "edit_span": 1,
 }

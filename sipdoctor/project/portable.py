@@ -32,7 +32,8 @@ def portable_shell(shells: Sequence[str], path: str, resolve: Resolve = resolve_
     return next((name for name in (portable_name(s, path, resolve) for s in shells) if name), None)
 
 
-def portable_argv(argv: Sequence[str], root: str | None, path: str, resolve: Resolve = resolve_command) -> list[str] | None:
+def portable_argv(argv: Sequence[str], root: str | None, path: str,
+                  resolve: Resolve = resolve_command) -> list[str] | None:
     """`argv` (paths under the project already relative) with its program by bare name; None when a path of
     this machine outside the project would remain."""
     if not argv:

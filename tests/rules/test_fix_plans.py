@@ -57,7 +57,7 @@ def snapshot(project: Path) -> dict[str, bytes]:
 
 
 def fix_twice(cli, project: Path) -> dict[str, Any]:
-    data, _ = fix(cli, project)
+    fix(cli, project)
     before = snapshot(project)
     again, stderr = fix(cli, project)
     assert "0 file edits applied" in stderr and snapshot(project) == before
