@@ -210,7 +210,7 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     if path is None:
         return [], [f"make: no makefile in {directory}"]
     try:
-        makefile = parse_makefile(str(path), read_text(str(path)))
+        makefile = parse_makefile(str(path), read_text(str(path)), read=read_text)
     except Unreadable as exc:
         return [], [f"{path}: {exc}"]
     notes = [p.note() for p in makefile.problems]

@@ -106,7 +106,8 @@ def runs_benchmark(argv: tuple[str, ...], cwd: str) -> bool:
     args = set(argv[1:])
     if EXCLUDES_BENCHMARKS.search(" ".join(argv)):
         return False
-    if any(n in ("vitest", "vitest.mjs") for n in names) and "bench" in args:
+    vitest = next((i for i, n in enumerate(names) if n in ("vitest", "vitest.mjs")), None)
+    if vitest is not None and argv[vitest + 1: vitest + 2] == ("bench",):
         return True
     if ("pytest" in names or "py.test" in names or _module(argv) == "pytest") and any(
             a == "--codspeed" or a.startswith("--benchmark-") for a in args):

@@ -165,7 +165,7 @@ def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
     if path is None:
         return
     try:
-        makefile = parse_makefile(str(path), read_text(str(path)))
+        makefile = parse_makefile(str(path), read_text(str(path)), read=read_text)
     except Unreadable as exc:
         problems.append(exc.problem)
         return
@@ -176,7 +176,7 @@ def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
             continue
         prediction = predict_command_line(f"make {target}", ctx)
         text = "\n".join(line.text for line in rule.recipe)
-        out.append(command_fact("Makefile", str(path), rule.line, target, text, prediction))
+        out.append(command_fact("Makefile", rule.file or str(path), rule.line, target, text, prediction))
 
 
 def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
