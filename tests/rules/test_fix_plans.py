@@ -184,6 +184,8 @@ def test_makefile_through_a_pyenv_shim(cli, monkeypatch, tmp_path: Path, toolcha
     assert shim["change"]["command"] == f"{real} bench.py"  # a path of this machine: typed here, never written
     assert not shim["confirmed"]
 
+    human_output_keeps_commands_whole(cli, project, monkeypatch, f"$ {real} bench.py")
+
     after = fix_twice(cli, project)
     assert (project / "Makefile").read_text() == f"SHELL := bash\n{makefile}"
     assert str(pyenv_root) not in (project / "Makefile").read_text()
@@ -195,6 +197,15 @@ def test_makefile_through_a_pyenv_shim(cli, monkeypatch, tmp_path: Path, toolcha
     assert [h["path"] for h in hops(prediction)] == [f"{developer_dir}/usr/bin/make", str(bin_dir / "bash"),
                                                      str(bin_dir / "python3")]
     assert_all_profiled(prediction)
+
+
+def human_output_keeps_commands_whole(cli, project: Path, monkeypatch, command: str) -> None:
+    """At 60 columns the plan comes first, each command on one line; wrapped lines keep a hanging indent."""
+    monkeypatch.setenv("COLUMNS", "60")
+    lines = cli("check", project, "--target", "macos", "--color", "never").stdout.splitlines()
+    assert lines[2].startswith("Fix plan: ") and lines[3].startswith("  1. ")
+    assert any(line.strip() == command for line in lines), lines
+    assert all(line.startswith(" ") for line in lines if line and line[0].islower() and "/" in line), lines
 
 
 JUSTFILE = "build:\n    echo build\n\nbench: build\n    python3 bench.py && echo done\n"
