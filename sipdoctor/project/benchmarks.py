@@ -4,9 +4,9 @@ In this order: the project's own configuration (`benchmarks = [...]` and `ignore
 or `.sipdoctor.toml`, by script/target/recipe/step name or by the command's text); then what the command runs
 (a benchmark runner: `vitest bench`, pytest with `--codspeed` or `--benchmark-*`, asv, pyperf, `cargo bench`,
 `cargo codspeed`, `go test -bench`, hyperfine, a node script that imports tinybench, mitata or benchmark.js, the
-CodSpeed action's command); then the name (bench, perf, profil, codspeed). Clean, coverage, lint, format, build
-and test commands, and runs that exclude benchmarks (`pytest -m "not benchmark"`, `--benchmark-skip`), are not
-benchmarks unless they run one.
+CodSpeed action's `run`/`exec`, a codspeed.yml benchmark); then the name (bench, perf, profil, codspeed).
+Clean, coverage, lint, format, build and test commands, and runs that exclude benchmarks (`pytest -m "not
+benchmark"`, `--benchmark-skip`), are not benchmarks unless they run one.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def is_benchmark(name: str, command: str, run_as: str, argvs: Iterable[tuple[str
     if chosen is not None:
         return chosen
     every = [*_command_argvs(command), *argvs]
-    if source == "codspeed-action" or any(runs_benchmark(argv, cwd) for argv in every):
+    if source in ("codspeed-action", "codspeed.yml") or any(runs_benchmark(argv, cwd) for argv in every):
         return True
     if EXCLUDES_BENCHMARKS.search(command) or _words(name) & NOT_BENCHMARK_WORDS:
         return False

@@ -9,7 +9,8 @@
                   "pnpm_reads_npmrc",             # pnpm 9 and older; 10+ reads pnpm-workspace.yaml
                   "script_shell": {"value", "source"} | None} | None,
       "commands": [                         # benchmark-looking first, then in file order
-        {"source": "package.json" | "Makefile" | "workflow" | "codspeed-action" | "tox.ini" | "noxfile.py"
+        {"source": "package.json" | "Makefile" | "workflow" | "codspeed-action" | "codspeed.yml" | "tox.ini"
+                   | "noxfile.py"
                    | "justfile" | "hatch" | "pdm",
          "file": str, "line": int | None, "name": str,   # script / target / step / env / session / recipe
          "command": str,                    # the text in the file (script body, recipe line, run: block)
@@ -58,7 +59,7 @@ from sipdoctor.sources.makefile import MAKEFILE_NAMES, parse_makefile
 from sipdoctor.sources.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
 from sipdoctor.sources.pyproject_scripts import runner_commands
 from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands
-from sipdoctor.sources.workflows import load_workflow, workflow_files
+from sipdoctor.sources.workflows import load_codspeed_config, load_workflow, workflow_files
 from sipdoctor.system import System
 
 INTERPRETERS = re.compile(r"^(python[\d.]*|ruby|perl[\d.]*|node)$")
@@ -75,6 +76,7 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
     package = _package_commands(root, ctx, commands, problems)
     _make_commands(root, ctx, commands, problems)
     _workflow_commands(root, ctx, commands, problems)
+    _codspeed_commands(root, ctx, commands, problems)
     _task_commands(root, ctx, commands, problems)
     for command in commands:
         command["benchmark"] = is_benchmark(command["name"], command["command"], command["run_as"],
@@ -185,10 +187,24 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
         problems.extend(found)
         for step in steps:
             step_ctx = ctx if not step.codspeed else make_context(ctx.judge, ctx.cwd, dict(ctx.env), "codspeed")
-            prediction = predict_shell_script(step.shell_argv, step.script, step_ctx, f"step `{step.name}`")
+            if step.shell_argv:
+                prediction = predict_shell_script(step.shell_argv, step.script, step_ctx, f"step `{step.name}`")
+            else:
+                why = f"CodSpeed runs `exec` of step `{step.name}`"
+                prediction = predict_command_line(step.script, step_ctx, why)
             source = "codspeed-action" if step.codspeed else "workflow"
             out.append(command_fact(source, step.file, step.line, step.name, step.script, prediction,
                                     job=step.job))
+
+
+def _codspeed_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
+    benchmarks, found = load_codspeed_config(root)
+    problems.extend(found)
+    codspeed = make_context(ctx.judge, ctx.cwd, dict(ctx.env), "codspeed")
+    for benchmark in benchmarks:
+        prediction = predict_command_line(benchmark.command, codspeed, f"codspeed.yml benchmark `{benchmark.name}`")
+        out.append(command_fact("codspeed.yml", benchmark.file, benchmark.line, benchmark.name, benchmark.command,
+                                prediction))
 
 
 def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:

@@ -127,3 +127,64 @@ def test_configuration_names_benchmarks_and_non_benchmarks(cli, tmp_path: Path) 
 def facts(root: Path, selection: Selection | None = None) -> dict:
     system = System(platform="linux", env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(root)})
     return collect_project_facts(root, system, Assumptions(target="macos"), benchmarks=selection)
+
+
+NOXFILE = """\
+import nox
+
+
+def run_benchmarks(session, *args):
+    session.install("pytest-codspeed")
+    session.run("pytest", "benchmarks", "--codspeed", *args)
+
+
+@nox.session(name="bench")
+def benchmarks(session):
+    run_benchmarks(session, "-x")
+
+
+def not_a_session(session):
+    session.run("make", "clean")
+"""
+
+
+def test_nox_sessions_that_call_helpers(tmp_path: Path) -> None:
+    (tmp_path / "noxfile.py").write_text(NOXFILE)
+    commands = facts(tmp_path)["commands"]
+    assert [(c["source"], c["name"], c["command"], c["line"], c["benchmark"]) for c in commands] == [
+        ("noxfile.py", "bench", "pytest benchmarks --codspeed", 6, True)]
+
+
+CODSPEED_YML = """\
+benchmarks:
+  - name: parse large file
+    exec: ./my-tool parse fixtures/large.json
+  - name: render
+    exec: python3 render.py
+"""
+WORKFLOW = """\
+on: push
+jobs:
+  mac:
+    runs-on: macos-15
+    steps:
+      - uses: CodSpeedHQ/action@v4
+        with:
+          mode: walltime
+      - uses: CodSpeedHQ/action@v4
+        with:
+          mode: walltime
+          exec: ./my-tool render
+"""
+
+
+def test_codspeed_yml_and_the_actions_exec_input(tmp_path: Path) -> None:
+    (tmp_path / "codspeed.yml").write_text(CODSPEED_YML)
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "bench.yml").write_text(WORKFLOW)
+    commands = facts(tmp_path)["commands"]
+    found = [(c["source"], c["line"], c["command"], c["run_as"], c["benchmark"]) for c in commands]
+    assert found == [
+        ("codspeed-action", 12, "./my-tool render", "./my-tool render", True),  # run directly: no shell
+        ("codspeed.yml", 3, "./my-tool parse fixtures/large.json", "./my-tool parse fixtures/large.json", True),
+        ("codspeed.yml", 5, "python3 render.py", "python3 render.py", True)]
