@@ -73,6 +73,9 @@ class _Rounds:
         self.steps: list[Step] = []
         self.unfixed: dict[tuple[Any, ...], str] = {}
         self.rules = [r for r in planning.rules if r.for_each and "project.causes" in r.for_each.source]
+        from sipdoctor.chains.context import Judge
+
+        self.judge = Judge(planning.assumptions)  # one judge for every round: each binary is judged once
 
     def run(self) -> None:
         from sipdoctor.project.fixes import flatten_stripped
@@ -166,12 +169,10 @@ class _Rounds:
                 step.confirmed = not any(h in present for h in step.hops)
 
     def _predict(self) -> dict[tuple[Any, ...], dict[str, Any]]:
-        from sipdoctor.chains.context import Judge
         from sipdoctor.chains.predict import make_context, predict_command_line
         from sipdoctor.project.facts import collect_project_facts, command_fact
 
-        planning, root = self.planning, self.scratch.root
-        judge = Judge(planning.assumptions)
+        planning, root, judge = self.planning, self.scratch.root, self.judge
         facts = collect_project_facts(root, planning.system, planning.assumptions, planning.profiler, judge,
                                       benchmarks=planning.benchmarks)
         commands = {_key(c, root): c for c in facts["commands"] if _key(c, root) in self.labels}
