@@ -18,7 +18,7 @@ from sipdoctor.model import CheckResult, Finding
 from sipdoctor.plan import Planning, compute_plan
 from sipdoctor.project.benchmarks import Selection
 from sipdoctor.project.facts import collect_project_facts
-from sipdoctor.project.fixes import flatten_stripped, ignored_hops, root_causes
+from sipdoctor.project.fixes import command_label, flatten_stripped, ignored_hops, root_causes
 from sipdoctor.project.pathscan import collect_path_facts
 from sipdoctor.sip.collect import collect_linux, collect_sip
 from sipdoctor.system import System
@@ -55,6 +55,8 @@ def _project(c: Collecting) -> dict[str, Any]:
     project["stripped"] = flatten_stripped(project["commands"], project["project"], c.system.env.get("PATH"))
     project["ignored"] = ignored_hops(project["commands"])
     project["causes"] = root_causes(project["stripped"], c.options.profiler)
+    project["others_losing"] = [command_label(x) for x in project["commands"]
+                                if not x["benchmark"] and x["verdict"] != "profiled"]
     return {"project": project}
 
 

@@ -88,13 +88,13 @@ def _exact(line: str) -> Text:
 
 
 def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100) -> list[RenderableType]:
-    """The predicted tree of each benchmark command that loses processes (of every losing command when the
-    project has no benchmark-looking one); the other losing commands on one line each."""
+    """The predicted tree of each benchmark command that loses processes; the other losing commands together on
+    one line."""
     commands = (facts.get("project") or {}).get("commands", [])
     losing = [c for c in commands if c["verdict"] != "profiled"]
     if not commands:
         return []
-    drawn = [c for c in losing if c["benchmark"]] or losing
+    drawn = [c for c in losing if c["benchmark"]]
     out: list[RenderableType] = [Text(""), Text(
         f"Predicted process trees: {len(losing)} of {len(commands)} project commands lose processes", "bold")]
     for command in drawn:

@@ -272,3 +272,24 @@ def test_diff_shows_the_plans_edits_and_writes_nothing(cli, monkeypatch, tmp_pat
     assert result.stdout == ("--- a/justfile\n+++ b/justfile\n@@ -1,3 +1,4 @@\n+set shell := ['bash', '-cu']\n"
                              " build:\n     echo build\n \n")
     assert snapshot(project) == before
+
+
+def test_fix_leaves_a_command_inside_another_alone_and_keeps_crlf(cli, monkeypatch, tmp_path: Path,
+                                                                   toolchain) -> None:
+    """`bench` quotes `npm run benchmark` as an argument: only the `benchmark` script's own text is edited;
+    a CRLF Makefile keeps its CRLF and its mode."""
+    project = tmp_path / "npm"
+    scripts = {"bench": 'branchcmp -r 2 "npm run benchmark"', "benchmark": "vitest bench --run"}
+    _package(project, scripts)
+    link_node_modules(project, toolchains.npm_project())
+    (project / "Makefile").write_bytes(b".PHONY: perf\r\nperf:\r\n\tnpm run benchmark | tee out.txt\r\n")
+    (project / "Makefile").chmod(0o640)
+    bin_dir = toolchain("node", "bash", "make")
+    run_check(cli, project, monkeypatch, bin_dir)
+    fix(cli, project)
+    data = json.loads((project / "package.json").read_text())
+    assert data["scripts"] == {"bench": 'branchcmp -r 2 "npm run benchmark"',
+                               "benchmark": "node node_modules/vitest/vitest.mjs bench --run"}
+    assert (project / "Makefile").read_bytes() == \
+        b"SHELL := bash\r\n.PHONY: perf\r\nperf:\r\n\tnpm run benchmark | tee out.txt\r\n"
+    assert (project / "Makefile").stat().st_mode & 0o777 == 0o640

@@ -26,7 +26,7 @@ QUIET: dict[str, list[tuple[tuple[Any, ...], Any]]] = {
     "CHN001": [(("profiler",), "codspeed"), (("project", "causes", 0, "reinjected_below"), True)],
     "CHN002": [(("profiler",), "generic")],
     "CHN003": [(("project", "stripped", 0, "verdict"), "stripped")],
-    "CHN004": [(("project", "commands", 0, "benchmark"), True)],
+    "CHN004": [(("project", "others_losing"), [])],
     "CHN005": [(("project", "package", "yarn_berry"), False)],
     "CHN006": [(("project", "ignored", 0, "workload"), False)],
     "PTH001": [(("path", "shadowing"), [])],
