@@ -59,10 +59,15 @@ def compute_plan(planning: Planning) -> Plan:
     if not losing:
         return Plan()
     root = Path(project["project"])
-    with scratch_copy(root) as scratch:
-        rounds = _Rounds(planning, scratch, {_key(c, root): command_label(c) for c in losing})
-        rounds.run()
-        return rounds.plan(root)
+    labels = {_key(c, root): command_label(c) for c in losing}
+    try:
+        with scratch_copy(root) as scratch:
+            rounds = _Rounds(planning, scratch, labels)
+            rounds.run()
+            return rounds.plan(root)
+    except OSError as exc:  # no room for the scratch copy, a project entry that vanished meanwhile...
+        reason = f"the plan could not be computed: {exc.strerror or exc}"
+        return Plan(losing=tuple(labels.values()), unfixed=tuple(Unfixed(label, reason) for label in labels.values()))
 
 
 class _Rounds:
@@ -72,6 +77,7 @@ class _Rounds:
         self.set_aside: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {k: set() for k in labels}
         self.steps: list[Step] = []
         self.unfixed: dict[tuple[Any, ...], str] = {}
+        self.tried: set[tuple[tuple[Any, ...], tuple[Any, ...]]] = set()
         self.rules = [r for r in planning.rules if r.for_each and "project.causes" in r.for_each.source]
         from sipdoctor.chains.context import Judge
 
@@ -114,6 +120,11 @@ class _Rounds:
         return out
 
     def _resolve(self, key: tuple[Any, ...], entry: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+        if (key, _hop_id(entry)) in self.tried:
+            self.unfixed[key] = (f"{entry['path']} ({entry['why']}) is still in the prediction after the change "
+                                 "the rules offer for it")
+            return
+        self.tried.add((key, _hop_id(entry)))
         finding = self._finding(entry, entries)
         if finding is None:
             self.unfixed[key] = f"no rule has a fix for {entry['path']} ({entry['why']})"

@@ -293,3 +293,18 @@ def test_fix_leaves_a_command_inside_another_alone_and_keeps_crlf(cli, monkeypat
     assert (project / "Makefile").read_bytes() == \
         b"SHELL := bash\r\n.PHONY: perf\r\nperf:\r\n\tnpm run benchmark | tee out.txt\r\n"
     assert (project / "Makefile").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_command_no_plan_fixes_says_why(cli, monkeypatch, tmp_path: Path, toolchain, just_dir: Path) -> None:
+    if not Path("/usr/bin/true").exists():
+        pytest.skip("needs /usr/bin/true on this host")
+    project = tmp_path / "just"
+    project.mkdir()
+    (project / "justfile").write_text("bench:\n    /usr/bin/true --version\n")
+    data = run_check(cli, project, monkeypatch, toolchain("bash"), just_dir)
+    plan = data["plan"]
+    assert [s["kind"] for s in plan["steps"]] == ["edit"] and plan["fixed"] == []
+    (unfixed,) = plan["unfixed"]
+    assert unfixed["command"] == "recipe `bench`" and unfixed["reason"].startswith("/usr/bin/true")
+    assert "system program" in unfixed["reason"]
+    assert plan["summary"] == "1 benchmark command loses the profiler; no change found fixes it"
