@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,7 @@ class _Rounds:
               remedy: Remediation) -> Step | None:
         label = self.labels[key]
         if remedy.edit is not None:
-            edit = replace(remedy.edit, file=remedy.edit.file)
+            edit = remedy.edit
             if not self.scratch.apply(edit):
                 return None
             return Step(finding.rule, "edit", remedy.text, {"edit": edit.to_json(), "describe": edit.describe()},
