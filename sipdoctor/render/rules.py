@@ -9,6 +9,7 @@ from sipdoctor.advice.expr import Expression
 from sipdoctor.advice.loader import RuleSet
 from sipdoctor.advice.schema import Rule
 from sipdoctor.advice.template import Template
+from sipdoctor.model import SCHEMA_VERSION
 
 WORDS = {"run_as": "command", "label": "commands", "argv": "command", "percent": "N"}
 """Fact names shown as a readable word where a title has a placeholder (`{item.command.run_as}`: <command>)."""
@@ -48,7 +49,8 @@ def to_json(ruleset: RuleSet) -> str:
         {"id": r.id, "severity": r.severity.value, "title": r.title.source, "source": r.source}
         for r in ruleset.rules
     ]
-    return json.dumps({"schema_version": 1, "rules": rules, "overridden": list(ruleset.overridden)}, indent=2)
+    payload = {"schema_version": SCHEMA_VERSION, "rules": rules, "overridden": list(ruleset.overridden)}
+    return json.dumps(payload, indent=2)
 
 
 def detail(rule: Rule) -> str:
