@@ -23,6 +23,7 @@ import pytest
 from sipdoctor.sources.workflows import load_workflow
 from tests.chains import toolchains
 from tests.conftest import write_executable
+from tests.contract.conftest import assert_valid
 from tests.rules.conftest import assert_all_profiled, chain_findings, hops, link_node_modules, predict, run_check
 
 
@@ -40,6 +41,7 @@ def planned(data: dict[str, Any], causes: int) -> dict[str, Any]:
     assert plan["losing"] and plan["fixed"] == plan["losing"] and plan["unfixed"] == [], plan
     assert all(s["confirmed"] for s in plan["steps"] if s["kind"] in ("edit", "run-instead")), plan["steps"]
     assert data["summary"]["verdict"].startswith(plan["summary"])
+    assert_valid("check", data)
     return plan
 
 
