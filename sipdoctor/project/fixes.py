@@ -327,8 +327,9 @@ def root_causes(stripped: list[dict[str, Any]], profiler: str) -> list[dict[str,
         if profiler == "codspeed" and entry.get("reinjected_below"):
             continue
         seen.add(key)
+        # The same hop for the same reason; a text replaced in place is a change of its own per command.
         same = (entry["path"], entry.get("via"), entry.get("role"), entry.get("spawned_by"), entry.get("launcher"),
-                entry.get("edit_file") if entry.get("role") == "shell" else entry.get("invoked_as"))
+                entry.get("top_level"), entry.get("invoked_as") if entry.get("replaceable") else None)
         if same in causes:
             causes[same]["commands"].append(command)
         else:

@@ -130,3 +130,19 @@ def test_linux_target_has_no_chain_findings(cli, monkeypatch, make_project: Path
     monkeypatch.setenv("PATH", host_path())
     data = json.loads(cli("check", make_project, "--target", "linux", "--format", "json").stdout)
     assert [f for f in data["findings"] if f["rule"].startswith("CHN")] == []
+
+
+def test_one_cause_in_several_commands_is_one_finding(cli, monkeypatch, tmp_path: Path) -> None:
+    """make is the first stripping hop of both targets: one error listing both, and the summary counts both."""
+    if not shutil.which("make", path="/usr/bin"):
+        pytest.skip("no /usr/bin/make on this host")
+    (tmp_path / "Makefile").write_text(".PHONY: bench perf clean\nbench:\n\t./bench\nperf:\n\t./perf\n"
+                                       "clean:\n\trm -f out\n")
+    data = check_json(cli, tmp_path, monkeypatch)
+    (finding,) = [f for f in data["findings"] if f["rule"] == "CHN001"]
+    assert finding["evidence"]["commands"] == ["make bench", "make perf"]
+    assert finding["title"] == "`make bench` and `make perf` lose the profiler at /usr/bin/make"
+    assert data["plan"]["losing"] == ["`make bench`", "`make perf`"]
+    assert data["summary"]["verdict"].startswith("2 benchmark commands lose the profiler; ")
+    (note,) = [f for f in data["findings"] if f["rule"] == "CHN004"]
+    assert note["title"] == "1 other project command loses processes to SIP (not benchmarks)"
