@@ -6,7 +6,7 @@ first one that can be carried out: a file edit (made on a scratch copy of the pr
 `--fix` uses), a command line to run instead (predicted instead of the old one), or a command for the person to
 run (a toolchain to install: listed, never run; the prediction cannot take it into account, so the step is not
 confirmed and the hop is set aside). Then the commands are predicted again on the copy. A step is confirmed when
-the new prediction no longer has the hop it was for. The project itself is never written.
+the new prediction no longer has the hop it was for. The project itself is never written (docs/fix-plan.md).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The one place that chooses those paths (a model of the machine the command runs 
 the package's `bin` entry); a program outside it only by its bare name, and only when that name finds the same
 program first on the judged machine's PATH (the file's runner looks it up there, as `command -v` would). Else
 there is no portable name, and the fix is a command for the person to type on their own machine instead of an
-edit.
+edit. Why a name is looked up on PATH by each runner: docs/fix-plan.md, "Portable fixes".
 """
 
 from __future__ import annotations

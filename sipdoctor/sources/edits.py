@@ -4,7 +4,7 @@ The file's layout (UTF-8 byte-order mark, dominant line ending, final newline or
 an added line gets the file's line ending, a replacement's newlines become it. A replacement changes the text
 only where it starts and ends at a command boundary (start of the line's value, a shell separator) on the lines
 the edit names, never a piece of a longer command or of a quoted argument. Pure functions: `sipdoctor.fix`
-writes the result, `sipdoctor.plan` applies it to a scratch copy.
+writes the result, `sipdoctor.plan` applies it to a scratch copy (docs/fix-plan.md, "Safe edits").
 """
 
 from __future__ import annotations
