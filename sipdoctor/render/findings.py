@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from sipdoctor.model import SCHEMA_VERSION, CheckResult, Finding, Plan, Remediation, Severity, Step, Verdict
+from sipdoctor.project.fixes import command_label, join_commands
 from sipdoctor.render.terminal import VERDICT_STYLES
 from sipdoctor.render.tree import render_tree
 
@@ -103,8 +104,8 @@ def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100) -> list[Re
                        for piece in hanging("    " + line.text, width))
     others = [c for c in losing if c not in drawn]
     if others:
-        out.append(Text("  also losing processes (not benchmarks): " + ", ".join(
-            f"`{c['run_as']}`" for c in others), "dim"))
+        text = "also losing processes (not benchmarks): " + join_commands(command_label(c) for c in others)
+        out.extend(_wrapped(text, 2, width, "dim"))
     return out
 
 
