@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
@@ -53,9 +52,10 @@ def run_bounded(argv: Sequence[str], timeout: float, env: Mapping[str, str] | No
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import contextlib
     import signal
 
-    with contextlib.suppress(OSError):  # the group may already be empty
+    with contextlib.suppress(OSError):  # the group is already empty
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
 

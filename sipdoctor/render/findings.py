@@ -11,6 +11,7 @@ from rich.text import Text
 
 from sipdoctor.model import SCHEMA_VERSION, CheckResult, Finding, Plan, Remediation, Severity, Step, Verdict
 from sipdoctor.project.fixes import command_label, join_commands
+from sipdoctor.render import utf8_text
 from sipdoctor.render.terminal import VERDICT_STYLES
 from sipdoctor.render.tree import render_tree
 
@@ -190,7 +191,7 @@ def to_json(result: CheckResult) -> str:
             "exit_code": result.exit_code,
         },
     }
-    return json.dumps(payload, indent=2, ensure_ascii=False)
+    return utf8_text(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
 def _command_json(command: dict[str, Any]) -> dict[str, Any]:
