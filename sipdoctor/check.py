@@ -15,8 +15,10 @@ from sipdoctor.binaries.report import Assumptions
 from sipdoctor.chains.context import Judge
 from sipdoctor.config import Config
 from sipdoctor.model import CheckResult, Finding
+from sipdoctor.plan import Planning, compute_plan
+from sipdoctor.project.benchmarks import Selection
 from sipdoctor.project.facts import collect_project_facts
-from sipdoctor.project.fixes import flatten_stripped, ignored_hops
+from sipdoctor.project.fixes import command_label, flatten_stripped, ignored_hops, root_causes
 from sipdoctor.project.pathscan import collect_path_facts
 from sipdoctor.sip.collect import collect_linux, collect_sip
 from sipdoctor.system import System
@@ -27,6 +29,8 @@ class CheckOptions:
     project: Path
     target: str  # "macos" | "linux"
     profiler: str = "generic"
+    benchmarks: Selection | None = None
+    """The configuration's choice of benchmark commands (sipdoctor.project.benchmarks)."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,13 @@ def _path(c: Collecting) -> dict[str, Any]:
 
 
 def _project(c: Collecting) -> dict[str, Any]:
-    project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge)
-    project["stripped"] = flatten_stripped(project["commands"], project["project"])
+    project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge,
+                                    benchmarks=c.options.benchmarks)
+    project["stripped"] = flatten_stripped(project["commands"], project["project"], c.system.env.get("PATH"))
     project["ignored"] = ignored_hops(project["commands"])
+    project["causes"] = root_causes(project["stripped"], c.options.profiler)
+    project["others_losing"] = [command_label(x) for x in project["commands"]
+                                if not x["benchmark"] and x["verdict"] != "profiled"]
     return {"project": project}
 
 
@@ -102,5 +110,7 @@ def run_check(system: System, options: CheckOptions, rules: RuleSet, config: Con
     facts = collect_facts(system, options)
     active = [r for r in rules.rules if r.id not in config.ignore]
     found, failures = evaluate_all(active, facts)
+    assumptions = Assumptions(target=options.target, sip=sip_assumption(facts.get("sip")))
+    plan = compute_plan(Planning(facts, active, system, assumptions, options.profiler, options.benchmarks))
     return CheckResult(facts=facts, findings=apply_config(found, config), fail_on=fail_on,
-                       rule_failures=tuple(f.line() for f in failures))
+                       rule_failures=tuple(f.line() for f in failures), plan=plan)

@@ -1,6 +1,7 @@
 """Project configuration: `.sipdoctor.toml`, or `[tool.sipdoctor]` in `pyproject.toml`.
 
-    ignore = ["SIP001"]                 # rule IDs to drop
+    ignore = ["SIP001", "lint"]         # rule IDs to drop; other entries: commands that are not benchmarks
+    benchmarks = ["demo", "make run"]   # commands that are benchmarks (script/target/recipe/step name or text)
     severity = { SIP002 = "error" }     # change a rule's severity
     format = "json"                     # default output format
     fail-on = "warning"                 # lowest severity that makes `check` exit 1 (or "never")
@@ -20,7 +21,7 @@ from sipdoctor.errors import ConfigError
 from sipdoctor.model import Severity
 from sipdoctor.sources.files import Unreadable, read_text
 
-KEYS = ("ignore", "severity", "format", "fail-on", "rules", "reinject-skip")
+KEYS = ("ignore", "benchmarks", "severity", "format", "fail-on", "rules", "reinject-skip")
 FORMATS = ("human", "json", "github")
 FAIL_ON = ("error", "warning", "info", "never")
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -35,6 +36,10 @@ class Config:
     fail_on: str | None = None
     rules: tuple[Path, ...] = ()
     reinject_skip: tuple[str, ...] = ()
+    benchmarks: tuple[str, ...] = ()
+    """Commands to judge as benchmarks, by name (script, target, recipe, step) or by their text."""
+    not_benchmarks: tuple[str, ...] = ()
+    """The `ignore` entries that are not rule IDs: commands that are not benchmarks."""
 
 
 def find_config(directory: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -62,9 +67,12 @@ def load_config(directory: Path) -> Config:
     for key in table:
         if key not in KEYS:
             raise ConfigError(f"unknown key '{key}' (allowed: {', '.join(KEYS)})", path=path, line=_line(text, key))
+    ignored = _strings(table, "ignore", path, text)
     return Config(
         path=path,
-        ignore=frozenset(_rule_ids(table, path, text)),
+        ignore=frozenset(i for i in ignored if RULE_ID.match(i)),
+        not_benchmarks=tuple(i for i in ignored if not RULE_ID.match(i)),
+        benchmarks=tuple(_strings(table, "benchmarks", path, text)),
         severity=_severities(table, path, text),
         format=_choice(table, "format", FORMATS, path, text),
         fail_on=_choice(table, "fail-on", FAIL_ON, path, text),
@@ -112,14 +120,6 @@ def _program_names(table: dict[str, Any], path: Path, text: str) -> list[str]:
             raise ConfigError(f"'reinject-skip': {name!r} is not a program name", path=path,
                               line=_line(text, "reinject-skip"))
     return names
-
-
-def _rule_ids(table: dict[str, Any], path: Path, text: str) -> list[str]:
-    ids = _strings(table, "ignore", path, text)
-    for rule_id in ids:
-        if not RULE_ID.match(rule_id):
-            raise ConfigError(f"'ignore': '{rule_id}' is not a rule ID", path=path, line=_line(text, "ignore"))
-    return ids
 
 
 def _severities(table: dict[str, Any], path: Path, text: str) -> dict[str, Severity]:

@@ -55,10 +55,15 @@ class FileEdit:
     action: str  # "append" | "prepend" | "replace"
     text: str
     replacement: str | None = None
+    line: int | None = None
+    """replace: the line the text is on (the command's line in its file); None: anywhere in the file."""
+    span: int = 1
+    """replace: how many lines from `line` the command covers."""
 
     def describe(self) -> str:
         if self.action == "replace":
-            return f"in {self.file}, replace {self.text!r} with {self.replacement!r}"
+            where = f"{self.file}:{self.line}" if self.line else self.file
+            return f"in {where}, replace {self.text!r} with {self.replacement!r}"
         where = "at the end of" if self.action == "append" else "at the top of"
         return f"add the line {self.text!r} {where} {self.file}"
 
@@ -68,7 +73,8 @@ class FileEdit:
         return f"delete that line from {self.file}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "action": self.action, "text": self.text, "with": self.replacement}
+        return {"file": self.file, "action": self.action, "text": self.text, "with": self.replacement,
+                "line": self.line, "lines": self.span}
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,65 @@ class Finding:
         }
 
 
+@dataclass
+class Step:
+    rule: str
+    kind: str  # "edit" | "run-instead" | "command" | "install"
+    text: str
+    change: dict[str, Any]
+    commands: list[str]
+    confirmed: bool
+    cause: str
+    edit: FileEdit | None = None
+    hops: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    """(command key, hop id) pairs this step was chosen for: confirmed when they are gone."""
+
+    def to_json(self, number: int) -> dict[str, Any]:
+        return {"step": number, "rule": self.rule, "kind": self.kind, "text": self.text, "change": self.change,
+                "commands": self.commands, "confirmed": self.confirmed, "cause": self.cause}
+
+
+@dataclass(frozen=True)
+class Unfixed:
+    command: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"command": self.command, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...] = ()
+    losing: tuple[str, ...] = ()
+    """The benchmark commands that lose the profiler now (labels such as `npm run bench`)."""
+    fixed: tuple[str, ...] = ()
+    """Those that the steps make profiled (confirmed or with an install step the prediction cannot check)."""
+    unfixed: tuple[Unfixed, ...] = ()
+
+    @property
+    def file_edits(self) -> list[FileEdit]:
+        return [s.edit for s in self.steps if s.kind == "edit" and s.edit is not None]
+
+    @property
+    def summary(self) -> str:
+        if not self.losing:
+            return ""
+        lose = f"{_plural(len(self.losing), 'benchmark command')} {'loses' if len(self.losing) == 1 else 'lose'} " \
+               "the profiler"
+        changes = _plural(len(self.steps), "change")
+        if not self.unfixed:
+            return f"{lose}; {changes} fix {'it' if len(self.losing) == 1 else 'all of them'}"
+        if not self.fixed:
+            return f"{lose}; no change found fixes {'it' if len(self.losing) == 1 else 'them'}"
+        return f"{lose}; {changes} fix {len(self.fixed)} of them"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"summary": self.summary, "losing": list(self.losing), "fixed": list(self.fixed),
+                "steps": [s.to_json(i) for i, s in enumerate(self.steps, 1)],
+                "unfixed": [u.to_json() for u in self.unfixed]}
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """What `check` found: the facts collected, the findings (ordered), and the severity that fails."""
@@ -124,6 +189,8 @@ class CheckResult:
     fail_on: str
     rule_failures: tuple[str, ...] = ()
     """`path:line: rule X failed and was skipped: why`, one per rule that raised (said on stderr)."""
+    plan: Plan | None = None
+    """The fix plan (sipdoctor.plan): the steps that make every benchmark command profiled."""
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -142,6 +209,10 @@ class CheckResult:
     @property
     def verdict(self) -> str:
         errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
+        if errors and self.plan is not None and self.plan.summary:
+            others = errors - sum(1 for f in self.findings if f.severity == Severity.ERROR and f.rule == "CHN001")
+            extra = f" (and {_plural(others, 'other problem')})" if others > 0 else ""
+            return f"{self.plan.summary}{extra}"
         if errors:
             return f"{_plural(errors, 'problem')} will hide processes from the profiler"
         if warnings:

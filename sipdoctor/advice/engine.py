@@ -90,7 +90,13 @@ def _edit(spec: EditSpec, scope: Mapping[str, Any]) -> FileEdit:
         action=spec.action,
         text=spec.text.render(scope),
         replacement=spec.replacement.render(scope) if spec.replacement else None,
+        line=_number(spec.line.render(scope)) if spec.line else None,
+        span=_number(spec.lines.render(scope)) or 1 if spec.lines else 1,
     )
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.strip().isdigit() else None
 
 
 def reflow(text: str) -> str:

@@ -40,7 +40,8 @@ REMEDIATION_KEYS = {
     "when": "condition",
 }
 EDIT_KEYS = {"file": "the file to change (required)", "append": "a line to add at the end",
-             "prepend": "a line to add at the top", "replace": "text to replace", "with": "its replacement"}
+             "prepend": "a line to add at the top", "replace": "text to replace", "with": "its replacement",
+             "line": "replace: the line the text is on", "lines": "replace: how many lines from `line` to search"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class EditSpec:
     action: str
     text: Template
     replacement: Template | None
+    line: Template | None = None
+    lines: Template | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,8 @@ def _edit(where: _Where, roots: frozenset[str]) -> EditSpec:
         action=actions[0],
         text=_template(inner, actions[0], roots),
         replacement=_template(inner, "with", roots) if "with" in value else None,
+        line=_template(inner, "line", roots) if "line" in value else None,
+        lines=_template(inner, "lines", roots) if "lines" in value else None,
     )
 
 

@@ -4,6 +4,9 @@
   on PATH (`python x.py` runs .venv/bin/python); uv runs `x.py` with python.
 - `pdm run NAME` runs a `[tool.pdm.scripts]` entry: its command directly, or a `shell` one with `/bin/sh -c`.
 - `tox -e ENV` and `nox -s NAME` run their commands directly with the env's bin directory first on PATH.
+- When that environment does not exist yet, the runner creates it and installs the command's program there
+  before running it: the program is predicted at its place in the env's bin directory (unknown until the env
+  exists), never as whatever this machine's PATH finds under the same name.
 - `hatch run CMD...` and `hatch run [ENV:]NAME` run every command through `/bin/sh -c` (shell=True), so on a
   Mac the shell strips DYLD_* before the benchmark starts, whatever the command. The environment's bin
   directory (under hatch's data directory) comes first on PATH; it is not known here, so the command's
@@ -49,6 +52,15 @@ def _run_args(program: tuple[str, ...], value_flags: set[str]) -> list[str] | No
     return args
 
 
+def _from_env(argv: tuple[str, ...], bin_dir: Path) -> tuple[tuple[str, ...], list[str]]:
+    """A bare program name run in an environment that does not exist yet: the path it will have there."""
+    if not argv or "/" in argv[0] or bin_dir.is_dir():
+        return argv, []
+    note = (f"{bin_dir.parent} does not exist yet: `{argv[0]}` is predicted at {bin_dir / argv[0]}, where the "
+            "runner installs it (create the environment and check again to judge the program itself)")
+    return (str(bin_dir / argv[0]), *argv[1:]), [note]
+
+
 def _in_venv(followed: Followed) -> tuple[Context, Path]:
     ctx = followed.ctx
     assert ctx is not None
@@ -69,10 +81,11 @@ def _exec_in_venv(program: tuple[str, ...], followed: Followed, value_flags: set
     args = _run_args(program, value_flags)
     if not args:
         return [], []
-    child, _ = _in_venv(followed)
+    child, root = _in_venv(followed)
     if program[0] == "uv" and args[0].endswith(".py"):
         args = ["python", *args]
-    return [Spawn(child, f"{how} with the project's .venv/bin first on PATH", argv=tuple(args))], []
+    argv, notes = _from_env(tuple(args), root / ".venv" / "bin")
+    return [Spawn(child, f"{how} with the project's .venv/bin first on PATH", argv=argv)], notes
 
 
 def _pdm(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
@@ -82,7 +95,9 @@ def _pdm(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     child, root = _in_venv(followed)
     commands, notes = pdm_script(root, args[0])
     if commands is None:
-        return [Spawn(child, "pdm run execs it with the project's .venv/bin first on PATH", argv=tuple(args))], notes
+        argv, missing = _from_env(tuple(args), root / ".venv" / "bin")
+        return [Spawn(child, "pdm run execs it with the project's .venv/bin first on PATH", argv=argv)], [
+            *notes, *missing]
     why = f"{root / 'pyproject.toml'} [tool.pdm.scripts] `{args[0]}`"
     return [_script_spawn(child, command, why, "pdm") for command in commands], notes
 
@@ -158,8 +173,10 @@ def _tox(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
         own = [c for c in commands if c.name == f"testenv:{env}"]
         child = ctx.with_cwd(str(root)).prepend_path([str(root / ".tox" / env / "bin")])
         for command in own or [c for c in commands if c.name == "testenv"]:
+            argv, missing = _from_env(command.argv or (), root / ".tox" / env / "bin")
+            notes += missing
             out.append(Spawn(child, f"{command.file}:{command.line} [{command.name}]: tox runs it directly",
-                             argv=command.argv or ()))
+                             argv=argv))
     return out, notes
 
 
@@ -178,9 +195,12 @@ def _nox(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     notes = [p.note() for p in problems]
     out: list[Spawn] = []
     for session in sessions:
-        child = ctx.with_cwd(str(root)).prepend_path([str(root / ".nox" / session / "bin")])
-        out += [Spawn(child, f"{c.file}:{c.line} session `{session}`: nox runs it directly", argv=c.argv or ())
-                for c in commands if c.name == session]
+        bin_dir = root / ".nox" / session / "bin"
+        child = ctx.with_cwd(str(root)).prepend_path([str(bin_dir)])
+        for c in (c for c in commands if c.name == session):
+            argv, missing = _from_env(c.argv or (), bin_dir)
+            notes += missing
+            out.append(Spawn(child, f"{c.file}:{c.line} session `{session}`: nox runs it directly", argv=argv))
     return out, notes
 
 

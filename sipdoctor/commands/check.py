@@ -1,4 +1,5 @@
-"""`sipdoctor check [PROJECT]`: this machine and a project, every finding with its fix (`--fix` applies them)."""
+"""`sipdoctor check [PROJECT]`: this machine and a project, the fix plan first, every finding with its fix (`--fix`
+makes the plan's file edits, `--diff` shows them)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sipdoctor.commands.options import ColorMode, ColorOpt, FormatOpt, Target, T
 from sipdoctor.errors import ConfigError
 
 if TYPE_CHECKING:
-    from sipdoctor.model import Finding
+    from sipdoctor.fix import EditOutcome
+    from sipdoctor.model import CheckResult
 
 
 def check(
@@ -28,7 +30,10 @@ def check(
         str, typer.Option("--profiler", help="generic, or codspeed (re-injects for Node.js and Go).")
     ] = "generic",
     fix: Annotated[
-        bool, typer.Option("--fix", help="Apply the exact file edits the findings suggest, then check again.")
+        bool, typer.Option("--fix", help="Make the fix plan's file edits, then check again.")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print the fix plan's file edits as a unified diff; write nothing.")
     ] = False,
 ) -> int:
     """Check this machine and a project before profiling: every finding with its fix."""
@@ -48,12 +53,19 @@ def check(
         raise ConfigError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     if profiler not in ("generic", "codspeed"):
         raise ConfigError(f"--profiler must be generic or codspeed, not {profiler!r}")
+    if fix and diff:
+        raise ConfigError("--fix writes the edits and --diff only shows them: use one of them")
     config = load_config(project)
     ruleset = load_rules([*config.rules, *(rules or [])])
-    options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler)
+    from sipdoctor.project.benchmarks import Selection
+
+    options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler,
+                           benchmarks=Selection(config.benchmarks, config.not_benchmarks))
     result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
+    if diff:
+        return _print_diff(options.project, result)
     if fix:
-        _apply_fixes(options.project, result.findings)
+        _apply_fixes(options.project, result)
         result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
     for failure in result.rule_failures:
         typer.echo(f"sipdoctor: warning: {failure}", err=True)
@@ -68,12 +80,35 @@ def check(
     return result.exit_code
 
 
-def _apply_fixes(project: Path, findings: tuple[Finding, ...]) -> None:
-    """Apply the findings' edits and say what changed (stderr: stdout stays the report, JSON included)."""
-    from sipdoctor.fix import apply_edits, chosen_edits
+def _apply_fixes(project: Path, result: CheckResult) -> None:
+    """Make the plan's file edits and say what changed, with the undo (stderr: stdout stays the report)."""
+    from sipdoctor.fix import FixInterrupted, apply_edits
 
-    outcomes = apply_edits(project, chosen_edits(findings))
-    for outcome in outcomes:
-        typer.echo(f"sipdoctor: {'fixed' if outcome.applied else 'skipped'}: {outcome.note}", err=True)
+    try:
+        outcomes = apply_edits(project, result.plan.file_edits if result.plan else [])
+    except FixInterrupted as stopped:
+        _report_edits(stopped.outcomes)
+        typer.echo("sipdoctor: interrupted; the edits above were made, nothing else was changed", err=True)
+        raise KeyboardInterrupt from None
+    _report_edits(outcomes)
     changed = sum(o.applied for o in outcomes)
     typer.echo(f"sipdoctor: {changed} file edit{'s' if changed != 1 else ''} applied; checking again", err=True)
+
+
+def _report_edits(outcomes: list[EditOutcome]) -> None:
+    for outcome in outcomes:
+        undo = f" (to undo: {outcome.undo})" if outcome.undo else ""
+        typer.echo(f"sipdoctor: {'fixed' if outcome.applied else 'skipped'}: {outcome.note}{undo}", err=True)
+
+
+def _print_diff(project: Path, result: CheckResult) -> int:
+    """The plan's file edits as a unified diff on stdout; nothing is written."""
+    from sipdoctor.fix import diff
+
+    text, refused = diff(project, result.plan.file_edits if result.plan else [])
+    typer.echo(text, nl=False)
+    for reason in refused:
+        typer.echo(f"sipdoctor: not in the diff: {reason}", err=True)
+    if not text:
+        typer.echo("sipdoctor: the fix plan has no file edit", err=True)
+    return result.exit_code

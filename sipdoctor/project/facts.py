@@ -9,12 +9,13 @@
                   "pnpm_reads_npmrc",             # pnpm 9 and older; 10+ reads pnpm-workspace.yaml
                   "script_shell": {"value", "source"} | None} | None,
       "commands": [                         # benchmark-looking first, then in file order
-        {"source": "package.json" | "Makefile" | "workflow" | "codspeed-action" | "tox.ini" | "noxfile.py"
+        {"source": "package.json" | "Makefile" | "workflow" | "codspeed-action" | "codspeed.yml" | "tox.ini"
+                   | "noxfile.py"
                    | "justfile" | "hatch" | "pdm",
          "file": str, "line": int | None, "name": str,   # script / target / step / env / session / recipe
          "command": str,                    # the text in the file (script body, recipe line, run: block)
          "run_as": str,                     # what was predicted, e.g. "npm run bench", "make bench"
-         "benchmark": bool,                 # name or command mentions bench, perf, profil or codspeed
+         "benchmark": bool,                 # sipdoctor.project.benchmarks: configuration, runner, name
          "job": str | None,                 # workflows only
          "verdict": str,                    # "profiled" when no hop strips or aborts, else "stripped"/"load-fails"
          "tree": {...},                     # Prediction.to_json(): {"command", "children": [process], "notes"}
@@ -53,6 +54,7 @@ from sipdoctor.chains.predict import Prediction, make_context, predict_argv, pre
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, stripped_hops
 from sipdoctor.macos_paths import shipped_binary
+from sipdoctor.project.benchmarks import BENCHMARK_NAME, Selection, is_benchmark, tree_argvs
 from sipdoctor.project.scripts import scan_scripts
 from sipdoctor.project.venvs import find_venvs, venv_facts
 from sipdoctor.sources.files import Problem, Unreadable, read_text
@@ -61,15 +63,15 @@ from sipdoctor.sources.makefile import MAKEFILE_NAMES, load_makefile
 from sipdoctor.sources.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
 from sipdoctor.sources.pyproject_scripts import runner_commands
 from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands
-from sipdoctor.sources.workflows import load_workflow, workflow_files
+from sipdoctor.sources.workflows import load_codspeed_config, load_workflow, workflow_files
 from sipdoctor.system import System
 
-BENCHMARK_WORDS = re.compile(r"bench|perf|profil|codspeed", re.IGNORECASE)
 INTERPRETERS = re.compile(r"^(python[\d.]*|ruby|perl[\d.]*|node)$")
 
 
 def collect_project_facts(directory: Path | str, system: System, assumptions: Assumptions,
-                          profiler: str = "generic", judge: Judge | None = None) -> dict[str, Any]:
+                          profiler: str = "generic", judge: Judge | None = None,
+                          benchmarks: Selection | None = None) -> dict[str, Any]:
     root = Path(directory).resolve()
     judge = judge or Judge(assumptions)
     ctx = make_context(judge, root, dict(system.env), profiler)
@@ -78,7 +80,11 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
     package = _package_commands(root, ctx, commands, problems)
     _make_commands(root, ctx, commands, problems)
     _workflow_commands(root, ctx, commands, problems)
+    _codspeed_commands(root, ctx, commands, problems)
     _task_commands(root, ctx, commands, problems)
+    for command in commands:
+        command["benchmark"] = is_benchmark(command["name"], command["command"], command["run_as"],
+                                            tree_argvs(command["tree"]), str(root), command["source"], benchmarks)
     scan = scan_scripts(root)
     problems.extend(scan.problems)
     commands.sort(key=lambda c: not c["benchmark"])
@@ -111,7 +117,7 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
     return {
         "source": source, "file": file, "line": line, "name": name, "command": command,
         "run_as": prediction.command, "job": extra.get("job"),
-        "benchmark": bool(BENCHMARK_WORDS.search(name) or BENCHMARK_WORDS.search(command)),
+        "benchmark": bool(BENCHMARK_NAME.search(name)),  # collect_project_facts judges it fully
         "verdict": hops[0].verdict.value if hops else "profiled",
         "tree": prediction.to_json(),
         "reinject": _reinject_fact(prediction),
@@ -203,7 +209,7 @@ def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
             continue
         prediction = predict_command_line(f"make {target}", goal_ctx)
         text = "\n".join(line.text for line in rule.recipe)
-        out.append(command_fact("Makefile", str(path), rule.line, target, text, prediction))
+        out.append(command_fact("Makefile", rule.file or str(path), rule.line, target, text, prediction))
 
 
 def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
@@ -214,10 +220,24 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
         problems.extend(found)
         for step in steps:
             step_ctx = ctx if not step.codspeed else make_context(ctx.judge, ctx.cwd, dict(ctx.env), "codspeed")
-            prediction = predict_shell_script(step.shell_argv, step.script, step_ctx, f"step `{step.name}`")
+            if step.shell_argv:
+                prediction = predict_shell_script(step.shell_argv, step.script, step_ctx, f"step `{step.name}`")
+            else:
+                why = f"CodSpeed runs `exec` of step `{step.name}`"
+                prediction = predict_command_line(step.script, step_ctx, why)
             source = "codspeed-action" if step.codspeed else "workflow"
             out.append(command_fact(source, step.file, step.line, step.name, step.script, prediction,
                                     job=step.job))
+
+
+def _codspeed_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
+    benchmarks, found = load_codspeed_config(root)
+    problems.extend(found)
+    codspeed = make_context(ctx.judge, ctx.cwd, dict(ctx.env), "codspeed")
+    for benchmark in benchmarks:
+        prediction = predict_command_line(benchmark.command, codspeed, f"codspeed.yml benchmark `{benchmark.name}`")
+        out.append(command_fact("codspeed.yml", benchmark.file, benchmark.line, benchmark.name, benchmark.command,
+                                prediction))
 
 
 def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:

@@ -14,12 +14,14 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from sipdoctor.project.portable import portable_argv
 from sipdoctor.sources.files import Unreadable, read_text
 from sipdoctor.sources.justfile import SCRIPT_BODY_PREFIX
 from sipdoctor.sources.package_json import load_package_json
 
 
-def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) -> list[dict[str, Any]]:
+def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None,
+                     path: str | None = None) -> list[dict[str, Any]]:
     """One entry per stripping hop of every command, with the command it belongs to (rules iterate on this).
 
     Besides the hop's own facts (sipdoctor.project.facts `stripped_hops`), each entry carries what an exact fix
@@ -43,6 +45,8 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) ->
       null for the command's own process), which says whose shell setting to change; `spawner_argv` is how
       that program was started (`["bun", "run", "bench"]`).
     - `launcher`: the launcher collapsed into `direct` (`npx`, `npm exec`, ...), else null.
+    - `direct_portable`: `direct` as a file that other machines run may hold it (sipdoctor.project.portable:
+      project-relative paths, a program by its bare name when PATH finds it first), else null.
     - `edit_file`: the command's file relative to the project (the `file` of an `edit`).
     - `venv`: the virtual environment (relative) whose interpreter this hop runs, else null.
     - `step_line`: for workflow steps, the `run:` line of the step as {text, prefix, key_indent, rest,
@@ -64,15 +68,16 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) ->
             texts[command.get("file")] = _file_text(command.get("file"))
         file_text = texts[command.get("file")]
         for index, hop in enumerate(hops):
-            extra = _hop_fix_facts(located[index], command, file_text, root) if matched else {}
+            extra = _hop_fix_facts(located[index], command, file_text, root, path) if matched else {}
             out.append({**_EMPTY_FIX, **extra, **hop, "command": summary})
     return out
 
 
 _EMPTY_FIX: dict[str, Any] = {
-    "invoked_as": None, "direct": None, "direct_verdict": None, "top_level": False, "replaceable": False,
+    "invoked_as": None, "direct": None, "direct_portable": None, "direct_verdict": None, "top_level": False,
+    "replaceable": False,
     "spawned_by": None, "launcher": None, "edit_file": None, "venv": None, "step_line": None,
-    "just_setting": None, "spawner_argv": None,
+    "just_setting": None, "spawner_argv": None, "edit_line": None, "edit_span": 1,
 }
 LAUNCHERS = {("npx",), ("pnpx",), ("npm", "exec"), ("npm", "x"), ("pnpm", "exec"), ("pnpm", "dlx")}
 NODE_TOOLS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
@@ -102,19 +107,23 @@ def _stripped_in_tree(tree: dict[str, Any]) -> list[Located]:
 
 
 def _hop_fix_facts(located: Located, command: dict[str, Any], file_text: str | None,
-                   root: str | None) -> dict[str, Any]:
+                   root: str | None, path: str | None) -> dict[str, Any]:
     hop, lineage = located
     target_index, direct, launcher = _fix_target(lineage)
     target = lineage[target_index]
     invoked_as = shlex.join(target.get("argv") or [])
     direct_text = shlex.join(_relative(direct, root)) if direct else None
+    portable = portable_argv(_relative(direct, root), root, path or os.defpath) if direct else None
     last = _last_hop(_collapsed_leaf(target) if launcher else target)
     return {
         "invoked_as": invoked_as,
         "direct": direct_text if direct_text != invoked_as else None,
+        "direct_portable": shlex.join(portable) if portable and direct_text != invoked_as else None,
         "direct_verdict": last.get("own_verdict") if last else None,
         "top_level": target_index == 0,
         "replaceable": _replaceable(invoked_as, command, file_text),
+        "edit_line": command.get("line"),
+        "edit_span": _span(command),
         "spawned_by": _tool_name(lineage[-2]) if len(lineage) > 1 else None,
         "spawner_argv": list(lineage[-2].get("argv") or []) if len(lineage) > 1 else None,
         "launcher": launcher,
@@ -230,12 +239,22 @@ def _file_text(path: str | None) -> str | None:
         return None
 
 
+def _span(command: dict[str, Any]) -> int:
+    """How many lines from the command's line its text covers (a recipe, a `run: |` block)."""
+    if command.get("source") == "package.json":
+        return 1
+    return (command.get("command") or "").count("\n") + 2
+
+
 def _replaceable(invoked_as: str, command: dict[str, Any], file_text: str | None) -> bool:
-    if not invoked_as or file_text is None or invoked_as not in (command.get("command") or ""):
+    """`invoked_as` is a whole command of the command's text, and found as one on its lines of the file."""
+    from sipdoctor.sources.edits import locate, occurrences
+
+    if not invoked_as or file_text is None or locate(command.get("command") or "", invoked_as, None) is None:
         return False
     if command.get("source") == "package.json" and json.dumps(invoked_as)[1:-1] != invoked_as:
         return False  # the script is stored JSON-escaped: the literal text is not in the file
-    return file_text.count(invoked_as) == 1
+    return len(list(occurrences(file_text, invoked_as, command.get("line"), _span(command)))) == 1
 
 
 def _venv_of(hop: dict[str, Any], root: str | None) -> str | None:
@@ -291,3 +310,51 @@ def ignored_hops(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     out.append({"path": hop["path"], "argv": hop["argv"], "reason": reason, "workload": workload,
                                 "reason_codes": [r["code"] for r in hop["reasons"]], "command": summary})
     return out
+
+
+def root_causes(stripped: list[dict[str, Any]], profiler: str) -> list[dict[str, Any]]:
+    """One entry per cause: the first hop of each benchmark command that strips the profiler's variable (the
+    hops below it are already invisible: context, not more causes), merged across commands when it is the same
+    hop for the same reason. Each is that hop's entry from `flatten_stripped` plus `commands` (every command
+    it hides, in order) and `label` (those commands as `a`, `b` and `c`)."""
+    causes: dict[tuple[Any, ...], dict[str, Any]] = {}
+    seen: set[tuple[Any, ...]] = set()
+    for entry in stripped:
+        command = entry["command"]
+        key = _command_key(command)
+        if key in seen or not command.get("benchmark") or entry["verdict"] != "stripped":
+            continue
+        if profiler == "codspeed" and entry.get("reinjected_below"):
+            continue
+        seen.add(key)
+        # The same hop for the same reason; a text replaced in place is a change of its own per command.
+        same = (entry["path"], entry.get("via"), entry.get("role"), entry.get("spawned_by"), entry.get("launcher"),
+                entry.get("top_level"), entry.get("invoked_as") if entry.get("replaceable") else None)
+        if same in causes:
+            causes[same]["commands"].append(command)
+        else:
+            causes[same] = {**entry, "commands": [command]}
+    for cause in causes.values():
+        cause["label"] = join_commands(command_label(c) for c in cause["commands"])
+        cause["run_as_list"] = [c["run_as"] for c in cause["commands"]]
+        cause["others"] = join_commands(command_label(c) for c in cause["commands"][1:]) or None
+    return list(causes.values())
+
+
+def _command_key(command: dict[str, Any]) -> tuple[Any, ...]:
+    return command.get("source"), command.get("file"), command.get("name"), command.get("job")
+
+
+def command_label(command: dict[str, Any]) -> str:
+    """How a person names the command: what they type (`npm run bench`), else its file's name for it."""
+    if command.get("source") in ("package.json", "Makefile"):
+        return f"`{command['run_as']}`"
+    kind = {"workflow": "step", "codspeed-action": "CodSpeed step", "justfile": "recipe"}.get(command["source"])
+    return f"{kind or command['source']} `{command['name']}`"
+
+
+def join_commands(labels: Any) -> str:
+    names = list(dict.fromkeys(labels))
+    if not names:
+        return ""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"

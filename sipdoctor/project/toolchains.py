@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sipdoctor.binaries import resolve_command
 from sipdoctor.macos_paths import is_protected_path
+from sipdoctor.project.portable import portable_shell
 from sipdoctor.system import System
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ def collect_toolchains(system: System, judge: Judge | None = None) -> dict[str, 
     found["homebrew"] = {"installed": brew is not None, "root": brew,
                          "path": os.path.join(brew, "bin", "brew") if brew else None}
     found["non_system_shells"] = _non_system_shells(path, brew, resolve)
+    found["portable_shell"] = portable_shell(found["non_system_shells"], path, resolve)
     return found
 
 

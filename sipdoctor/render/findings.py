@@ -9,7 +9,8 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from sipdoctor.model import SCHEMA_VERSION, CheckResult, Finding, Remediation, Severity, Verdict
+from sipdoctor.model import SCHEMA_VERSION, CheckResult, Finding, Plan, Remediation, Severity, Step, Verdict
+from sipdoctor.project.fixes import command_label, join_commands
 from sipdoctor.render import utf8_text
 from sipdoctor.render.terminal import VERDICT_STYLES
 from sipdoctor.render.tree import render_tree
@@ -40,7 +41,8 @@ def human(result: CheckResult, *, ascii_only: bool, width: int = 100) -> Rendera
     target = result.facts["host"]["target"]
     dot = "-" if ascii_only else "·"
     parts: list[RenderableType] = [Text(f"sipdoctor check (target {target}) {dot} {sip_summary(result.facts)}", "bold")]
-    parts.extend(_trees(result.facts, ascii_only))
+    parts.extend(plan_lines(result.plan, width))
+    parts.extend(_trees(result.facts, ascii_only, width))
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
         group = [f for f in result.findings if f.severity == severity]
         if group:
@@ -52,25 +54,73 @@ def human(result: CheckResult, *, ascii_only: bool, width: int = 100) -> Rendera
     return Group(*parts)
 
 
-def _trees(facts: dict[str, Any], ascii_only: bool) -> list[RenderableType]:
-    """The predicted tree of each benchmark command that loses processes (of every losing command when the
-    project has no benchmark-looking one); the other losing commands on one line each."""
+STEP_TITLES = {"edit": "Edit {file}", "run-instead": "Run instead of `{command}`",
+               "install": "Install (listed here, never run by sipdoctor)", "command": "Run"}
+
+
+def plan_lines(plan: Plan | None, width: int) -> list[RenderableType]:
+    """The fix plan as numbered steps, each exact change on its own line (never wrapped: it stays copyable)."""
+    if plan is None or not plan.losing:
+        return []
+    out: list[RenderableType] = [Text(""), Text(f"Fix plan: {plan.summary}", "bold")]
+    for number, step in enumerate(plan.steps, 1):
+        edit = step.change.get("edit") or {}
+        where = f"{edit.get('file')}:{edit['line']}" if edit.get("line") else edit.get("file")
+        title = STEP_TITLES[step.kind].format(file=where, command=step.change.get("command", ""))
+        check = "confirmed by predicting again" if step.confirmed else "not checked by the prediction"
+        fixes = ", ".join(step.commands)
+        out.append(Text.assemble(f"  {number}. ", (title, "bold"), (f"  [{step.rule}; for {fixes}; {check}]", "dim")))
+        out.extend(_exact(line) for line in _step_change(step))
+    for unfixed in plan.unfixed:
+        out.extend(_wrapped(f"{unfixed.command} is not fixed by this plan: {unfixed.reason}", 2, width, "yellow"))
+    return out
+
+
+def _step_change(step: Step) -> list[str]:
+    if step.kind == "edit":
+        return [str(step.change["describe"])]
+    if step.kind == "run-instead":
+        return [f"$ {step.change['run_instead']}"]
+    return [f"$ {line}" for line in str(step.change["command"]).splitlines()]
+
+
+def _exact(line: str) -> Text:
+    return Text(f"       {line}", "bold", no_wrap=True, overflow="ignore")
+
+
+def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100) -> list[RenderableType]:
+    """The predicted tree of each benchmark command that loses processes; the other losing commands together on
+    one line."""
     commands = (facts.get("project") or {}).get("commands", [])
     losing = [c for c in commands if c["verdict"] != "profiled"]
     if not commands:
         return []
-    drawn = [c for c in losing if c["benchmark"]] or losing
+    drawn = [c for c in losing if c["benchmark"]]
     out: list[RenderableType] = [Text(""), Text(
         f"Predicted process trees: {len(losing)} of {len(commands)} project commands lose processes", "bold")]
     for command in drawn:
         out.append(Text(f"  {command['source']} `{command['name']}` ({_where(command)})", "dim"))
-        out.extend(Text("    " + line.text, TREE_STYLES.get(line.status, ""), no_wrap=True, overflow="ignore")
-                   for line in render_tree(command["tree"], ascii_only=ascii_only))
+        for line in render_tree(command["tree"], ascii_only=ascii_only):
+            out.extend(Text(piece, TREE_STYLES.get(line.status, ""), no_wrap=True, overflow="ignore")
+                       for piece in hanging("    " + line.text, width))
     others = [c for c in losing if c not in drawn]
     if others:
-        out.append(Text("  also losing processes (not benchmarks): " + ", ".join(
-            f"`{c['run_as']}`" for c in others), "dim"))
+        text = "also losing processes (not benchmarks): " + join_commands(command_label(c) for c in others)
+        out.extend(_wrapped(text, 2, width, "dim"))
     return out
+
+
+TREE_GLYPHS = " │├└─|`-"
+
+
+def hanging(line: str, width: int) -> list[str]:
+    """A tree line wrapped at spaces, the continuation indented under the process it belongs to (words,
+    paths and commands are never cut)."""
+    prefix = len(line) - len(line.lstrip(TREE_GLYPHS)) + 4
+    if len(line) <= width or width - prefix < 30:
+        return [line]
+    return textwrap.wrap(line, width, subsequent_indent=" " * prefix, break_long_words=False,
+                         break_on_hyphens=False, drop_whitespace=True) or [line]
 
 
 def _where(command: dict[str, Any]) -> str:
@@ -81,7 +131,8 @@ def _wrapped(text: str, indent: int, width: int, style: str = "", first: str = "
     """Indented, wrapped paragraphs (no trailing padding, unlike Rich's Padding)."""
     out: list[Text] = []
     for paragraph in text.split("\n\n"):
-        lines = textwrap.wrap(paragraph, max(width - indent, 30), initial_indent=first) or [first]
+        lines = textwrap.wrap(paragraph, max(width - indent, 30), initial_indent=first, break_long_words=False,
+                              break_on_hyphens=False) or [first]
         out.extend(Text(" " * indent + line, style) for line in lines)
     return out
 
@@ -94,7 +145,7 @@ def render_finding(finding: Finding, ascii_only: bool, width: int) -> Renderable
     lines.extend(_wrapped(finding.message, 6, width))
     for remedy in finding.remediations:
         lines.extend(_wrapped(remedy.text, 6, width, first="Fix: "))
-        lines.extend(Text(f"        {line}", "bold") for line in remedy_lines(remedy))
+        lines.extend(Text(f"        {line}", "bold", no_wrap=True, overflow="ignore") for line in remedy_lines(remedy))
     return Group(*lines)
 
 
@@ -125,6 +176,7 @@ def to_json(result: CheckResult) -> str:
         "profiler": facts.get("profiler"),
         "sip": facts.get("sip"),
         "linux": facts.get("linux"),
+        "plan": result.plan.to_json() if result.plan is not None else None,
         "findings": [f.to_json() for f in result.findings],
         "commands": [_command_json(c) for c in project.get("commands", [])],
         "problems": project.get("problems", []),

@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+import ast
 import json
 
+from sipdoctor.advice.expr import Expression
 from sipdoctor.advice.loader import RuleSet
 from sipdoctor.advice.schema import Rule
+from sipdoctor.advice.template import Template
 from sipdoctor.model import SCHEMA_VERSION
+
+WORDS = {"run_as": "command", "label": "commands", "argv": "command", "percent": "N"}
+"""Fact names shown as a readable word where a title has a placeholder (`{item.command.run_as}`: <command>)."""
+
+
+def readable(title: Template) -> str:
+    """A title with each placeholder as a word in angle brackets: "<command> loses the profiler at <path>"."""
+    return "".join(p if isinstance(p, str) else _word(p) for p in title.parts)
+
+
+def _word(expression: Expression) -> str:
+    node: ast.expr = expression.tree.body
+    while True:
+        if isinstance(node, ast.IfExp):
+            node = node.body
+        elif isinstance(node, ast.Call) and node.args:
+            node = node.args[0]
+        elif isinstance(node, ast.Constant):
+            return str(node.value)
+        elif isinstance(node, ast.Attribute):
+            return f"<{WORDS.get(node.attr, node.attr.replace('_', ' '))}>"
+        elif isinstance(node, ast.Name):
+            return f"<{WORDS.get(node.id, node.id.replace('_', ' '))}>"
+        else:
+            return "<...>"
 
 
 def table(ruleset: RuleSet) -> str:
     width = max((len(r.id) for r in ruleset.rules), default=2)
-    lines = [f"{r.id:<{width}}  {r.severity.value:<7}  {r.title.source}" for r in ruleset.rules]
+    lines = [f"{r.id:<{width}}  {r.severity.value:<7}  {readable(r.title)}" for r in ruleset.rules]
     lines.extend(f"note: {note}" for note in ruleset.overridden)
     return "\n".join(lines)
 

@@ -7,7 +7,10 @@
   kernel runs the interpreter the shebang names. A `[script]` recipe (or `[script("cmd")]`) is the same with
   `set script-interpreter` (default `sh -eu`) as its interpreter.
 - Dependencies run first, each once, and those after `&&` right after the recipe; `just` without a recipe
-  runs the first one in the file.
+  runs the first one in the file. A dependency with arguments is `(name args...)`, and such an expression may
+  go on over several lines until its parenthesis closes.
+- `{{expression}}` in a body line is replaced by its value: a variable set with `name := 'value'` is
+  substituted; anything else (a recipe parameter, a function call) stays as it is (`{{{{` is a literal `{{`).
 - `just` looks for the justfile in the working directory and its parents, and runs recipes in the
   directory that holds it.
 """
@@ -27,6 +30,11 @@ DEFAULT_SCRIPT_INTERPRETER = ("sh", "-eu")
 RECIPE = re.compile(r"^@?(?P<name>[A-Za-z_][\w-]*)(?P<params>(?:\s+[^:]*)?):(?!=)(?P<deps>.*)$")
 ALIAS = re.compile(r"^alias\s+(?P<name>[\w-]+)\s*:=\s*(?P<target>[\w-]+)")
 SETTING = re.compile(r"^set\s+(?P<name>[\w-]+)\s*:=\s*(?P<value>.+)$")
+VARIABLE = re.compile(
+    r"^(?:export\s+)?(?P<name>[A-Za-z_][\w-]*)\s*:=\s*"
+    r"(?:'(?P<single>[^']*)'|\"(?P<double>(?:[^\"\\]|\\.)*)\")\s*(?:#.*)?$"
+)
+INTERPOLATION = re.compile(r"\{\{(?!\{)\s*(?P<expr>.*?)\s*\}\}")
 ATTRIBUTE = re.compile(r"^\[(?P<body>.*)\]\s*$")
 SCRIPT_BODY_PREFIX = "<body of recipe "
 MAX_SUBSEQUENT_DEPTH = 64
@@ -53,6 +61,7 @@ class Justfile:
     path: str
     recipes: dict[str, JustRecipe] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
     shell: tuple[str, ...] = DEFAULT_SHELL
     script_interpreter: tuple[str, ...] = DEFAULT_SCRIPT_INTERPRETER
     problems: list[Problem] = field(default_factory=list)
@@ -132,6 +141,7 @@ def parse_justfile(path: str, text: str) -> Justfile:
     justfile = Justfile(path)
     lines = text.splitlines()
     attributes: list[str] = []
+    recipes: list[tuple[re.Match[str], int, list[tuple[int, str]], list[str]]] = []
     index = 0
     while index < len(lines):
         number, raw = index + 1, lines[index]
@@ -145,12 +155,33 @@ def parse_justfile(path: str, text: str) -> Justfile:
             justfile.aliases[alias.group("name")] = alias.group("target")
         elif (setting := SETTING.match(raw)) is not None:
             _apply_setting(justfile, setting.group("name"), setting.group("value"), number)
+        elif (variable := VARIABLE.match(raw)) is not None:
+            value = variable.group("single") if variable.group("single") is not None else variable.group("double")
+            justfile.variables[variable.group("name")] = value
         elif (header := RECIPE.match(raw)) is not None:
+            raw, index = _whole_header(raw, lines, index)
+            header = RECIPE.match(raw) or header
             body, index = _body(lines, index)
-            recipe = _recipe(justfile, header, number, body, attributes)
-            justfile.recipes.setdefault(recipe.name, recipe)
+            recipes.append((header, number, body, attributes))
         attributes = []
+    for header, number, body, attributes in recipes:  # variables may be set below the recipes that use them
+        recipe = _recipe(justfile, header, number, _interpolated(body, justfile.variables), attributes)
+        justfile.recipes.setdefault(recipe.name, recipe)
     return justfile
+
+
+def _whole_header(raw: str, lines: list[str], index: int) -> tuple[str, int]:
+    """A header whose dependency expression `(name args...)` goes on over the next lines, joined into one."""
+    while raw.split("#", 1)[0].count("(") > raw.split("#", 1)[0].count(")") and index < len(lines):
+        raw, index = f"{raw} {lines[index].strip()}", index + 1
+    return raw, index
+
+
+def _interpolated(body: list[tuple[int, str]], variables: dict[str, str]) -> list[tuple[int, str]]:
+    def value(match: re.Match[str]) -> str:
+        return variables.get(match.group("expr"), match.group(0))
+
+    return [(line, INTERPOLATION.sub(value, text).replace("{{{{", "{{")) for line, text in body]
 
 
 def _apply_setting(justfile: Justfile, name: str, value: str, number: int) -> None:
@@ -189,8 +220,19 @@ def _recipe(justfile: Justfile, header: re.Match[str], number: int, body: list[t
 
 
 def _names(dependencies: str) -> tuple[str, ...]:
-    """Recipe names; a dependency with arguments, `(name "x")`, is not followed."""
-    return tuple(d for d in dependencies.split() if re.fullmatch(r"[\w-]+", d))
+    """Recipe names, in order: `name`, and the name of a dependency with arguments, `(name "x" y)`."""
+    plain = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "", dependencies)
+    out: list[str] = []
+    depth, expecting_name = 0, False
+    for token in re.findall(r"\(|\)|[^\s()]+", plain):
+        if token in ("(", ")"):
+            depth += 1 if token == "(" else -1
+            expecting_name = token == "("
+            continue
+        if (depth == 0 or expecting_name) and re.fullmatch(r"[\w-]+", token):
+            out.append(token)
+        expecting_name = False
+    return tuple(out)
 
 
 def _script_attribute(attribute: str, justfile: Justfile) -> tuple[str, ...]:

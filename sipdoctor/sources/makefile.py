@@ -1,13 +1,17 @@
 """A Makefile read the way GNU make reads it, far enough to know each target's recipe lines and SHELL.
 
-Directives (ifeq/ifdef/include/define) are skipped: every branch's rules are kept. Recipe lines start with a
-tab (or .RECIPEPREFIX); `\\` continues a line; variables are expanded one level deep with `$(NAME)`/`${NAME}`.
+Conditionals (ifeq/ifdef/else/endif) are skipped: every branch's rules are kept. `define ... endef` bodies are
+variable values, not recipes. `include FILE` (and `-include`) reads the file when a reader is given. Recipe lines
+start with a tab (or .RECIPEPREFIX) after a rule; outside a rule, GNU make reads a tab-indented line as an
+ordinary line (an indented assignment or conditional), and only a command there is "recipe commences before
+first target" (make's read.c). `\\` continues a line; variables are expanded one level deep.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sipdoctor.sources.files import Problem
@@ -36,6 +40,8 @@ class Rule:
     prerequisites: list[str]
     line: int
     recipe: list[RecipeLine] = field(default_factory=list)
+    file: str = ""
+    """The file the rule is defined in (an included file, or the Makefile itself)."""
 
 
 @dataclass
@@ -117,7 +123,7 @@ def load_makefile(path: str) -> Makefile:
         key = None
     if key is not None and key in _PARSED:
         return _PARSED[key]
-    makefile = parse_makefile(path, read_text(path, whole=True))
+    makefile = parse_makefile(path, read_text(path, whole=True), read=read_text)
     if key is not None:
         if len(_PARSED) >= 16:
             _PARSED.clear()  # a check reads a handful of Makefiles: bounded, never grows
@@ -141,38 +147,74 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def parse_makefile(path: str, text: str) -> Makefile:
+Reader = Callable[[str], str]
+"""Reads an included file (raises OSError when it cannot)."""
+MAX_INCLUDE_DEPTH = 8
+
+
+def parse_makefile(path: str, text: str, read: Reader | None = None) -> Makefile:
     makefile = Makefile(path)
+    _parse_into(makefile, path, text, read, 0)
+    makefile.one_shell = ".ONESHELL" in makefile.rules
+    return makefile
+
+
+def _parse_into(makefile: Makefile, path: str, text: str, read: Reader | None, depth: int) -> None:
     current: list[Rule] = []
-    prefix = "\t"
+    in_define = 0
     for number, line in _logical_lines(text):
-        if line.startswith(prefix):
-            if not current:
-                if line.strip():
-                    makefile.problems.append(Problem(path, number, "recipe commences before first target"))
-                continue
+        prefix = makefile.variables.get(".RECIPEPREFIX", "\t") or "\t"
+        stripped = line.split("#", 1)[0].strip()
+        if in_define:
+            words = stripped.split()
+            in_define += ("define" in words[:3]) - (words[:1] == ["endef"])
+            continue
+        if line.startswith(prefix) and current:
             for rule in current:
                 rule.recipe.append(RecipeLine(line[len(prefix):].strip(), number))
             continue
-        stripped = line.split("#", 1)[0].strip()
         if not stripped:
             continue
-        if stripped.split()[0] in DIRECTIVES and not ASSIGNMENT.match(stripped):
-            current = [] if stripped.startswith(("define", "include")) else current
+        first = stripped.split()[0]
+        if first == "define" or stripped.startswith(("override define", "export define")):
+            in_define, current = 1, []
+            continue
+        if first in DIRECTIVES and not ASSIGNMENT.match(stripped):
+            if first in ("include", "-include", "sinclude"):
+                current = []
+                _include(makefile, path, stripped, read, depth, optional=first != "include")
             continue
         if (m := ASSIGNMENT.match(stripped)) is not None:
             _assign(makefile, m, number)
-            prefix = makefile.variables.get(".RECIPEPREFIX", "\t") or "\t"
             current = []
             continue
+        if stripped.startswith("$(") or stripped.startswith("${"):
+            continue  # a function call on its own line ($(eval ...), $(info ...)): no rule we can read
+        if line.startswith(prefix):
+            makefile.problems.append(Problem(path, number, "recipe commences before first target"))
+            continue
         if (r := RULE.match(stripped)) is not None:
-            current = _add_rules(makefile, r, number)
+            current = _add_rules(makefile, r, number, path)
             continue
         makefile.problems.append(Problem(path, number, f"missing separator: `{stripped[:60]}` is not a rule or "
                                                        "an assignment"))
         current = []
-    makefile.one_shell = ".ONESHELL" in makefile.rules
-    return makefile
+
+
+def _include(makefile: Makefile, path: str, line: str, read: Reader | None, depth: int, optional: bool) -> None:
+    if read is None or depth >= MAX_INCLUDE_DEPTH:
+        return
+    for word in makefile.expand(line.split(None, 1)[1] if " " in line else "").split():
+        if "$" in word or "*" in word:
+            continue
+        included = os.path.join(os.path.dirname(path), word)
+        try:
+            text = read(included)
+        except (OSError, ValueError):
+            if not optional:
+                makefile.problems.append(Problem(path, None, f"included file {word} could not be read"))
+            continue
+        _parse_into(makefile, included, text, read, depth + 1)
 
 
 def _assign(makefile: Makefile, m: re.Match[str], number: int) -> None:
@@ -185,13 +227,13 @@ def _assign(makefile: Makefile, m: re.Match[str], number: int) -> None:
     makefile.variable_lines[name] = number
 
 
-def _add_rules(makefile: Makefile, r: re.Match[str], number: int) -> list[Rule]:
+def _add_rules(makefile: Makefile, r: re.Match[str], number: int, path: str) -> list[Rule]:
     rules = []
     prerequisites = r.group("prereqs").split()
     for target in r.group("targets").split():
         rule = makefile.rules.get(target)
         if rule is None:
-            rule = makefile.rules[target] = Rule(target, [], number)
+            rule = makefile.rules[target] = Rule(target, [], number, file=path)
             makefile.order.append(target)
         known = set(rule.prerequisites)  # a set: `all: t1 ... t5000` would be quadratic against the list
         for prerequisite in prerequisites:

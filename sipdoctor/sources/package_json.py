@@ -99,8 +99,9 @@ def _scripts(raw: object, text: str, path: str, problems: list[Problem]) -> list
         problems.append(Problem(path, _line_of(text, '"scripts"'), "`scripts` is not an object"))
         return []
     scripts = []
+    start = max(text.find('"scripts"'), 0)
     for name, command in raw.items():
-        line = _line_of(text, json.dumps(name))
+        line = _script_line(text, start, name, command)
         if isinstance(command, str):
             scripts.append(Script(name, command, line))
         else:
@@ -113,6 +114,17 @@ def _bins(data: dict[str, object]) -> dict[str, str]:
     if isinstance(raw, str) and isinstance(data.get("name"), str):
         return {str(data["name"]).rsplit("/", 1)[-1]: raw}
     return {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
+
+
+def _script_line(text: str, start: int, name: str, command: object) -> int | None:
+    """The line of `"name": "command"` in the scripts object (not of the same word elsewhere, e.g. the name)."""
+    key = re.escape(json.dumps(name)) + r"\s*:\s*"
+    value = re.escape(json.dumps(command, ensure_ascii=False)) if isinstance(command, str) else ""
+    for pattern in (key + value, key):
+        match = re.compile(pattern).search(text, start)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return _line_of(text, json.dumps(name))
 
 
 def _line_of(text: str, needle: str) -> int | None:

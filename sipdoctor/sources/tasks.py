@@ -56,22 +56,50 @@ def tox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
 
 
 def nox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
+    """Each `session.run(...)` of each session, including those in helper functions the session calls (a
+    noxfile's own functions, followed a few calls deep); arguments that are not literals are left out."""
     try:
         tree = ast.parse(read_text(str(path), whole=True), str(path))
     except Unreadable as exc:
         return [], [exc.problem]
     except SyntaxError as exc:
         return [], [Problem(str(path), exc.lineno, f"Python syntax error: {exc.msg}")]
+    functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     out = []
-    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
-        for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
-            target = call.func
-            if isinstance(target, ast.Attribute) and target.attr == "run":
-                words = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-                if words and len(words) == len(call.args):
-                    out.append(TaskCommand("noxfile.py", str(path), call.lineno, function.name,
-                                           " ".join(words), argv=tuple(words)))
+    for function in functions.values():
+        name = _session_name(function)
+        if name is None:
+            continue
+        for call in _runs(function, functions, depth=0, seen=frozenset()):
+            words = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if words:
+                out.append(TaskCommand("noxfile.py", str(path), call.lineno, name, " ".join(words), argv=tuple(words)))
     return out, []
+
+
+def _session_name(function: ast.FunctionDef) -> str | None:
+    """The session's name: `name=` of its @nox.session(...) decorator, else the function's; None when the
+    function is not a session (a helper)."""
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Attribute) and target.attr == "session":
+            keywords = decorator.keywords if isinstance(decorator, ast.Call) else []
+            named = next((k.value.value for k in keywords if k.arg == "name" and isinstance(k.value, ast.Constant)
+                          and isinstance(k.value.value, str)), None)
+            return named or function.name
+    return None
+
+
+def _runs(function: ast.FunctionDef, functions: dict[str, ast.FunctionDef], depth: int,
+          seen: frozenset[str]) -> list[ast.Call]:
+    out: list[ast.Call] = []
+    for call in sorted((n for n in ast.walk(function) if isinstance(n, ast.Call)), key=lambda c: c.lineno):
+        target = call.func
+        if isinstance(target, ast.Attribute) and target.attr in ("run", "run_always"):
+            out.append(call)
+        elif isinstance(target, ast.Name) and target.id in functions and target.id not in seen and depth < 4:
+            out += _runs(functions[target.id], functions, depth + 1, seen | {function.name})
+    return out
 
 
 def just_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:

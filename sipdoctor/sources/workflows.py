@@ -4,7 +4,9 @@ A `run:` step without `shell:` runs as `bash -e {0}` (GitHub docs, "Workflow syn
 `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`, `sh` is `sh -e {0}`, anything else is a custom
 command line with `{0}`. On the macOS runner images `bash` is Apple's /bin/bash 3.2 (actions/runner-images#12868:
 the image keeps the system shell). CodSpeedHQ/action runs its `run` input with Homebrew bash on macOS
-(docs/macos-facts.md#peers) under the CodSpeed profiler.
+(docs/macos-facts.md#peers) under the CodSpeed profiler; its `exec` input is one program the CodSpeed
+runner starts itself (`codspeed exec -- CMD`, no shell), and without `run` or `exec` it runs the benchmarks of
+the project's codspeed.yml (read by `load_codspeed_config`). Its `mode` input is kept with the step.
 """
 
 from __future__ import annotations
@@ -39,7 +41,20 @@ class Step:
     name: str
     script: str
     shell_argv: tuple[str, ...]
+    """The shell that runs `script`; empty for a command the runner starts itself (the action's `exec`)."""
     codspeed: bool
+    mode: str | None = None
+    """The CodSpeed action's `mode` input (simulation, walltime, ...), when given."""
+
+
+@dataclass(frozen=True)
+class CodspeedBenchmark:
+    """One entry of codspeed.yml's `benchmarks`: a command CodSpeed runs and measures."""
+
+    file: str
+    line: int | None
+    name: str
+    command: str
 
 
 def workflow_files(directory: Path) -> tuple[list[Path], list[Problem]]:
@@ -99,11 +114,47 @@ def _job_steps(path: str, job_id: str, job: dict[str, Any], shell: str | None) -
             out.append(Step(path, lines.get("run"), job_id, name, step["run"], argv, False))
         uses = step.get("uses")
         inputs = step.get("with")
-        if isinstance(uses, str) and uses.lower().startswith("codspeedhq/action") and isinstance(inputs, dict) \
-                and isinstance(inputs.get("run"), str):
-            line = getattr(inputs, "key_lines", {}).get("run")
-            out.append(Step(path, line, job_id, name, inputs["run"], (CODSPEED_BASH, "-c", "{0}"), True))
+        if isinstance(uses, str) and uses.lower().startswith("codspeedhq/action") and isinstance(inputs, dict):
+            out.extend(_codspeed_steps(path, job_id, name, inputs))
     return out
+
+
+def _codspeed_steps(path: str, job_id: str, name: str, inputs: dict[str, Any]) -> list[Step]:
+    lines = getattr(inputs, "key_lines", {})
+    mode = inputs.get("mode") if isinstance(inputs.get("mode"), str) else None
+    out = []
+    if isinstance(inputs.get("run"), str) and inputs["run"].strip():
+        out.append(Step(path, lines.get("run"), job_id, name, inputs["run"], (CODSPEED_BASH, "-c", "{0}"), True,
+                        mode))
+    if isinstance(inputs.get("exec"), str) and inputs["exec"].strip():
+        out.append(Step(path, lines.get("exec"), job_id, name, inputs["exec"], (), True, mode))
+    return out
+
+
+CODSPEED_CONFIG_NAMES = ("codspeed.yml", "codspeed.yaml", ".codspeed.yml", ".codspeed.yaml")
+
+
+def load_codspeed_config(directory: Path) -> tuple[list[CodspeedBenchmark], list[Problem]]:
+    """The `benchmarks` of the project's codspeed.yml: `- name: ...` with `exec: COMMAND` each."""
+    import yaml
+
+    path = next((directory / n for n in CODSPEED_CONFIG_NAMES if (directory / n).is_file()), None)
+    if path is None:
+        return [], []
+    try:
+        data = load_yaml_with_lines(read_text(str(path)))
+    except Unreadable as exc:
+        return [], [exc.problem]
+    except yaml.YAMLError as exc:
+        return [], [Problem(str(path), yaml_error_line(exc), f"malformed YAML: {getattr(exc, 'problem', exc)}")]
+    entries = data.get("benchmarks") if isinstance(data, dict) else None
+    out = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict) and isinstance(entry.get("exec"), str):
+            line = getattr(entry, "key_lines", {}).get("exec")
+            out.append(CodspeedBenchmark(str(path), line, str(entry.get("name") or f"benchmark {index + 1}"),
+                                         entry["exec"]))
+    return out, []
 
 
 def shell_argv(shell: str | None) -> tuple[str, ...]:

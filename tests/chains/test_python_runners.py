@@ -91,10 +91,16 @@ def bench(session):
 def test_tox_and_nox_run_their_commands_directly(project: Path, macos_ctx: MakeCtx) -> None:
     (project / "tox.ini").write_text(TOX_INI)
     (project / "noxfile.py").write_text(NOXFILE)
+    (project / ".tox" / "bench" / "bin").mkdir(parents=True)
+    (project / ".nox" / "bench" / "bin").mkdir(parents=True)
     assert children("tox -e bench", project, macos_ctx) == [("pytest", "benchmarks", "--codspeed"),
                                                           ("python", "report.py")]
-    assert children("tox run -e py312", project, macos_ctx) == [("pytest", "tests")]  # [testenv]'s commands
     assert children("nox -s bench", project, macos_ctx) == [("pytest", "benchmarks", "--codspeed")]
+    # An env that does not exist yet: its program is where the runner will install it, not this PATH's.
+    env = project / ".tox" / "py312" / "bin"
+    assert children("tox run -e py312", project, macos_ctx) == [(str(env / "pytest"), "tests")]  # [testenv]
+    notes = predict_command_line("tox -e py312", macos_ctx(project, project / "tools")).roots[0].notes
+    assert any(f"{env.parent} does not exist yet" in note for note in notes)
     prediction = predict_command_line("tox -e bench", macos_ctx(project, project / "tools"))
     assert "tox without -e" in " ".join(predict_command_line("tox", macos_ctx(project, project / "tools"))
                                          .roots[0].notes)

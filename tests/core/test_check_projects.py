@@ -1,5 +1,6 @@
-"""`sipdoctor check --target macos` on real projects: every stripping hop of a benchmark command is named in a
-finding with a remediation, and the predicted trees are drawn (issue 4's "done when")."""
+"""`sipdoctor check --target macos` on real projects: the first stripping hop of each benchmark command (its
+root cause) is named in one finding with a remediation, the fix plan covers the rest, and the predicted trees
+are drawn."""
 
 from __future__ import annotations
 
@@ -33,34 +34,40 @@ def check_json(cli, project: Path, monkeypatch, *path_first: str | Path) -> dict
     return json.loads(result.stdout)
 
 
-def assert_every_stripped_hop_has_a_fix(data: dict) -> list[dict]:
+def assert_every_cause_has_a_fix(data: dict) -> list[dict]:
     findings = [f for f in data["findings"] if f["rule"] == "CHN001"]
-    benchmark_hops = [(c["run_as"], h["path"]) for c in data["commands"] if c["benchmark"]
-                      for h in c["stripped_hops"] if h["verdict"] == "stripped"]
-    assert benchmark_hops, "the project should have a stripped benchmark command"
-    named = [(f["evidence"]["command"], f["evidence"]["hop"]) for f in findings]
-    assert sorted(named) == sorted(benchmark_hops)
+    first_hops = {(c["run_as"], next(h["path"] for h in c["stripped_hops"] if h["verdict"] == "stripped"))
+                  for c in data["commands"] if c["benchmark"] and c["verdict"] == "stripped"}
+    assert first_hops, "the project should have a stripped benchmark command"
+    named = [(command, f["evidence"]["hop"]) for f in findings for command in f["evidence"]["commands"]]
+    assert sorted(named) == sorted(first_hops)  # one per command: the hops below are context, not findings
     for finding in findings:
         assert finding["severity"] == "error" and finding["remediations"], finding
         assert all(r["text"] for r in finding["remediations"])
+    assert len(data["plan"]["losing"]) == len(first_hops) and data["plan"]["steps"]
     return findings
 
 
 def test_npm_project(cli, monkeypatch) -> None:
     project = toolchains.npm_project()
     data = check_json(cli, project, monkeypatch)
-    findings = assert_every_stripped_hop_has_a_fix(data)
-    env = next(f for f in findings if f["evidence"]["hop"] == "/usr/bin/env" and f["evidence"]["cause"] is None)
-    assert env["remediations"][0]["command"].startswith("node ") and env["evidence"]["file"].endswith("package.json")
-    shell = next(f for f in findings if f["evidence"]["role"] == "shell")
-    assert any("script-shell" in (r["command"] or "") for r in shell["remediations"])
+    findings = assert_every_cause_has_a_fix(data)
+    (env,) = [f for f in findings if f["evidence"]["command"] == "npm run bench"]
+    assert env["evidence"]["hop"] == "/usr/bin/env" and env["evidence"]["file"].endswith("package.json")
+    assert env["remediations"][0]["command"].startswith("node ")
+    steps = data["plan"]["steps"]
+    assert {s["change"]["edit"]["file"] for s in steps if s["kind"] == "edit"} == {"package.json"}
+    (shell,) = [s for s in steps if "script-shell" in json.dumps(s["change"])]
+    assert shell["kind"] == "install" and not shell["confirmed"]  # no shell outside /bin here: brew install bash
 
 
 def test_pnpm_project(cli, monkeypatch) -> None:
     project, pnpm = toolchains.pnpm_project(), toolchains.pnpm_bin()
     data = check_json(cli, project, monkeypatch, pnpm)
-    findings = assert_every_stripped_hop_has_a_fix(data)
-    assert any(f["evidence"]["role"] == "shell" and f["evidence"]["command"] == "pnpm run bench" for f in findings)
+    findings = assert_every_cause_has_a_fix(data)
+    assert any(f["evidence"]["role"] in ("shell", "env") and "pnpm run bench" in f["evidence"]["commands"]
+               for f in findings)
+    assert any("scriptShell" in json.dumps(s["change"]) for s in data["plan"]["steps"])
 
 
 @pytest.fixture
@@ -92,16 +99,16 @@ def pyenv_shims(tmp_path: Path) -> Path:
 def test_make_pyenv_and_workflow_project(cli, monkeypatch, make_project: Path, pyenv_shims: Path) -> None:
     (make_project / ".python-version").write_text("3.12.1\n")
     data = check_json(cli, make_project, monkeypatch, pyenv_shims)
-    findings = assert_every_stripped_hop_has_a_fix(data)
+    findings = assert_every_cause_has_a_fix(data)
     sources = {f["evidence"]["file"].rsplit("/", 1)[-1] for f in findings}
     assert sources == {"Makefile", "bench.yml", "package.json"}
     make = next(f for f in findings if f["evidence"]["hop"] == "/usr/bin/make")
     assert make["remediations"][0]["command"] == '"$(xcrun -f make)" bench'
-    shim = next(f for f in findings if (f["evidence"]["via"] or "").endswith("/shims/python3"))
-    assert any("pyenv which python3" in (r["command"] or "") or "uv run" in r["text"]
-               for r in shim["remediations"])
-    workflow = next(f for f in findings if f["evidence"]["file"].endswith("bench.yml")
-                    and f["evidence"]["role"] == "shell" and f["evidence"]["cause"] is None)
+    steps = data["plan"]["steps"]
+    assert any("python3" in s["cause"] or s["cause"] == "/usr/bin/env"
+               for s in steps if "`make bench`" in s["commands"])
+    workflow = next(f for f in findings if f["evidence"]["file"].endswith("bench.yml"))
+    assert workflow["evidence"]["role"] == "shell"
     assert "shell: /opt/homebrew/bin/bash -e {0}" in workflow["remediations"][0]["command"]
     assert workflow["evidence"]["line"] == 8
 
@@ -112,7 +119,9 @@ def test_human_output_draws_the_trees_and_github_annotates_lines(cli, monkeypatc
     assert human.exit_code == 1
     assert "Predicted process trees:" in human.stdout
     assert "$ make bench" in human.stdout and "[stripped] make bench" in human.stdout
-    assert "problems will hide processes from the profiler" in human.stdout
+    assert human.stdout.index("Fix plan: 3 benchmark commands lose the profiler") < human.stdout.index(
+        "Predicted process trees:")
+    assert "\n  1. " in human.stdout
     github = cli("check", make_project, "--target", "macos", "--format", "github").stdout.splitlines()
     assert any(line.startswith(f"::error file={make_project / 'Makefile'},line=2,title=CHN001") for line in github)
 
@@ -121,3 +130,19 @@ def test_linux_target_has_no_chain_findings(cli, monkeypatch, make_project: Path
     monkeypatch.setenv("PATH", host_path())
     data = json.loads(cli("check", make_project, "--target", "linux", "--format", "json").stdout)
     assert [f for f in data["findings"] if f["rule"].startswith("CHN")] == []
+
+
+def test_one_cause_in_several_commands_is_one_finding(cli, monkeypatch, tmp_path: Path) -> None:
+    """make is the first stripping hop of both targets: one error listing both, and the summary counts both."""
+    if not shutil.which("make", path="/usr/bin"):
+        pytest.skip("no /usr/bin/make on this host")
+    (tmp_path / "Makefile").write_text(".PHONY: bench perf clean\nbench:\n\t./bench\nperf:\n\t./perf\n"
+                                       "clean:\n\trm -f out\n")
+    data = check_json(cli, tmp_path, monkeypatch)
+    (finding,) = [f for f in data["findings"] if f["rule"] == "CHN001"]
+    assert finding["evidence"]["commands"] == ["make bench", "make perf"]
+    assert finding["title"] == "`make bench` and `make perf` lose the profiler at /usr/bin/make"
+    assert data["plan"]["losing"] == ["`make bench`", "`make perf`"]
+    assert data["summary"]["verdict"].startswith("2 benchmark commands lose the profiler; ")
+    (note,) = [f for f in data["findings"] if f["rule"] == "CHN004"]
+    assert note["title"] == "1 other project command loses processes to SIP (not benchmarks)"

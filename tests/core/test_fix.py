@@ -1,30 +1,133 @@
-"""`check --fix`: the findings' exact edits applied to the project, safely, once, each with its undo."""
+"""Safe edits: exactly the text named, at a command boundary, every other byte, the owner and the mode kept."""
 
 from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
-from sipdoctor.fix import apply_edit, chosen_edits
-from sipdoctor.model import FileEdit, Finding, Remediation, Severity
+import pytest
+
+from sipdoctor.fix import FixInterrupted, apply_edits, diff
+from sipdoctor.model import FileEdit
+from sipdoctor.sources import edits
+
+
+def one(root: Path, edit: FileEdit, backups: Path):  # type: ignore[no-untyped-def]
+    (outcome,) = apply_edits(root, [edit], backups)
+    return outcome
 
 
 def test_replace_prepend_append_and_their_repeats(tmp_path: Path) -> None:
-    (tmp_path / "Makefile").write_text("bench:\n\tpython3 bench.py\n")
-    (tmp_path / "Makefile").chmod(0o640)
-    replace = FileEdit("Makefile", "replace", "python3 bench.py", "uv run bench.py")
-    assert apply_edit(tmp_path, replace).applied
-    assert not apply_edit(tmp_path, replace).applied  # the text is gone: said, not guessed
-    assert apply_edit(tmp_path, FileEdit("Makefile", "prepend", "SHELL := /opt/homebrew/bin/bash")).applied
-    assert (tmp_path / "Makefile").read_text() == "SHELL := /opt/homebrew/bin/bash\nbench:\n\tuv run bench.py\n"
-    assert stat.S_IMODE((tmp_path / "Makefile").stat().st_mode) == 0o640
-    outcome = apply_edit(tmp_path, FileEdit(".npmrc", "append", "script-shell=/opt/homebrew/bin/bash"))
-    assert outcome.applied and "to undo: delete that line from .npmrc" in outcome.note
-    again = apply_edit(tmp_path, FileEdit(".npmrc", "append", "script-shell=/opt/homebrew/bin/bash"))
+    project, backups = tmp_path / "p", tmp_path / "backups"
+    project.mkdir()
+    (project / "Makefile").write_text("bench:\n\tpython3 bench.py\n")
+    (project / "Makefile").chmod(0o640)
+    replace = FileEdit("Makefile", "replace", "python3 bench.py", "uv run bench.py", line=1, span=2)
+    assert one(project, replace, backups).applied
+    again = one(project, replace, backups)
     assert not again.applied and "already done" in again.note
-    assert (tmp_path / ".npmrc").read_text() == "script-shell=/opt/homebrew/bin/bash\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".npmrc", "Makefile"]  # no temporary file left
+    assert one(project, FileEdit("Makefile", "prepend", "SHELL := /opt/homebrew/bin/bash"), backups).applied
+    assert (project / "Makefile").read_text() == "SHELL := /opt/homebrew/bin/bash\nbench:\n\tuv run bench.py\n"
+    assert stat.S_IMODE((project / "Makefile").stat().st_mode) == 0o640
+    outcome = one(project, FileEdit(".npmrc", "append", "script-shell=/opt/homebrew/bin/bash"), backups)
+    assert outcome.applied and outcome.undo == f"rm {project / '.npmrc'}"
+    again = one(project, FileEdit(".npmrc", "append", "script-shell=/opt/homebrew/bin/bash"), backups)
+    assert not again.applied and "already done" in again.note
+    assert (project / ".npmrc").read_text() == "script-shell=/opt/homebrew/bin/bash\n"
+    assert sorted(p.name for p in project.iterdir()) == [".npmrc", "Makefile"]  # no temporary file left
+
+
+def test_a_command_inside_another_is_never_replaced(tmp_path: Path) -> None:
+    """The `bench` script quotes `npm run benchmark`: an edit of that text on the `bench` line is refused."""
+    text = '{\n  "scripts": {\n    "bench": "branchcmp -r 2 \\"npm run benchmark\\"",\n' \
+           '    "benchmark": "npm run benchmark-all"\n  }\n}\n'
+    (tmp_path / "package.json").write_text(text)
+    inner = FileEdit("package.json", "replace", "npm run benchmark", "node x.js", line=3)
+    outcome = one(tmp_path, inner, tmp_path / "b")
+    assert not outcome.applied and "not there as a whole command" in outcome.note
+    longer = FileEdit("package.json", "replace", "npm run benchmark", "node x.js", line=4)
+    assert not one(tmp_path, longer, tmp_path / "b").applied  # a prefix of `npm run benchmark-all`
+    assert (tmp_path / "package.json").read_text() == text
+    assert edits.locate('"bench": "vitest bench --run && echo ok",', "vitest bench --run", None) is not None
+    assert edits.locate("\t@python3 bench.py > out.txt", "python3 bench.py", None) is None
+
+
+def test_crlf_bom_and_a_missing_final_newline_are_kept(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbfbench:\r\n\tpython3 bench.py\r\n\techo done"
+    (tmp_path / "Makefile").write_bytes(data)
+    one(tmp_path, FileEdit("Makefile", "prepend", "SHELL := /bin/zsh"), tmp_path / "b")
+    one(tmp_path, FileEdit("Makefile", "replace", "python3 bench.py", "a\nb", line=3), tmp_path / "b")
+    one(tmp_path, FileEdit("Makefile", "append", "# end"), tmp_path / "b")
+    assert (tmp_path / "Makefile").read_bytes() == \
+        b"\xef\xbb\xbfSHELL := /bin/zsh\r\nbench:\r\n\ta\r\nb\r\n\techo done\r\n# end"
+
+
+def test_the_printed_undo_restores_the_file_byte_for_byte(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    data = b"all:\r\n\techo hi\r\nbench:\r\n\tpython3 bench.py\r\n"
+    (project / "Makefile").write_bytes(data)
+    first, second = apply_edits(project, [FileEdit("Makefile", "prepend", "SHELL := /bin/zsh"),
+                                          FileEdit("Makefile", "replace", "python3 bench.py", "./bench", line=5)],
+                                tmp_path / "b")
+    assert second.applied
+    assert first.undo == second.undo and first.undo is not None  # one copy per file, taken before the first
+    subprocess.run(first.undo, shell=True, check=True)
+    assert (project / "Makefile").read_bytes() == data
+
+
+def test_owner_group_and_mode_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "Makefile"
+    path.write_text("bench:\n\tpython3 bench.py\n")
+    path.chmod(0o751)
+    if os.geteuid() == 0:
+        os.chown(path, 1234, 2345)
+    before = path.stat()
+    assert one(tmp_path, FileEdit("Makefile", "prepend", "SHELL := /bin/zsh"), tmp_path / "b").applied
+    after = path.stat()
+    assert (after.st_uid, after.st_gid, stat.S_IMODE(after.st_mode)) == \
+        (before.st_uid, before.st_gid, 0o751)
+    assert after.st_ino != before.st_ino  # replaced in one rename, not rewritten in place
+
+
+def test_a_read_only_file_is_refused_and_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "Makefile"
+    path.write_text("bench:\n\tpython3 bench.py\n")
+    path.chmod(0o444)
+    outcome = one(tmp_path, FileEdit("Makefile", "prepend", "SHELL := /bin/zsh"), tmp_path / "b")
+    assert not outcome.applied and "read-only (mode 0444)" in outcome.note
+    assert path.read_text() == "bench:\n\tpython3 bench.py\n" and stat.S_IMODE(path.stat().st_mode) == 0o444
+
+
+def test_diff_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "Makefile").write_text("bench:\n\tpython3 bench.py\n")
+    text, refused = diff(tmp_path, [FileEdit("Makefile", "prepend", "SHELL := /bin/zsh"),
+                                    FileEdit(".npmrc", "append", "script-shell=/bin/zsh")])
+    assert refused == []
+    assert "--- a/Makefile\n+++ b/Makefile\n" in text and "+SHELL := /bin/zsh\n" in text
+    assert "+++ b/.npmrc\n" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Makefile"]
+
+
+def test_ctrl_c_reports_the_edits_already_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a").write_text("x\n")
+    (tmp_path / "b").write_text("y\n")
+    real = edits.apply
+    calls = []
+
+    def interrupted(data: bytes, edit: FileEdit) -> bytes:
+        calls.append(edit.file)
+        if edit.file == "b":
+            raise KeyboardInterrupt
+        return real(data, edit)
+
+    monkeypatch.setattr(edits, "apply", interrupted)
+    with pytest.raises(FixInterrupted) as stopped:
+        apply_edits(tmp_path, [FileEdit("a", "append", "1"), FileEdit("b", "append", "2")], tmp_path / "bk")
+    assert [o.edit.file for o in stopped.value.outcomes if o.applied] == ["a"]
+    assert (tmp_path / "a").read_text() == "x\n1\n" and (tmp_path / "b").read_text() == "y\n"
 
 
 def test_nothing_outside_the_project_or_odd_is_touched(tmp_path: Path) -> None:
@@ -36,7 +139,7 @@ def test_nothing_outside_the_project_or_odd_is_touched(tmp_path: Path) -> None:
     os.mkfifo(project / "fifo")
     (project / "binary").write_bytes(b"\xff\xfe\x00")
     for name in ("../outside", "escape", "loop", "fifo", "binary"):
-        outcome = apply_edit(project, FileEdit(name, "append", "line"))
+        outcome = one(project, FileEdit(name, "append", "line"), tmp_path / "b")
         assert not outcome.applied and "not changed" in outcome.note, (name, outcome)
     assert (tmp_path / "outside").read_text() == "x\n"
 
@@ -44,12 +147,5 @@ def test_nothing_outside_the_project_or_odd_is_touched(tmp_path: Path) -> None:
 def test_a_link_inside_the_project_stays_a_link(tmp_path: Path) -> None:
     (tmp_path / "real.npmrc").write_text("a=1\n")
     (tmp_path / ".npmrc").symlink_to("real.npmrc")
-    assert apply_edit(tmp_path, FileEdit(".npmrc", "append", "b=2")).applied
+    assert one(tmp_path, FileEdit(".npmrc", "append", "b=2"), tmp_path / "b").applied
     assert (tmp_path / ".npmrc").is_symlink() and (tmp_path / "real.npmrc").read_text() == "a=1\nb=2\n"
-
-
-def test_the_first_edit_of_each_finding_once() -> None:
-    first, second = FileEdit("a", "append", "1"), FileEdit("a", "append", "2")
-    finding = Finding("CHN001", Severity.ERROR, "t", "m", remediations=(
-        Remediation("text only"), Remediation("best", edit=first), Remediation("other", edit=second)))
-    assert chosen_edits([finding, finding]) == [first]

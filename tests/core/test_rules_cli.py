@@ -102,3 +102,10 @@ def test_show_prints_condition_and_remediations(cli) -> None:
     assert "$ csrutil enable --without debug" in result.stdout
     missing = cli("rules", "show", "NOPE001")
     assert missing.exit_code == 2 and "no rule 'NOPE001'" in missing.stderr
+
+
+def test_rules_list_titles_are_readable(cli) -> None:
+    listing = cli("rules", "list").stdout.splitlines()
+    assert not [line for line in listing if "{" in line or "item." in line]
+    chn001 = next(line for line in listing if line.startswith("CHN001"))
+    assert chn001.endswith("<commands> loses the profiler at <path>")

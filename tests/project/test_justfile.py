@@ -49,7 +49,7 @@ def test_recipes_lines_and_dependencies() -> None:
     assert justfile.default == "bench"
     bench = justfile.resolve("b")
     assert bench is not None and bench.name == "bench" and bench.line == 6
-    assert bench.dependencies == ("build", "lint")  # `(fetch "x")` takes arguments: not followed
+    assert bench.dependencies == ("build", "fetch", "lint")  # `(fetch "x")`: fetch with an argument
     assert bench.body == ((7, 'echo "running {{target}}"'), (8, "python3 bench.py --fast"), (12, "cargo bench"))
     assert [r.name for r in justfile.run_order("bench")] == ["build", "lint", "bench"]
     assert bench.parameters == ('target="all"',)

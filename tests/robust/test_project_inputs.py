@@ -180,7 +180,7 @@ def test_the_makefile_is_parsed_once_however_many_targets(cli, tmp_path: Path, m
 
     calls = []
     real = makefile.parse_makefile
-    monkeypatch.setattr(makefile, "parse_makefile", lambda *a: calls.append(a[0]) or real(*a))
+    monkeypatch.setattr(makefile, "parse_makefile", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
     (tmp_path / "Makefile").write_text("".join(f"t{i}:\n\techo {i}\n" for i in range(300)))
     data = check_json(cli, tmp_path)
     assert len(data["commands"]) == 300

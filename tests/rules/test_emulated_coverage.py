@@ -27,8 +27,7 @@ import pytest
 
 from tests.chains import toolchains
 from tests.chains.conftest import host_path
-from tests.rules.apply import apply_all
-from tests.rules.conftest import TOOLCHAIN_HOMES, chain_findings, copy_tree, link_node_modules, run_instead
+from tests.rules.conftest import TOOLCHAIN_HOMES, copy_tree, link_node_modules
 from tests.trace.test_npm import QUIET_NPM
 from tests.trace.trace_helpers import LINUX
 
@@ -159,11 +158,17 @@ def assert_hidden(report: dict[str, Any]) -> None:
 
 
 def remediate(project: Path, env: dict[str, str], run_as: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """Apply every CHN001 edit of the check; the command line to run instead of `run_as`."""
-    findings = chain_findings(check(project, env))
-    assert findings and all(f["evidence"]["command"] == run_as for f in findings), findings
-    edits = apply_all(project, findings)
-    return edits, shlex.split(run_instead(findings, run_as))
+    """`check --fix` makes the plan's file edits; the plan left afterwards is the line to run instead."""
+    plan = check(project, env)["plan"]
+    assert plan["losing"] == [f"`{run_as}`"] and plan["unfixed"] == [], plan
+    edits = [s["change"]["edit"] for s in plan["steps"] if s["kind"] == "edit"]
+    done = sipdoctor(project, env, "check", str(project), "--target", "macos", "--format", "json",
+                     "--fail-on", "never", "--fix")
+    assert done.returncode == 0 and done.stderr.count("sipdoctor: fixed:") == len(edits), done.stderr
+    left = json.loads(done.stdout)["plan"]["steps"]
+    assert all(s["kind"] == "run-instead" and s["confirmed"] for s in left), left
+    instead = [s["change"]["run_instead"] for s in left if s["change"]["command"] == run_as]
+    return edits, shlex.split(instead[0] if instead else run_as)
 
 
 def assert_profiled(report: dict[str, Any]) -> None:

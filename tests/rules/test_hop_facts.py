@@ -36,16 +36,19 @@ def test_npm_hops_carry_the_direct_invocation(tmp_path: Path) -> None:
     assert all(e["invoked_as"] == "npx vitest bench" and e["replaceable"] for e in launched)
 
 
-def test_text_found_twice_in_the_file_is_not_replaceable(tmp_path: Path) -> None:
+def test_text_found_twice_on_the_commands_line_is_not_replaceable(tmp_path: Path) -> None:
+    """All scripts on one line: `vitest bench` stands as a whole command twice there; on their own lines,
+    each script's text is found once on its line (the other script's longer command does not count)."""
     project = tmp_path / "p"
     project.mkdir()
-    scripts = {"bench": "vitest bench", "bench:ci": "vitest bench --reporter=verbose"}
-    (project / "package.json").write_text(json.dumps({"name": "p", "scripts": scripts}))
+    scripts = {"bench:ci": "vitest bench && echo ci", "bench": "vitest bench", "x": "vitest bench --verbose"}
     link_node_modules(project, toolchains.npm_project())
     system = System(platform="linux", env={"PATH": host_path(), "HOME": str(project)})
-    stripped = collect_facts(system, CheckOptions(project=project, target="macos"))["project"]["stripped"]
-    tool = [h for h in stripped if h["invoked_as"] == "vitest bench"]
-    assert tool and not any(h["replaceable"] for h in tool)
+    for indent, replaceable in ((None, False), (2, True)):
+        (project / "package.json").write_text(json.dumps({"name": "p", "scripts": scripts}, indent=indent))
+        stripped = collect_facts(system, CheckOptions(project=project, target="macos"))["project"]["stripped"]
+        tool = [h for h in stripped if h["invoked_as"] == "vitest bench" and h["command"]["name"] == "bench"]
+        assert tool and all(h["replaceable"] == replaceable for h in tool)
 
 
 def test_ignored_hops_mark_the_workload() -> None:

@@ -23,10 +23,10 @@ QUIET: dict[str, list[tuple[tuple[Any, ...], Any]]] = {
     "LNX001": [(("linux", "ld_so_preload", "entries"), [])],
     "LNX002": [(("linux", "ld_preload"), None)],
     "LNX003": [(("linux", "secure_execution"), False)],
-    "CHN001": [(("profiler",), "codspeed"), (("project", "stripped", 0, "reinjected_below"), True)],
+    "CHN001": [(("profiler",), "codspeed"), (("project", "causes", 0, "reinjected_below"), True)],
     "CHN002": [(("profiler",), "generic")],
     "CHN003": [(("project", "stripped", 0, "verdict"), "stripped")],
-    "CHN004": [(("project", "commands", 0, "benchmark"), True)],
+    "CHN004": [(("project", "others_losing"), [])],
     "CHN005": [(("project", "package", "yarn_berry"), False)],
     "CHN006": [(("project", "ignored", 0, "workload"), False)],
     "PTH001": [(("path", "shadowing"), [])],
@@ -71,19 +71,29 @@ def hop(**fields: Any) -> dict[str, Any]:
     return {**base, **fields}
 
 
+def cause(item: dict[str, Any]) -> dict[str, Any]:
+    return {**item, "commands": [item["command"]], "label": f"`{item['command']['run_as']}`"}
+
+
 def chn001(item: dict[str, Any], **toolchains: Any) -> list[dict[str, Any]]:
     tools = {"homebrew": {"installed": False}, "uv": {"installed": False}, "pyenv": {"installed": False},
              "non_system_shells": [], **toolchains}
-    facts = {"profiler": "generic", "toolchains": tools, "path": {"commands": []}, "project": {"stripped": [item]}}
+    facts = {"profiler": "generic", "toolchains": tools, "path": {"commands": []},
+             "project": {"stripped": [item], "causes": [cause(item)]}}
     (finding,) = evaluate_rule(RULES["CHN001"], facts)
     return [r.to_json() for r in finding.remediations]
 
 
 def test_script_shell_uses_the_installed_shell_and_says_how_to_undo() -> None:
-    (fix,) = chn001(hop(), non_system_shells=["/opt/homebrew/bin/bash"])
-    assert fix["edit"] == {"file": ".npmrc", "action": "append", "text": "script-shell=/opt/homebrew/bin/bash",
-                           "with": None}
+    (fix,) = chn001(hop(), non_system_shells=["/opt/homebrew/bin/bash"], portable_shell="bash")
+    assert fix["edit"] == {"file": ".npmrc", "action": "append", "text": "script-shell=bash",
+                           "with": None, "line": None, "lines": 1}
     assert "Delete the line to undo" in fix["text"]
+
+
+def test_a_shell_not_first_on_path_is_not_written_by_its_path() -> None:
+    (fix,) = chn001(hop(), non_system_shells=["/opt/homebrew/bin/bash"], portable_shell=None)
+    assert fix["edit"] is None and fix["command"] == 'export PATH="/opt/homebrew/bin:$PATH"'
 
 
 def test_without_homebrew_the_brew_command_comes_after_installing_it() -> None:
@@ -96,14 +106,16 @@ def test_without_homebrew_the_brew_command_comes_after_installing_it() -> None:
 def test_make_recipes_get_a_shell_line_and_pnpm_wrappers_the_direct_entry() -> None:
     make = hop(spawned_by="make", edit_file="Makefile",
                command={**hop()["command"], "source": "Makefile", "file": "/p/Makefile"})
-    (fix,) = chn001(make, non_system_shells=["/usr/local/bin/bash"])
-    assert fix["edit"] == {"file": "Makefile", "action": "prepend", "text": "SHELL := /usr/local/bin/bash",
-                           "with": None}
+    (fix,) = chn001(make, non_system_shells=["/usr/local/bin/bash"], portable_shell="bash")
+    assert fix["edit"] == {"file": "Makefile", "action": "prepend", "text": "SHELL := bash",
+                           "with": None, "line": None, "lines": 1}
     wrapper = hop(via="/p/node_modules/.bin/vitest", spawned_by="sh", invoked_as="vitest bench --run",
-                  direct="node node_modules/vitest/vitest.mjs bench --run", replaceable=True)
+                  direct="node node_modules/vitest/vitest.mjs bench --run",
+                  direct_portable="node node_modules/vitest/vitest.mjs bench --run", replaceable=True)
     fixes = chn001(wrapper)
     assert fixes[0]["edit"] == {"file": "package.json", "action": "replace", "text": "vitest bench --run",
-                                "with": "node node_modules/vitest/vitest.mjs bench --run"}
+                                "with": "node node_modules/vitest/vitest.mjs bench --run", "line": None,
+                                "lines": 1}
 
 
 def test_python_prefers_what_is_installed() -> None:
@@ -119,7 +131,7 @@ def test_python_prefers_what_is_installed() -> None:
 
 def test_codspeed_reinjection_is_only_a_note() -> None:
     item = hop(role="env", path="/usr/bin/env", reinjected_below=True)
-    facts = {"profiler": "codspeed", "toolchains": {}, "project": {"stripped": [item]}}
+    facts = {"profiler": "codspeed", "toolchains": {}, "project": {"stripped": [item], "causes": [cause(item)]}}
     assert evaluate_rule(RULES["CHN001"], facts) == []
     (note,) = evaluate_rule(RULES["CHN002"], facts)
     assert note.severity.value == "info"

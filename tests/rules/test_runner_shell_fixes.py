@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.project.test_pyproject_scripts import PYPROJECT
 from tests.rules.conftest import chain_findings, run_check
 
-MAKEFILE = ".PHONY: bench\nbench:\n\thatch run bench\n\tpdm run piped\n"
+MAKEFILE = ".PHONY: bench bench-pdm\nbench:\n\thatch run bench\nbench-pdm:\n\tpdm run piped\n"
 
 
 def test_hatch_and_pdm_shell_hops_name_their_fix(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
