@@ -74,7 +74,7 @@ def test_makefile_forms_gnu_make_accepts(tmp_path: Path) -> None:
     (tmp_path / "common.mk").write_text(".RECIPEPREFIX = >\n" + COMMON)
     makefile = parse_makefile(str(tmp_path / "Makefile"), MAKEFILE, read=read_text)
     assert makefile.problems == []
-    assert [(target, line.text) for target, line in makefile.recipe_for("bench")] == [
+    assert [(target, line.text) for target, line in makefile.recipe_plan("bench")[0]] == [
         ("build", "cc -O2 -o x x.c"), ("bench", "$(PY) bench.py")]
     assert makefile.rules["build"].file == str(tmp_path / "common.mk")
     assert makefile.expand("$(PY)") == "python"  # both branches read; the last assignment wins
