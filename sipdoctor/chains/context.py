@@ -61,7 +61,7 @@ class Judge:
     def verdict(self, path: str, env_path: str) -> tuple[Verdict, tuple[Reason, ...]]:
         key = (path, env_path)
         if key not in self._verdicts:
-            from sipdoctor.binaries.judge import judge_file  # loads macholib: only once a file is judged
+            from sipdoctor.binaries.judge import judge_file  # the binary readers: only once a file is judged
 
             report = judge_file(path, self.assumptions, env_path=env_path, cache=self.cache, resolve=self.resolve)
             self._verdicts[key] = (report.verdict, tuple(report.reasons))
