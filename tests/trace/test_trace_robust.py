@@ -101,3 +101,42 @@ def test_a_records_directory_removed_or_replaced_makes_the_trace_incomplete(env:
     assert "removed or replaced" in data["incomplete"]
     assert "TRC003" in [f["rule"] for f in data["findings"]]
     assert os.listdir(env["XDG_RUNTIME_DIR"]) == []
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Path:
+    """A tmpfs just big enough to be chosen for the records (root and mount(8) needed; skipped otherwise)."""
+    from sipdoctor.trace.runner import MEMORY_DIR_MIN_FREE
+
+    mount_point = tmp_path / "tmpfs"
+    mount_point.mkdir(mode=0o700)
+    size = MEMORY_DIR_MIN_FREE + (1 << 20)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(mount_point)],
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_a_full_records_file_system_makes_the_trace_incomplete(env: dict[str, str], small_tmpfs: Path) -> None:
+    env = {**env, "XDG_RUNTIME_DIR": str(small_tmpfs)}
+    fill = f'dd if=/dev/zero of="{small_tmpfs}/fill" bs=1M 2>/dev/null; true; true'
+    done = sipdoctor(["trace", "--format", "json", "--", "sh", "-c", fill], env)
+    assert done.returncode == 0, done.stderr[-500:]
+    data = json.loads(done.stdout)
+    assert "is full" in (data["incomplete"] or "")
+    assert "TRC003" in [f["rule"] for f in data["findings"]]
+
+
+def test_the_probe_path_search_never_reads_an_unset_buffer(probe: Path, compile_c, tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
+    program = compile_c("longname", "-g")
+    (tmp_path / "records.log").touch()
+    env = {"PATH": ":/usr/bin:/bin", "SIPDOCTOR_TRACE_DIR": str(tmp_path), "LD_PRELOAD": str(probe)}
+    done = subprocess.run(["valgrind", "-q", str(program)], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert "search_path" not in done.stderr, done.stderr[-2000:]  # glibc's own execvp may still be reported
