@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sipdoctor.binaries.codesign import CodeSignature, CodeSignatureError, parse_signature
+from sipdoctor.binaries.codesign import CodeSignature, CodeSignatureError, needed_bytes, parse_signature
 
 FAT_MAGICS = {0xCAFEBABE: False, 0xCAFEBABF: True}  # value: 64-bit fat_arch entries
 THIN_MAGICS = {0xFEEDFACE, 0xFEEDFACF, 0xCEFAEDFE, 0xCFFAEDFE}
@@ -172,13 +172,16 @@ def _read_slice(fh: BinaryIO, offset: int, size: int) -> MachOSlice:
 def _read_signature(
     fh: BinaryIO, where: tuple[int, int] | None, end: int
 ) -> tuple[CodeSignature | None, str | None]:
+    """Only the parts of the signature the verdict reads (codesign.needed_bytes), never its code hashes."""
     if where is None:
         return None, None
     offset, size = where
     if size > MAX_SIGNATURE_BYTES:
         return None, f"LC_CODE_SIGNATURE claims {size} bytes"
     try:
-        return parse_signature(_read_exact(fh, offset, size, end)), None
+        if offset < 0 or size < 0 or offset + size > end:
+            raise MachOFormatError(f"{size} bytes at offset {offset} run past the end ({end})")
+        return parse_signature(needed_bytes(lambda at, length: _read_exact(fh, offset + at, length, end), size)), None
     except (CodeSignatureError, MachOFormatError) as exc:
         return None, str(exc)
 
