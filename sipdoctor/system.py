@@ -52,12 +52,11 @@ def run_bounded(argv: Sequence[str], timeout: float, env: Mapping[str, str] | No
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import contextlib
     import signal
 
-    try:
+    with contextlib.suppress(OSError):  # the group is already empty
         os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass  # the group is already empty
     proc.wait()
 
 
