@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sipdoctor.binaries.resolve import PathIndex
 from sipdoctor.binaries.script import Shebang, read_shebang
-from sipdoctor.model import Reason, Verdict
+from sipdoctor.model import Reason, Verdict, copy_with
 
 if TYPE_CHECKING:
     from sipdoctor.binaries import Assumptions, VerdictCache
@@ -104,7 +104,7 @@ class Context:
         return self.env.get("PATH", os.defpath)
 
     def deeper(self) -> Context:
-        return replace(self, depth=self.depth + 1)
+        return copy_with(self, depth=self.depth + 1)
 
     def with_env(self, extra: Mapping[str, str]) -> Context:
         return replace(self, env={**self.env, **extra}) if extra else self
@@ -112,7 +112,7 @@ class Context:
     def with_cwd(self, cwd: str | None) -> Context:
         if not cwd:
             return self
-        return replace(self, cwd=Path(os.path.expanduser(cwd)) if cwd.startswith("~") else self.cwd / cwd)
+        return copy_with(self, cwd=Path(os.path.expanduser(cwd)) if cwd.startswith("~") else self.cwd / cwd)
 
     def prepend_path(self, dirs: list[str]) -> Context:
         if not dirs:

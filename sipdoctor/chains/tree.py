@@ -7,10 +7,10 @@ runs the interpreter (the hop records the script in `via`). Children are the pro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from sipdoctor.model import Reason, Verdict
+from sipdoctor.model import Reason, Verdict, copy_with
 
 NOT_PROFILED = "not-profiled"
 """Status of a hop that runs after a stripping (or aborting) hop: the variable is gone, whatever the binary."""
@@ -92,7 +92,7 @@ def propagate(root: Process, reinjecting: frozenset[str] = frozenset(), cause: s
         hop, cause = _judge_hop(hop, reinjecting, cause)
         chain.append(hop)
     children = tuple(propagate(child, reinjecting, cause) for child in root.children)
-    return replace(root, chain=tuple(chain), children=children)
+    return copy_with(root, chain=tuple(chain), children=children)
 
 
 def _judge_hop(hop: Hop, reinjecting: frozenset[str], cause: str | None) -> tuple[Hop, str | None]:
@@ -100,8 +100,8 @@ def _judge_hop(hop: Hop, reinjecting: frozenset[str], cause: str | None) -> tupl
     if reinjected:
         cause = None
     if cause is not None:
-        return replace(hop, status=NOT_PROFILED, cause=cause), cause
-    hop = replace(hop, status=hop.verdict.value, cause=None, reinjected=reinjected)
+        return copy_with(hop, status=NOT_PROFILED, cause=cause), cause
+    hop = copy_with(hop, status=hop.verdict.value, cause=None, reinjected=reinjected)
     if hop.verdict in (Verdict.STRIPPED, Verdict.LOAD_FAILS):
         cause = hop.path or hop.argv[0]
     return hop, cause
