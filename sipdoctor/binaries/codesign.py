@@ -49,10 +49,7 @@ HASH_PRIORITY = {4: 4, 2: 3, 3: 2, 1: 1}
 MAX_BLOBS = 64
 MAX_STRING = 4096  # identifier and team ID: bundle IDs and 10-character team IDs, far shorter
 Bytes = bytes | bytearray | memoryview
-MAX_DER_DEPTH = 16
 CD_VERSION_TEAMID = 0x20200
-CD_VERSION_EXECSEG = 0x20400
-CD_VERSION_RUNTIME = 0x20500
 
 
 class CodeSignatureError(Exception):
@@ -68,7 +65,6 @@ class CodeDirectory:
     platform: int
     identifier: str
     team_id: str | None
-    exec_seg_flags: int | None
 
     @property
     def hash_name(self) -> str:
@@ -112,13 +108,6 @@ def _u32(data: Bytes, offset: int) -> int:
     return value
 
 
-def _u64(data: Bytes, offset: int) -> int:
-    if offset < 0 or offset + 8 > len(data):
-        raise CodeSignatureError(f"truncated: need 8 bytes at offset {offset}, blob is {len(data)} bytes")
-    value: int = struct.unpack_from(">Q", data, offset)[0]
-    return value
-
-
 def _cstring(data: Bytes, offset: int) -> str:
     if offset <= 0 or offset >= len(data):
         raise CodeSignatureError(f"string offset {offset} outside a {len(data)}-byte CodeDirectory")
@@ -150,7 +139,6 @@ def parse_code_directory(slot: int, blob: Bytes) -> CodeDirectory:
         platform=blob[38],
         identifier=_cstring(blob, _u32(blob, 20)),
         team_id=_cstring(blob, team_offset) if team_offset else None,
-        exec_seg_flags=_u64(blob, 80) if version >= CD_VERSION_EXECSEG else None,
     )
 
 
@@ -203,8 +191,8 @@ def parse_signature(whole: Bytes) -> CodeSignature:
 
 def needed_bytes(read: Callable[[int, int], bytes], size: int) -> bytearray:
     """The `size` bytes of a signature with only what parse_signature reads filled in (the rest zeros): the
-    SuperBlob index, each blob's header, each CodeDirectory up to its hash slots (its fields and strings), the
-    entitlements and the CMS blob's header. read(offset, length) returns those bytes of the signature."""
+    SuperBlob index, each blob's header, each CodeDirectory up to its hash slots (its fields and strings) and
+    the entitlements. read(offset, length) returns those bytes of the signature."""
     buf = bytearray(size)
 
     def fill(offset: int, length: int) -> None:
@@ -224,7 +212,7 @@ def needed_bytes(read: Callable[[int, int], bytes], size: int) -> bytearray:
             continue
         magic, length = _u32(buf, offset), _u32(buf, offset + 4)
         if magic == CSMAGIC_CODEDIRECTORY:
-            fill(offset, min(length, 88))  # the header, up to execSegFlags
+            fill(offset, min(length, 88))  # the header
             if offset + 52 <= size:
                 ends = [_u32(buf, offset + at) for at in (16, 20, 48)]  # hashOffset, identOffset, teamOffset
                 fill(offset, min(length, max(ends) + MAX_STRING))

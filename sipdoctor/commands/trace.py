@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from sipdoctor.model import Finding
     from sipdoctor.trace.model import TraceResult
+    from sipdoctor.trace.runner import EnvHook
 
 CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
 """Register with app.command("trace", context_settings=CONTEXT_SETTINGS) so that the command's own
@@ -34,6 +35,11 @@ EmulateOpt = Annotated[
     bool,
     typer.Option("--emulate-sip", help="Linux: behave as macOS would, stripping the probe from macOS system binaries."),
 ]
+ReinjectOpt = Annotated[
+    bool,
+    typer.Option("--reinject", help="Run it as `sipdoctor run` would (shims restore DYLD_* after SIP's hops) and "
+                 "show what the shims covered and what remains."),
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write the report to this file, checked before the command runs (default: "
@@ -46,6 +52,7 @@ def trace(
     command: CommandArg = None,
     sample: SampleOpt = False,
     emulate_sip: EmulateOpt = False,
+    reinject: ReinjectOpt = False,
     output: OutputOpt = None,
     output_format: FormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
@@ -64,9 +71,12 @@ def trace(
     report_on_stdout = output is None and fmt != OutputFormat.HUMAN
     target = open_output(output) if output is not None else None  # a path that cannot be written: before running
     try:
-        result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample,
-                           stdout_fd=2 if report_on_stdout else None)
+        notes: list[str] = []
+        hook = _reinject_hook(argv, emulate_sip, notes) if reinject else None
+        result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample and not reinject,
+                           stdout_fd=2 if report_on_stdout else None, env_hook=hook)
         result.skipped = skipped
+        result.reinject_notes = notes
         _report(result, fmt, color, target)
     finally:
         if target is not None:
@@ -85,6 +95,14 @@ def open_output(path: Path) -> TextIO:
         raise InputError(f"cannot write the report: {reason}", path=path) from None
     os.set_blocking(fd, True)
     return os.fdopen(fd, "w", encoding="utf-8")
+
+
+def _reinject_hook(argv: list[str], emulate_sip: bool, notes: list[str]) -> EnvHook:
+    from sipdoctor.config import load_config
+    from sipdoctor.reinject.setup import trace_env_hook
+
+    skip = load_config(Path.cwd()).reinject_skip
+    return trace_env_hook(argv, Path.cwd(), emulate_sip=emulate_sip, skip=skip, notes=notes)
 
 
 def _what_to_run(command: list[str], sample: bool) -> tuple[list[str], list[str]]:
