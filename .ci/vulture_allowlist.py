@@ -20,3 +20,8 @@ binaries_getattr
 # The exit-code table (0 ok, 1 findings, 2, 3, 130); CheckResult.exit_code in model.py, which imports nothing,
 # returns the 1 itself.
 EXIT_FINDINGS
+
+# bashlex's yacc.LRParser reads a production's `callable` and a table's lr_productions, lr_action and lr_goto.
+from sipdoctor.chains.bashlex_tables import _Production, _Tables
+
+(_Production.callable, _Tables.lr_productions, _Tables.lr_action, _Tables.lr_goto)

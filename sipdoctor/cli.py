@@ -122,7 +122,7 @@ def _note_interrupts() -> _Interrupts:
     caller ignores (nohup, a background job) or handles itself is left alone."""
     noted = _Interrupts()
 
-    def on_interrupt(signo: int, frame: object) -> None:
+    def on_interrupt(signo: int, _frame: object) -> None:
         noted.append(signo)
         raise KeyboardInterrupt
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import plistlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,8 @@ HASH_NAMES = {1: "sha1", 2: "sha256", 3: "sha256-truncated", 4: "sha384"}
 HASH_PRIORITY = {4: 4, 2: 3, 3: 2, 1: 1}
 
 MAX_BLOBS = 64
+MAX_STRING = 4096  # identifier and team ID: bundle IDs and 10-character team IDs, far shorter
+Bytes = bytes | bytearray | memoryview
 CD_VERSION_TEAMID = 0x20200
 
 
@@ -98,23 +101,24 @@ def describe_flags(flags: int) -> str:
     return f"{flags:#x}({','.join(names) or 'none'})"
 
 
-def _u32(data: bytes, offset: int) -> int:
+def _u32(data: Bytes, offset: int) -> int:
     if offset < 0 or offset + 4 > len(data):
         raise CodeSignatureError(f"truncated: need 4 bytes at offset {offset}, blob is {len(data)} bytes")
     value: int = struct.unpack_from(">I", data, offset)[0]
     return value
 
 
-def _cstring(data: bytes, offset: int) -> str:
+def _cstring(data: Bytes, offset: int) -> str:
     if offset <= 0 or offset >= len(data):
         raise CodeSignatureError(f"string offset {offset} outside a {len(data)}-byte CodeDirectory")
-    end = data.find(b"\0", offset)
+    window = bytes(data[offset:offset + MAX_STRING])
+    end = window.find(b"\0")
     if end < 0:
         raise CodeSignatureError("unterminated string in CodeDirectory")
-    return data[offset:end].decode("utf-8", "replace")
+    return window[:end].decode("utf-8", "replace")
 
 
-def _blob(data: bytes, offset: int) -> tuple[int, bytes]:
+def _blob(data: memoryview, offset: int) -> tuple[int, memoryview]:
     """(magic, whole blob) for the blob at offset, its length checked against the SuperBlob."""
     magic, length = _u32(data, offset), _u32(data, offset + 4)
     if length < 8 or offset + length > len(data):
@@ -122,7 +126,7 @@ def _blob(data: bytes, offset: int) -> tuple[int, bytes]:
     return magic, data[offset:offset + length]
 
 
-def parse_code_directory(slot: int, blob: bytes) -> CodeDirectory:
+def parse_code_directory(slot: int, blob: Bytes) -> CodeDirectory:
     version, flags = _u32(blob, 8), _u32(blob, 12)
     if len(blob) < 44:
         raise CodeSignatureError(f"CodeDirectory of {len(blob)} bytes is shorter than its header")
@@ -148,8 +152,10 @@ def parse_xml_entitlements(payload: bytes) -> dict[str, Any]:
     return value
 
 
-def parse_signature(data: bytes) -> CodeSignature:
-    """Decode an embedded-signature SuperBlob: CodeDirectories, entitlements (XML and DER), CMS size."""
+def parse_signature(whole: Bytes) -> CodeSignature:
+    """Decode an embedded-signature SuperBlob: CodeDirectories, entitlements (XML and DER), CMS size.
+    Blobs are views, never copies: a large binary's code hashes are a megabyte."""
+    data = memoryview(whole)
     if _u32(data, 0) != CSMAGIC_EMBEDDED_SIGNATURE:
         raise CodeSignatureError(f"not an embedded signature (magic {_u32(data, 0):#x})")
     length, count = _u32(data, 4), _u32(data, 8)
@@ -168,11 +174,11 @@ def parse_signature(data: bytes) -> CodeSignature:
         if magic == CSMAGIC_CODEDIRECTORY and _is_code_directory_slot(slot):
             directories.append(parse_code_directory(slot, blob))
         elif magic == CSMAGIC_EMBEDDED_ENTITLEMENTS and slot == CSSLOT_ENTITLEMENTS:
-            entitlements = parse_xml_entitlements(blob[8:]) | entitlements
+            entitlements = parse_xml_entitlements(bytes(blob[8:])) | entitlements
             formats.append("xml")
         elif magic == CSMAGIC_EMBEDDED_DER_ENTITLEMENTS and slot == CSSLOT_DER_ENTITLEMENTS:
             try:
-                entitlements |= parse_der_entitlements(blob[8:])
+                entitlements |= parse_der_entitlements(bytes(blob[8:]))
             except DerError as exc:
                 raise CodeSignatureError(f"DER entitlements: {exc}") from exc
             formats.append("der")
@@ -181,6 +187,38 @@ def parse_signature(data: bytes) -> CodeSignature:
     if not directories:
         raise CodeSignatureError("signature has no CodeDirectory")
     return CodeSignature(tuple(directories), entitlements, tuple(formats), cms_size)
+
+
+def needed_bytes(read: Callable[[int, int], bytes], size: int) -> bytearray:
+    """The `size` bytes of a signature with only what parse_signature reads filled in (the rest zeros): the
+    SuperBlob index, each blob's header, each CodeDirectory up to its hash slots (its fields and strings) and
+    the entitlements. read(offset, length) returns those bytes of the signature."""
+    buf = bytearray(size)
+
+    def fill(offset: int, length: int) -> None:
+        length = min(length, size - offset)
+        if offset >= 0 and length > 0:
+            buf[offset:offset + length] = read(offset, length)
+
+    fill(0, 12)
+    count = _u32(buf, 8) if size >= 12 else 0
+    fill(12, 8 * min(count, MAX_BLOBS))
+    for index in range(min(count, MAX_BLOBS)):
+        if 20 + 8 * index > size:
+            break
+        offset = _u32(buf, 16 + 8 * index)
+        fill(offset, 8)
+        if offset + 8 > size:
+            continue
+        magic, length = _u32(buf, offset), _u32(buf, offset + 4)
+        if magic == CSMAGIC_CODEDIRECTORY:
+            fill(offset, min(length, 88))  # the header
+            if offset + 52 <= size:
+                ends = [_u32(buf, offset + at) for at in (16, 20, 48)]  # hashOffset, identOffset, teamOffset
+                fill(offset, min(length, max(ends) + MAX_STRING))
+        elif magic in (CSMAGIC_EMBEDDED_ENTITLEMENTS, CSMAGIC_EMBEDDED_DER_ENTITLEMENTS):
+            fill(offset, length)
+    return buf
 
 
 def _is_code_directory_slot(slot: int) -> bool:

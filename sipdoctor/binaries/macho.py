@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sipdoctor.binaries.codesign import CodeSignature, CodeSignatureError, parse_signature
+from sipdoctor.binaries.codesign import CodeSignature, CodeSignatureError, needed_bytes, parse_signature
 
 FAT_MAGICS = {0xCAFEBABE: False, 0xCAFEBABF: True}  # value: 64-bit fat_arch entries
 THIN_MAGICS = {0xFEEDFACE, 0xFEEDFACF, 0xCEFAEDFE, 0xCFFAEDFE}
@@ -117,18 +117,19 @@ def _fat_slices(fh: BinaryIO, file_size: int) -> list[tuple[int, int]]:
     return slices
 
 
-def _section_names(is64: bool, size: int, commands: bytes, offset: int, endian: str) -> list[tuple[str, str]]:
+def _restrict_section(is64: bool, size: int, commands: bytes, offset: int, endian: str) -> bool:
+    """A __restrict section in the __RESTRICT segment, as dyld looks for it (by the segment's name; the
+    sections of every other segment are never decoded)."""
     seg_size, seg_layout = SEGMENT[is64]
     sect_size, sect_layout = SECTION[is64]
     (nsects,) = _unpack(endian + seg_layout, commands, offset + 8, "segment command")
     first = offset + seg_size
     if first + nsects * sect_size > offset + size:
         raise MachOFormatError(f"segment claims {nsects} sections that do not fit its command")
-    names = []
-    for index in range(nsects):
-        sectname, segname = struct.unpack_from(endian + sect_layout, commands, first + index * sect_size)
-        names.append((_name(segname), _name(sectname)))
-    return names
+    if _name(commands[offset + 8:offset + 24]) != "__RESTRICT":
+        return False
+    return any(_name(struct.unpack_from(endian + sect_layout, commands, first + index * sect_size)[0]) == "__restrict"
+               for index in range(nsects))
 
 
 def _name(raw: bytes) -> str:
@@ -154,8 +155,7 @@ def _read_slice(fh: BinaryIO, offset: int, size: int) -> MachOSlice:
         if cmdsize < 8 or position + cmdsize > len(commands):
             raise MachOFormatError(f"load command at {position} claims {cmdsize} bytes")
         if cmd in (LC_SEGMENT, LC_SEGMENT_64):
-            names = _section_names(cmd == LC_SEGMENT_64, cmdsize, commands, position, endian)
-            restrict |= ("__RESTRICT", "__restrict") in names
+            restrict |= _restrict_section(cmd == LC_SEGMENT_64, cmdsize, commands, position, endian)
         elif cmd == LC_CODE_SIGNATURE:
             dataoff, datasize = _unpack(endian + LINKEDIT_DATA, commands, position + 8, "linkedit_data_command")
             signature_range = (offset + dataoff, datasize)
@@ -172,13 +172,16 @@ def _read_slice(fh: BinaryIO, offset: int, size: int) -> MachOSlice:
 def _read_signature(
     fh: BinaryIO, where: tuple[int, int] | None, end: int
 ) -> tuple[CodeSignature | None, str | None]:
+    """Only the parts of the signature the verdict reads (codesign.needed_bytes), never its code hashes."""
     if where is None:
         return None, None
     offset, size = where
     if size > MAX_SIGNATURE_BYTES:
         return None, f"LC_CODE_SIGNATURE claims {size} bytes"
     try:
-        return parse_signature(_read_exact(fh, offset, size, end)), None
+        if offset < 0 or size < 0 or offset + size > end:
+            raise MachOFormatError(f"{size} bytes at offset {offset} run past the end ({end})")
+        return parse_signature(needed_bytes(lambda at, length: _read_exact(fh, offset + at, length, end), size)), None
     except (CodeSignatureError, MachOFormatError) as exc:
         return None, str(exc)
 
