@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sipdoctor.advice.engine import evaluate
 from sipdoctor.advice.loader import RuleSet
 from sipdoctor.config import Config
+from sipdoctor.machines.select import local_machine
 from sipdoctor.model import Finding, Severity
 from sipdoctor.sip.collect import collect_linux, collect_sip
 from sipdoctor.system import System
@@ -24,6 +25,8 @@ class CheckOptions:
     project: Path
     target: str  # "macos" | "linux"
     profiler: str = "generic"
+    machine: str | None = None  # --machine NAME: a shipped model for local commands
+    root: str | None = None  # --root DIR: a Mac file system laid out under DIR
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,14 @@ def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
     }
     assumptions = Assumptions(target=options.target, sip=sip_assumption(sip))
     with VerdictCache() as cache:
-        judge = Judge(assumptions, cache)
+        choice = local_machine(assumptions, system.platform, machine=options.machine, root=options.root,
+                               shared=(str(options.project),), cache=cache)
+        machine = choice.machine
+        if not machine.is_host:
+            assumptions = Assumptions(target="macos", sip=machine.sip.assumed, arch=machine.arch)
+            facts["sip"] = None  # this computer's SIP says nothing about the machine judged
+        facts["machine"] = machine.to_json()
+        judge = Judge(assumptions, cache, machine)
         for _name, collect in COLLECTORS:
             facts.update(collect(Collecting(system, options, judge)))
     return facts

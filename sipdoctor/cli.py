@@ -18,7 +18,9 @@ from sipdoctor.cli_options import (
     ColorMode,
     ColorOpt,
     FormatOpt,
+    MachineOpt,
     OutputFormat,
+    RootOpt,
     SipMode,
     SipOpt,
     Target,
@@ -86,6 +88,8 @@ def check(
     fix: Annotated[
         bool, typer.Option("--fix", help="Apply the exact file edits the findings suggest, then check again.")
     ] = False,
+    machine: MachineOpt = None,
+    root: RootOpt = None,
 ) -> int:
     """Check this machine and a project before profiling: every finding with its fix."""
     from sipdoctor.advice.loader import load_rules
@@ -103,7 +107,8 @@ def check(
         raise ConfigError(f"--profiler must be generic or codspeed, not {profiler!r}")
     config = load_config(project)
     ruleset = load_rules([*config.rules, *(rules or [])])
-    options = CheckOptions(project=project.resolve(), target=_target(target), profiler=profiler)
+    options = CheckOptions(project=project.resolve(), target=_target(target), profiler=profiler,
+                           machine=_machine_name(machine), root=_root_dir(root))
     result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
     if fix:
         _apply_fixes(options.project, result.findings)
@@ -145,6 +150,8 @@ def explain(
     profiler: Annotated[str, typer.Option("--profiler", help="generic, or codspeed (re-injects for Node.js and Go).")]
     = "generic",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the verdict cache.")] = False,
+    machine: MachineOpt = None,
+    root: RootOpt = None,
 ) -> int:
     """Why one executable, or the processes of one command line, will or will not be profiled."""
     from sipdoctor.binaries.command import explain_target
@@ -154,7 +161,34 @@ def explain(
         return explain_target(words[0], fmt=fmt, color=color, sip=sip, arch=arch, target_os=target,
                               no_cache=no_cache)
     return explain_command(list(words), target_os=target, profiler=profiler, sip=sip.value,
-                           arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache)
+                           arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache,
+                           machine=_machine_name(machine), root=_root_dir(root))
+
+
+def _machine_name(name: str | None) -> str | None:
+    from sipdoctor.machines.select import model_names
+
+    if name is not None and name not in (*model_names(), "host"):
+        raise ConfigError(f"--machine: no model named {name!r}; `sipdoctor machines` lists them "
+                          f"({', '.join(model_names())})")
+    return name
+
+
+def _root_dir(root: Path | None) -> str | None:
+    if root is not None and not root.is_dir():
+        raise ConfigError("--root: not a directory", path=root)
+    return str(root.resolve()) if root is not None else None
+
+
+@app.command()
+def machines(fmt: FormatOpt = None) -> int:
+    """List the machine models (GitHub's macOS runners, developer Macs, a fresh Mac) and what each holds."""
+    from sipdoctor.machines.listing import machines_json, machines_text
+
+    if fmt == OutputFormat.GITHUB:
+        raise ConfigError("machines prints human or json")
+    typer.echo(machines_json() if fmt == OutputFormat.JSON else machines_text())
+    return 0
 
 
 app.command("trace", context_settings=TRACE_CONTEXT_SETTINGS)(trace)

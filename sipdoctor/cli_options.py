@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -53,4 +54,12 @@ SipOpt = Annotated[
 ]
 ArchOpt = Annotated[
     Arch | None, typer.Option("--arch", help="The Mac's architecture: which slice runs (default arm64, Apple silicon).")
+]
+MachineOpt = Annotated[
+    str | None,
+    typer.Option("--machine", help="Judge local commands on this machine model (`sipdoctor machines` lists them)."),
+]
+RootOpt = Annotated[
+    Path | None,
+    typer.Option("--root", help="Judge on the Mac file system laid out under this directory (a mounted disk)."),
 ]

@@ -15,7 +15,8 @@ from sipdoctor.errors import ConfigError, InputError
 
 def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profiler: str = "generic",
                     sip: str = "on", arch: str | None = None, fmt: OutputFormat | None = None,
-                    color: ColorMode = ColorMode.AUTO, cwd: Path | None = None, use_cache: bool = True) -> int:
+                    color: ColorMode = ColorMode.AUTO, cwd: Path | None = None, use_cache: bool = True,
+                    machine: str | None = None, root: str | None = None) -> int:
     """Print the predicted tree; exit 1 when a hop strips the variable or aborts the launch, else 0.
 
     One word containing a blank (`explain -- "npm run bench && make"`) is parsed as a shell line; several
@@ -25,6 +26,7 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
     from sipdoctor.chains.context import Judge
     from sipdoctor.chains.predict import PROFILERS, make_context, predict_argv, predict_command_line
     from sipdoctor.chains.tree import stripped_hops
+    from sipdoctor.machines.select import local_machine
     from sipdoctor.system import host_platform
 
     if not argv:
@@ -35,8 +37,13 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
         raise ConfigError("explain prints human or json; --format github is for check")
     target = host_platform() if target_os == Target.HOST else target_os.value
     cache = VerdictCache() if use_cache else None
-    judge = Judge(Assumptions(target=target, sip=sip, arch=arch), cache)
-    ctx = make_context(judge, cwd or Path.cwd(), dict(os.environ), profiler)
+    assumptions = Assumptions(target=target, sip=sip, arch=arch)
+    here = cwd or Path.cwd()
+    choice = local_machine(assumptions, host_platform(), machine=machine, root=root, shared=(str(here),), cache=cache)
+    if not choice.machine.is_host:
+        assumptions = Assumptions(target="macos", sip=choice.machine.sip.assumed, arch=choice.machine.arch)
+    judge = Judge(assumptions, cache, choice.machine)
+    ctx = make_context(judge, here, choice.machine.environment(os.environ), profiler)
     single_line = len(argv) == 1 and any(c in argv[0] for c in " ;&|")
     prediction = predict_command_line(argv[0], ctx) if single_line else predict_argv(argv, ctx)
     if cache is not None:
@@ -61,6 +68,10 @@ def _print(prediction: object, fmt: OutputFormat | None, color: ColorMode) -> No
     from rich.text import Text
 
     console = make_console(color.value)
+    machine = prediction.machine or {}
+    if machine:
+        console.print(Text(f"Judged on {machine['label']} ({machine['arch']}, SIP {machine['sip']['state']})"
+                           + (f": {machine['note']}" if machine.get("note") else ""), style="bold"))
     for line in render_tree(prediction.to_json(), ascii_only=use_ascii(console)):
         style = VERDICT_STYLES.get(Verdict(line.status)) if line.status in set(Verdict) else "dim"
         console.print(Text(line.text, style=style or ""), soft_wrap=True)

@@ -6,59 +6,83 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sipdoctor.model import Reason, Verdict
 
 if TYPE_CHECKING:
     from sipdoctor.binaries import Assumptions, Shebang, VerdictCache
+    from sipdoctor.binaries.resolve import PathIndex
+    from sipdoctor.machines.base import Machine
 
 
 class Judge:
-    """The binary-verdict code (sipdoctor.binaries) behind one memo, so a tree asks once per file.
+    """One Machine (sipdoctor.machines) behind one memo, so a tree asks once per file.
 
-    One per run: its PathIndex lists each PATH directory once for every lookup and for the PATH scripts scan.
+    Every "what runs by this name, and what is it" question of the predictor goes through here to the machine
+    the command is judged on: this computer, a shipped model of a Mac, or a Mac file system under --root.
     """
 
-    def __init__(self, assumptions: Assumptions, cache: VerdictCache | None = None) -> None:
-        from sipdoctor.binaries.resolve import PathIndex
+    def __init__(self, assumptions: Assumptions, cache: VerdictCache | None = None,
+                 machine: Machine | None = None) -> None:
+        from sipdoctor.machines.host import HostMachine
 
         self.assumptions = assumptions
         self.cache = cache
-        self.path_index = PathIndex()
+        self.machine: Machine = machine or HostMachine(assumptions, cache)
         self._verdicts: dict[tuple[str, str], tuple[Verdict, tuple[Reason, ...]]] = {}
         self._shebangs: dict[str, Shebang | None] = {}
         self._resolved: dict[tuple[str, str], list[str]] = {}
+        self._others: dict[str, Judge] = {}
+
+    @property
+    def path_index(self) -> PathIndex:
+        """This computer's PATH listings (the host machine's, else a fresh index for host-only scans)."""
+        from sipdoctor.binaries.resolve import PathIndex
+
+        found = getattr(self.machine, "path_index", None)
+        if found is None:
+            found = self.__dict__.setdefault("_path_index", PathIndex())
+        return cast("PathIndex", found)
 
     @property
     def target(self) -> str:
-        return str(self.assumptions.target)
+        return self.machine.target
+
+    def on(self, machine: Machine) -> Judge:
+        """The judge for another machine (a workflow job's runner), sharing this run's verdict cache."""
+        key = f"{machine.name}|{machine.default_path}"
+        if key not in self._others:
+            self._others[key] = Judge(self.assumptions, self.cache, machine)
+        return self._others[key]
 
     def verdict(self, path: str, env_path: str) -> tuple[Verdict, tuple[Reason, ...]]:
         key = (path, env_path)
         if key not in self._verdicts:
-            from sipdoctor.binaries import judge_file
-
-            report = judge_file(path, self.assumptions, env_path=env_path, cache=self.cache, resolve=self.resolve)
-            self._verdicts[key] = (report.verdict, tuple(report.reasons))
+            self._verdicts[key] = self.machine.verdict(path, env_path)
         return self._verdicts[key]
 
     def shebang(self, path: str) -> Shebang | None:
         if path not in self._shebangs:
-            from sipdoctor.binaries import read_shebang
-
-            try:
-                self._shebangs[path] = read_shebang(path)
-            except OSError:
-                self._shebangs[path] = None
+            self._shebangs[path] = self.machine.shebang(path)
         return self._shebangs[path]
 
     def resolve(self, name: str, env_path: str) -> list[str]:
         """Every match on PATH, memoised: one tree looks the same names up on the same long PATH."""
         key = (name, env_path)
         if key not in self._resolved:
-            self._resolved[key] = self.path_index.resolve(name, env_path)
+            self._resolved[key] = self.machine.resolve(name, env_path)
         return list(self._resolved[key])
+
+    def realpath(self, path: str) -> str:
+        return self.machine.realpath(path)
+
+    def is_file(self, path: str) -> bool:
+        return self.machine.is_file(path)
+
+    def read_text(self, path: str, limit: int = 16384) -> str:
+        head = self.machine.read_head(path, limit)
+        return head.decode("utf-8", "replace") if head else ""
 
 
 @dataclass(frozen=True)
@@ -72,6 +96,10 @@ class Context:
     @property
     def target(self) -> str:
         return self.judge.target
+
+    @property
+    def machine(self) -> Machine:
+        return self.judge.machine
 
     @property
     def path(self) -> str:

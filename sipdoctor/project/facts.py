@@ -41,13 +41,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sipdoctor.binaries import Assumptions
 from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.predict import Prediction, make_context, predict_argv, predict_command_line, predict_shell_script
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, Process, stripped_hops
+from sipdoctor.model import Verdict
 from sipdoctor.project.files import Problem, Unreadable, read_text
 from sipdoctor.project.justfile import JUSTFILE_NAMES
 from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
@@ -56,8 +57,11 @@ from sipdoctor.project.pyproject_scripts import runner_commands
 from sipdoctor.project.scripts import scan_scripts
 from sipdoctor.project.tasks import TaskCommand, just_commands, nox_commands, tox_commands
 from sipdoctor.project.venvs import find_venvs, venv_facts
-from sipdoctor.project.workflows import load_workflow, workflow_files
+from sipdoctor.project.workflows import Step, load_workflow, workflow_files
 from sipdoctor.system import System
+
+if TYPE_CHECKING:
+    from sipdoctor.machines.base import Machine
 
 BENCHMARK_WORDS = re.compile(r"bench|perf|profil|codspeed", re.IGNORECASE)
 INTERPRETERS = re.compile(r"^(python[\d.]*|ruby|perl[\d.]*|node)$")
@@ -67,7 +71,7 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
                           profiler: str = "generic", judge: Judge | None = None) -> dict[str, Any]:
     root = Path(directory).resolve()
     judge = judge or Judge(assumptions)
-    ctx = make_context(judge, root, dict(system.env), profiler)
+    ctx = make_context(judge, root, judge.machine.environment(system.env), profiler)
     commands: list[dict[str, Any]] = []
     problems: list[Problem] = []
     package = _package_commands(root, ctx, commands, problems)
@@ -103,14 +107,29 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
                  prediction: Prediction, **extra: Any) -> dict[str, Any]:
     hops = [h for root in prediction.roots for h in stripped_hops(root)]
     every = [h for root in prediction.roots for h in root.walk()]
+    unverified = [h for h in every if h.verdict == Verdict.UNKNOWN and h.status != "not-profiled"]
     return {
         "source": source, "file": file, "line": line, "name": name, "command": command,
         "run_as": prediction.command, "job": extra.get("job"),
         "benchmark": bool(BENCHMARK_WORDS.search(name) or BENCHMARK_WORDS.search(command)),
-        "verdict": hops[0].verdict.value if hops else "profiled",
+        "verdict": hops[0].verdict.value if hops else ("unknown" if unverified else "profiled"),
+        "machine": _machine_fact(prediction),
         "tree": prediction.to_json(),
         "stripped_hops": [_hop_fact(h, every) for h in hops],
+        "unverified": [{"path": h.path, "name": h.name, "argv": list(h.argv),
+                        "reason": "; ".join(r.message for r in h.reasons)} for h in unverified],
     }
+
+
+def _machine_fact(prediction: Prediction) -> dict[str, Any]:
+    """Which machine the command was judged on: name, label, architecture, SIP state (and a note if guessed)."""
+    machine = prediction.machine or {}
+    sip = machine.get("sip") or {}
+    out = {"name": machine.get("name"), "label": machine.get("label"), "arch": machine.get("arch"),
+           "sip": sip.get("state")}
+    if machine.get("note"):
+        out["note"] = machine["note"]
+    return out
 
 
 def _hop_fact(hop: Hop, every: list[Hop]) -> dict[str, Any]:
@@ -181,11 +200,22 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
         steps, found = load_workflow(path)
         problems.extend(found)
         for step in steps:
-            step_ctx = ctx if not step.codspeed else make_context(ctx.judge, ctx.cwd, dict(ctx.env), "codspeed")
+            judge = ctx.judge.on(_runner_machine(step, root))
+            step_ctx = make_context(judge, ctx.cwd, judge.machine.environment({}),
+                                    "codspeed" if step.codspeed else ctx.profiler)
             prediction = predict_shell_script(step.shell_argv, step.script, step_ctx, f"step `{step.name}`")
             source = "codspeed-action" if step.codspeed else "workflow"
             out.append(command_fact(source, step.file, step.line, step.name, step.script, prediction,
                                     job=step.job))
+
+
+def _runner_machine(step: Step, root: Path) -> Machine:
+    """The GitHub runner a step's job names (the developer-Mac model, with a note, for a self-hosted label)."""
+    from sipdoctor.machines.select import job_machine, runner_choice
+
+    choice = runner_choice(step.runs_on)
+    assert choice is not None  # load_workflow keeps macOS legs only
+    return job_machine(choice, step.setups, (str(root),))
 
 
 def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:

@@ -163,7 +163,7 @@ def _tool_name(process: dict[str, Any]) -> str | None:
     last = _last_hop(process)
     argv = last["argv"] if last else process.get("argv") or []
     if len(argv) > 1 and os.path.basename(argv[0]) == "node":
-        tool = NODE_TOOLS.get(os.path.basename(os.path.realpath(argv[1])))
+        tool = NODE_TOOLS.get(os.path.basename((last or {}).get("script") or os.path.realpath(argv[1])))
         if tool:
             return tool
     started = process.get("argv") or argv
@@ -178,7 +178,8 @@ def _direct_argv(process: dict[str, Any]) -> list[str] | None:
     scripts = [hop["via"] for hop in process.get("chain", []) if hop.get("via")]
     if len(argv) > 1 and (argv[1] in scripts or os.path.basename(argv[0]) == "node"):
         entry = next((e for e in (_bin_entry(s, argv[1]) for s in scripts) if e), None)
-        argv[1] = entry or (os.path.realpath(argv[1]) if argv[1] in scripts else argv[1])
+        real = last.get("script") or os.path.realpath(argv[1])  # resolved on the machine judged
+        argv[1] = entry or (real if argv[1] in scripts else argv[1])
     return argv
 
 

@@ -131,6 +131,7 @@ def to_json(result: CheckResult) -> str:
         "problems": project.get("problems", []),
         "path": {"entries": path.get("entries", []), "shadowing": path.get("shadowing", [])},
         "toolchains": facts.get("toolchains"),
+        "machine": facts.get("machine"),
         "summary": {
             "errors": result.count(Severity.ERROR),
             "warnings": result.count(Severity.WARNING),
@@ -145,7 +146,7 @@ def to_json(result: CheckResult) -> str:
 
 def _command_json(command: dict[str, Any]) -> dict[str, Any]:
     keys = ("source", "file", "line", "name", "command", "run_as", "benchmark", "job", "verdict", "tree",
-            "stripped_hops")
+            "stripped_hops", "machine", "unverified")
     return {key: command.get(key) for key in keys}
 
 

@@ -19,13 +19,13 @@ def test_check_fix_end_to_end(cli, monkeypatch, tmp_path: Path, toolchain) -> No
     monkeypatch.setenv("HOME", str(project))
     for variable in TOOLCHAIN_HOMES:
         monkeypatch.delenv(variable, raising=False)
-    result = cli("check", project, "--target", "macos", "--format", "json", "--fix")
+    result = cli("check", project, "--target", "macos", "--machine", "host", "--format", "json", "--fix")
     setting = f"set shell := ['{bin_dir / 'bash'}', '-cu']"
     assert f"sipdoctor: fixed: add the line {setting!r} at the top of justfile" in result.stderr
     assert (project / "justfile").read_text() == f"{setting}\n{JUSTFILE}"
     remaining = json.loads(result.stdout)["findings"]
     assert not [f for f in remaining if f["rule"] == "CHN001"] and result.exit_code == 0
-    again = cli("check", project, "--target", "macos", "--fix")
+    again = cli("check", project, "--target", "macos", "--machine", "host", "--fix")
     assert "0 file edits applied" in again.stderr and (project / "justfile").read_text() == f"{setting}\n{JUSTFILE}"
 
 
@@ -46,7 +46,8 @@ def test_check_fix_on_an_npm_project_leaves_only_what_a_file_cannot_fix(cli, mon
     monkeypatch.setenv("HOME", str(project))
     for variable in TOOLCHAIN_HOMES:
         monkeypatch.delenv(variable, raising=False)
-    result = cli("check", project, "--target", "macos", "--format", "json", "--fix", "--fail-on", "never")
+    result = cli("check", project, "--target", "macos", "--machine", "host", "--format", "json", "--fix",
+                 "--fail-on", "never")
     assert result.stderr.count("sipdoctor: fixed:") == 2, result.stderr
     assert (project / ".npmrc").read_text() == f"script-shell={bin_dir / 'bash'}\n"
     left = [f for f in chain_findings(json.loads(result.stdout)) if f["evidence"]["command"] == "npm run bench"]

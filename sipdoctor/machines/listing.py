@@ -1,0 +1,48 @@
+"""`sipdoctor machines`: the shipped models and what each holds (pure functions of the catalog)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sipdoctor.machines.catalog import DEFAULT_MODEL, MODELS
+from sipdoctor.machines.model import ModelMachine
+
+HIGHLIGHTS = ("bash", "sh", "env", "make", "python3", "node", "npm", "ruby", "perl", "git", "java", "yarn", "go")
+
+
+def _model_json(machine: ModelMachine) -> dict[str, Any]:
+    spec = machine.spec
+    programs: dict[str, dict[str, str] | None] = {}
+    for name in HIGHLIGHTS:
+        found = machine.which(name)
+        if found is None:
+            programs[name] = None
+            continue
+        verdict, _ = machine.verdict(machine.realpath(found), machine.default_path)
+        programs[name] = {"path": found, "runs": machine.realpath(found), "verdict": verdict.value}
+    return {**machine.to_json(), "summary": spec.summary, "default": spec.name == DEFAULT_MODEL,
+            "runs_on": list(spec.runner_labels), "homebrew": spec.homebrew, "path": machine.default_path,
+            "programs": programs}
+
+
+def machines_json() -> str:
+    return json.dumps({"schema_version": 1, "machines": [_model_json(ModelMachine(m)) for m in MODELS]},
+                      indent=2)
+
+
+def machines_text() -> str:
+    lines = []
+    for spec in MODELS:
+        data = _model_json(ModelMachine(spec))
+        default = " (default for --target macos off a Mac)" if data["default"] else ""
+        lines.append(f"{spec.name}{default}: {spec.label}")
+        lines.append(f"  {spec.summary}")
+        if spec.runner_labels:
+            lines.append(f"  runs-on: {', '.join(spec.runner_labels)}")
+        held = [f"{n}={p['path']} ({p['verdict']})" for n, p in data["programs"].items() if p]
+        absent = [n for n, p in data["programs"].items() if not p]
+        lines.append(f"  {'; '.join(held)}")
+        if absent:
+            lines.append(f"  not on PATH: {', '.join(absent)}")
+    return "\n".join(lines)

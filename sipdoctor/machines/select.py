@@ -1,0 +1,98 @@
+"""Which machine judges what (docs/machines.md "Which machine").
+
+- Local commands: this computer when it is the target (a Mac for `--target macos`, Linux for `--target linux`);
+  from Linux with `--target macos`, the developer-Mac model (Apple Silicon, Homebrew) unless `--machine NAME`
+  picks another; `--root DIR` judges on a Mac file system laid out under DIR.
+- A workflow step: the GitHub-hosted image its job's `runs-on` names, after the job's setup-node/python/go
+  steps; a self-hosted or unknown label: the developer-Mac model, with a note that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sipdoctor.machines.base import Machine
+from sipdoctor.machines.catalog import DEFAULT_MODEL, MODELS, model_spec, runner_for_label
+from sipdoctor.machines.model import ModelMachine
+
+if TYPE_CHECKING:
+    from sipdoctor.binaries import Assumptions, VerdictCache
+
+
+class UnknownMachine(ValueError):
+    """--machine named no shipped model."""
+
+
+def model_names() -> list[str]:
+    return [m.name for m in MODELS]
+
+
+def model_machine(name: str, shared: Sequence[str] = ()) -> ModelMachine:
+    spec = model_spec(name)
+    if spec is None:
+        raise UnknownMachine(f"no machine model named {name!r}; `sipdoctor machines` lists them: "
+                             + ", ".join(model_names()))
+    return ModelMachine(spec, tuple(shared))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The machine for local commands, and why it was chosen (shown with the results)."""
+
+    machine: Machine
+    note: str = ""
+
+
+def local_machine(assumptions: Assumptions, host_platform: str, *, machine: str | None = None,
+                  root: str | None = None, shared: Sequence[str] = (), cache: VerdictCache | None = None,
+                  sip_evidence: str = "") -> Choice:
+    from sipdoctor.machines.host import HostMachine
+    from sipdoctor.machines.root import RootMachine
+
+    if root is not None:
+        return Choice(RootMachine(root, assumptions.arch or "arm64", assumptions.sip, tuple(shared)))
+    if machine is not None and machine != "host":
+        return Choice(model_machine(machine, shared))
+    if assumptions.target == "macos" and host_platform != "macos" and machine != "host":
+        model = model_machine(DEFAULT_MODEL, shared)
+        model.note = (f"this computer is not a Mac: local commands are judged on the {DEFAULT_MODEL} model "
+                      "(`--machine NAME` picks another; `sipdoctor machines` lists them)")
+        return Choice(model, model.note)
+    return Choice(HostMachine(assumptions, cache, sip_evidence, tuple(shared)))
+
+
+@dataclass(frozen=True)
+class RunnerChoice:
+    """The machine one workflow job runs on: a model name, the label it came from, and a note when guessed."""
+
+    model: str
+    label: str
+    note: str = ""
+
+
+def runner_choice(labels: Sequence[str]) -> RunnerChoice | None:
+    """The Mac a job with these `runs-on` labels runs on; None when none of them is a Mac."""
+    lowered = [label.lower() for label in labels]
+    for label in labels:
+        spec = runner_for_label(label)
+        if spec is not None:
+            return RunnerChoice(spec.name, label)
+    mac = next((label for label in labels if label.lower().startswith("macos")), None)
+    if mac is not None and "self-hosted" not in lowered:
+        return RunnerChoice(DEFAULT_MODEL, mac, f"`{mac}` is not a current GitHub-hosted image: judged on the "
+                                                f"{DEFAULT_MODEL} model")
+    if "self-hosted" in lowered and any(x in lowered for x in ("macos", "osx", "darwin")):
+        return RunnerChoice(DEFAULT_MODEL, ", ".join(labels), "a self-hosted Mac: judged on the "
+                                                              f"{DEFAULT_MODEL} model, not on that machine")
+    return None
+
+
+def job_machine(choice: RunnerChoice, setups: Sequence[str], shared: Sequence[str]) -> ModelMachine:
+    machine = model_machine(choice.model, shared)
+    if machine.spec.is_runner:
+        for tool in setups:
+            machine = machine.with_setup(tool)
+    machine.note = choice.note
+    return machine
