@@ -48,12 +48,14 @@ def _path(c: Collecting) -> dict[str, Any]:
 
 
 def _project(c: Collecting) -> dict[str, Any]:
+    from sipdoctor.machines.facts import machines_summary
     from sipdoctor.project.facts import collect_project_facts
     from sipdoctor.project.fixes import flatten_stripped, ignored_hops
 
     project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge)
     project["stripped"] = flatten_stripped(project["commands"], project["project"])
     project["ignored"] = ignored_hops(project["commands"])
+    project["machines"] = machines_summary(project["commands"])
     return {"project": project}
 
 
@@ -102,7 +104,20 @@ def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
         judge = Judge(assumptions, cache, machine)
         for _name, collect in COLLECTORS:
             facts.update(collect(Collecting(system, options, judge)))
+        facts["onboarding"] = _onboarding(facts, system, options, judge)
     return facts
+
+
+def _onboarding(facts: dict[str, Any], system: System, options: CheckOptions, judge: Judge) -> list[dict[str, Any]]:
+    """Outside any project (no command found), judge the machine itself (sipdoctor.project.onboarding)."""
+    from sipdoctor.chains.predict import make_context
+    from sipdoctor.project.onboarding import onboarding_facts
+
+    project = facts.get("project") or {}
+    if project.get("commands") or project.get("package") or options.target != "macos":
+        return []
+    ctx = make_context(judge, options.project, judge.machine.environment(system.env), options.profiler)
+    return onboarding_facts(ctx)
 
 
 @dataclass(frozen=True)
@@ -126,10 +141,20 @@ class CheckResult:
         return 1 if self.failing else 0
 
     @property
+    def unverified(self) -> int:
+        """Benchmark commands that could not be judged (a program missing or unknown on their machine)."""
+        commands = (self.facts.get("project") or {}).get("commands", [])
+        onboarding = self.facts.get("onboarding") or []
+        return (sum(1 for c in commands if c.get("benchmark") and c.get("verdict") == "unknown")
+                + sum(1 for p in onboarding if p.get("verdict") == "unknown"))
+
+    @property
     def verdict(self) -> str:
         errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
         if errors:
             return f"{_plural(errors, 'problem')} will hide processes from the profiler"
+        if self.unverified:
+            return f"Not verified: {_plural(self.unverified, 'benchmark command')} could not be judged"
         if warnings:
             return f"Ready to profile, with {_plural(warnings, 'warning')}"
         return "Ready to profile"

@@ -51,7 +51,7 @@ class Judge:
 
     def on(self, machine: Machine) -> Judge:
         """The judge for another machine (a workflow job's runner), sharing this run's verdict cache."""
-        key = f"{machine.name}|{machine.default_path}"
+        key = f"{machine.name}|{machine.default_path}|{machine.which('bash')}"
         if key not in self._others:
             self._others[key] = Judge(self.assumptions, self.cache, machine)
         return self._others[key]

@@ -190,12 +190,21 @@ class ModelMachine(Machine):
         entries = {**self.entries, **{e.path: e for e in added}}
         prefix = (directory, *(d for d in self.path_prefix if d != directory))
         machine = ModelMachine(self.spec, self.shared, self.sip.state, entries, prefix)
-        machine.sip = self.sip
+        machine.sip, machine.note = self.sip, self.note
         return machine
 
-    def sharing(self, shared: tuple[str, ...]) -> ModelMachine:
-        machine = ModelMachine(self.spec, shared, self.sip.state, self.entries, self.path_prefix)
-        machine.sip = self.sip
+    def with_homebrew_bash(self) -> ModelMachine:
+        """This machine after `brew install bash`, which CodSpeedHQ/action's runner does on macOS when the first
+        bash on PATH is not ad-hoc signed (docs/machines.md "CodSpeed")."""
+        if self.homebrew is None:
+            return self
+        dev = "dev-arm64-homebrew" if self.arch == "arm64" else "dev-intel-homebrew"
+        row = next(r for r in model_rows() if r["machine"] == dev and r["name"].startswith("bash (Homebrew"))
+        prefix = "/opt/homebrew" if self.arch == "arm64" else "/usr/local"
+        added = [replace(e, path=e.path.replace(prefix, self.homebrew, 1)) for e in entries_of_row(row)]
+        machine = ModelMachine(self.spec, self.shared, self.sip.state, {**self.entries, **{e.path: e for e in added}},
+                               self.path_prefix)
+        machine.sip, machine.note = self.sip, self.note
         return machine
 
     @property

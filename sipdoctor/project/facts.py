@@ -61,7 +61,7 @@ from sipdoctor.project.workflows import Step, load_workflow, workflow_files
 from sipdoctor.system import System
 
 if TYPE_CHECKING:
-    from sipdoctor.machines.base import Machine
+    from sipdoctor.machines.model import ModelMachine
 
 BENCHMARK_WORDS = re.compile(r"bench|perf|profil|codspeed", re.IGNORECASE)
 INTERPRETERS = re.compile(r"^(python[\d.]*|ruby|perl[\d.]*|node)$")
@@ -200,16 +200,21 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
         steps, found = load_workflow(path)
         problems.extend(found)
         for step in steps:
-            judge = ctx.judge.on(_runner_machine(step, root))
-            step_ctx = make_context(judge, ctx.cwd, judge.machine.environment({}),
+            machine = _runner_machine(step, root)
+            argv = step.shell_argv
+            if step.codspeed and machine.homebrew is not None:
+                machine = machine.with_homebrew_bash()
+                argv = (f"{machine.homebrew}/bin/bash", *argv[1:])
+            judge = ctx.judge.on(machine)
+            step_ctx = make_context(judge, ctx.cwd, machine.environment({}),
                                     "codspeed" if step.codspeed else ctx.profiler)
-            prediction = predict_shell_script(step.shell_argv, step.script, step_ctx, f"step `{step.name}`")
+            prediction = predict_shell_script(argv, step.script, step_ctx, f"step `{step.name}`")
             source = "codspeed-action" if step.codspeed else "workflow"
             out.append(command_fact(source, step.file, step.line, step.name, step.script, prediction,
                                     job=step.job))
 
 
-def _runner_machine(step: Step, root: Path) -> Machine:
+def _runner_machine(step: Step, root: Path) -> ModelMachine:
     """The GitHub runner a step's job names (the developer-Mac model, with a note, for a self-hosted label)."""
     from sipdoctor.machines.select import job_machine, runner_choice
 

@@ -24,6 +24,9 @@ GITHUB_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.
 
 def sip_summary(facts: dict[str, Any]) -> str:
     sip, linux = facts.get("sip"), facts.get("linux")
+    machine = facts.get("machine") or {}
+    if machine.get("kind") in ("model", "root"):
+        return f"judged on {machine['label']} ({machine['arch']}, SIP {machine['sip']['state']})"
     if sip is not None:
         if not sip["readable"]:
             return "SIP status unreadable"
@@ -64,7 +67,9 @@ def _trees(facts: dict[str, Any], ascii_only: bool) -> list[RenderableType]:
     out: list[RenderableType] = [Text(""), Text(
         f"Predicted process trees: {len(losing)} of {len(commands)} project commands lose processes", "bold")]
     for command in drawn:
-        out.append(Text(f"  {command['source']} `{command['name']}` ({_where(command)})", "dim"))
+        on = (command.get("machine") or {}).get("label")
+        out.append(Text(f"  {command['source']} `{command['name']}` ({_where(command)})"
+                        + (f", judged on {on}" if on else ""), "dim"))
         out.extend(Text("    " + line.text, TREE_STYLES.get(line.status, ""), no_wrap=True, overflow="ignore")
                    for line in render_tree(command["tree"], ascii_only=ascii_only))
     others = [c for c in losing if c not in drawn]
