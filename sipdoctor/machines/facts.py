@@ -14,14 +14,16 @@ SIP_OFF = {
 
 
 def machines_summary(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every machine that judged a command, with the benchmark commands it judged and their stripping hops."""
-    out: dict[str, dict[str, Any]] = {}
+    """Every machine that judged a command, with the benchmark commands it judged and their stripping hops.
+
+    The same model chosen for two reasons (local commands from Linux, a self-hosted job) is listed twice."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
     for command in commands:
         machine = command.get("machine") or {}
         name = machine.get("name")
         if name is None:
             continue
-        entry = out.setdefault(name, {**machine, "note": machine.get("note"), "commands": [], "stripped": [],
+        entry = out.setdefault((name, machine.get("note") or ""), {**machine, "note": machine.get("note"), "commands": [], "stripped": [],
                                       "sip_off": SIP_OFF.get(machine.get("arch") or "", "")})
         if command.get("benchmark"):
             entry["commands"].append(command["run_as"])

@@ -1,0 +1,114 @@
+"""Launchers known without their install, `unknown` never counted as profiled, and `check` outside a project."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "darwin", reason="judges a Mac from a non-Mac host")
+
+LAUNCHERS = {
+    ("pnpm", "run", "bench"): ("/bin/sh", "pnpm runs script `bench` with `sh -c`"),
+    ("yarn", "run", "bench"): ("/bin/sh", "yarn runs script `bench` with `sh -c`"),
+    ("bun", "run", "bench"): ("/bin/bash", "bun runs script `bench` with `bash -c`"),
+    ("just", "bench"): ("/bin/sh", "just runs it with `sh -cu`"),
+}
+
+
+def launcher_project(root: Path) -> Path:
+    root.mkdir()
+    (root / "package.json").write_text(json.dumps({"scripts": {"bench": "vitest bench --run"}}))
+    (root / "justfile").write_text("bench:\n\tvitest bench --run\n")
+    return root
+
+
+def stripping(tree: dict) -> list[tuple[str, str]]:
+    out = []
+    pending = list(tree["children"])
+    while pending:
+        process = pending.pop(0)
+        out += [(h["path"], h["why"]) for h in process["chain"] if h["own_verdict"] == "stripped"]
+        pending = list(process["children"]) + pending
+    return out
+
+
+@pytest.mark.parametrize("argv", list(LAUNCHERS), ids=lambda a: a[0])
+def test_launcher_not_installed_still_names_the_hop_that_strips(cli, monkeypatch, tmp_path: Path, argv) -> None:
+    monkeypatch.chdir(launcher_project(tmp_path / "p"))
+    answers = []
+    for path in ("/usr/bin:/bin", f"{tmp_path}/bin:/usr/bin:/bin"):
+        monkeypatch.setenv("PATH", path)
+        (tmp_path / "bin").mkdir(exist_ok=True)
+        result = cli("explain", "--target", "macos", "--format", "json", "--", *argv)
+        assert result.exit_code == 1, result.stderr
+        answers.append(json.loads(result.stdout))
+        (tmp_path / "bin" / argv[0]).write_text("#!/bin/sh\nexit 0\n")  # installed here: must not matter
+        (tmp_path / "bin" / argv[0]).chmod(0o755)
+    assert answers[0] == answers[1]
+    hop, why = LAUNCHERS[argv]
+    first = stripping(answers[0])[0]
+    assert first[0] == hop and why in first[1]
+    root = answers[0]["children"][0]["chain"][0]
+    assert root["own_verdict"] == "unknown" and f"`{argv[0]}` is not on the PATH of a developer Mac" in \
+        root["reasons"][0]["message"]
+
+
+def test_unjudged_benchmark_is_a_warning_and_never_ready(cli, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "tox.ini").write_text("[tox]\nenv_list = bench\n\n[testenv:bench]\ncommands = cargo bench\n")
+    result = cli("check", project, "--target", "macos", "--format", "json")
+    data = json.loads(result.stdout)
+    bench = next(c for c in data["commands"] if c["benchmark"])
+    assert bench["verdict"] == "unknown" and bench["unverified"]
+    warning = next(f for f in data["findings"] if f["rule"] == "MCH001")
+    assert warning["severity"] == "warning" and "`cargo` is not on the PATH" in warning["message"]
+    assert "Ready to profile" not in data["summary"]["verdict"]
+    assert data["summary"]["verdict"].startswith("Not verified")
+
+
+def test_empty_directory_on_a_fresh_mac_fails_for_python3(cli, tmp_path: Path) -> None:
+    result = cli("check", tmp_path, "--target", "macos", "--machine", "fresh-mac", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    data = json.loads(result.stdout)
+    python = next(f for f in data["findings"] if f["rule"] == "ONB001")
+    assert python["evidence"]["program"] == "python3" and python["evidence"]["hop"] == "/usr/bin/python3"
+    assert "Xcode stub" in python["message"]
+    assert python["remediations"][0]["command"] == "brew install python"
+    assert "Homebrew first" in python["remediations"][0]["text"]  # no Homebrew on a fresh Mac
+    assert not any(f["evidence"].get("program") == "node" for f in data["findings"])  # absent, not needed
+
+
+def test_empty_directory_on_the_homebrew_mac_is_ready(cli, tmp_path: Path) -> None:
+    result = cli("check", tmp_path, "--target", "macos", "--machine", "dev-arm64-homebrew", "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    data = json.loads(result.stdout)
+    python = next(p for p in data.get("onboarding") or [] if p["name"] == "python3") if "onboarding" in data \
+        else None
+    assert not [f for f in data["findings"] if f["rule"] == "ONB001"]
+    assert data["summary"]["verdict"].startswith("Ready to profile")
+    assert python is None or python["verdict"] == "profiled"
+
+
+def test_pyenv_shim_on_the_path_gets_the_shim_fix(cli, tmp_path: Path) -> None:
+    """The developer Mac with pyenv's shim layout (a model row not on the default PATH) first on PATH."""
+    from sipdoctor.binaries import Assumptions
+    from sipdoctor.chains.context import Judge
+    from sipdoctor.chains.predict import make_context
+    from sipdoctor.machines.model import entries_of_row, model_rows
+    from sipdoctor.machines.select import model_machine
+    from sipdoctor.project.onboarding import onboarding_facts
+
+    machine = model_machine("dev-arm64-homebrew")
+    home = machine.spec.home
+    row = next(r for r in model_rows() if r["machine"] == machine.name and r["name"].startswith("python (pyenv shim"))
+    machine.entries = {**machine.entries, **{e.path: e for e in entries_of_row(row, home)}}
+    judge = Judge(Assumptions("macos"), None, machine)
+    env = {**machine.environment({}), "PATH": f"{home}/.pyenv/shims:{machine.default_path}"}
+    facts = onboarding_facts(make_context(judge, tmp_path, env))
+    python = next(p for p in facts if p["name"] == "python3")
+    assert python["shim"] == "pyenv" and python["stripped_at"] == "/usr/bin/env"
+    assert python["later"] == "/opt/homebrew/bin/python3"
