@@ -23,8 +23,9 @@ def machines_summary(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
         name = machine.get("name")
         if name is None:
             continue
-        entry = out.setdefault((name, machine.get("note") or ""), {**machine, "note": machine.get("note"), "commands": [], "stripped": [],
-                                      "sip_off": SIP_OFF.get(machine.get("arch") or "", "")})
+        entry = out.setdefault((name, machine.get("note") or ""), {
+            **machine, "note": machine.get("note"), "commands": [], "stripped": [],
+            "sip_off": SIP_OFF.get(machine.get("arch") or "", "")})
         if command.get("benchmark"):
             entry["commands"].append(command["run_as"])
             for hop in command.get("stripped_hops", []):
