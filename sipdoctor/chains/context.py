@@ -6,44 +6,39 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
+from sipdoctor.binaries.resolve import PathIndex
+from sipdoctor.binaries.script import SHEBANG_READ, Shebang, parse_shebang, read_shebang
+from sipdoctor.machines.base import Machine
+from sipdoctor.machines.host import HostMachine
 from sipdoctor.model import Reason, Verdict
 
 if TYPE_CHECKING:
-    from sipdoctor.binaries import Assumptions, Shebang, VerdictCache
-    from sipdoctor.binaries.resolve import PathIndex
-    from sipdoctor.machines.base import Machine
+    from sipdoctor.binaries import Assumptions, VerdictCache
 
 
 class Judge:
-    """One Machine (sipdoctor.machines) behind one memo, so a tree asks once per file.
+    """One Machine (sipdoctor.machines) and the binary-verdict code behind one memo, so a tree asks once per file.
 
     Every "what runs by this name, and what is it" question of the predictor goes through here to the machine
-    the command is judged on: this computer, a shipped model of a Mac, or a Mac file system under --root.
+    the command is judged on: this computer, a shipped model of a Mac, or a Mac file system under --root. A
+    file the machine has no verdict for is read by sipdoctor.binaries where the machine keeps its bytes. One per
+    run and machine: its PathIndex lists each of this computer's PATH directories once.
     """
 
     def __init__(self, assumptions: Assumptions, cache: VerdictCache | None = None,
                  machine: Machine | None = None) -> None:
-        from sipdoctor.machines.host import HostMachine
-
         self.assumptions = assumptions
         self.cache = cache
-        self.machine: Machine = machine or HostMachine(assumptions, cache)
+        self.path_index = PathIndex()
+        self.machine: Machine = machine or HostMachine(str(assumptions.target), assumptions.sip, assumptions.arch)
+        if isinstance(self.machine, HostMachine) and self.machine.resolver is None:
+            self.machine.resolver = self.path_index.resolve
         self._verdicts: dict[tuple[str, str], tuple[Verdict, tuple[Reason, ...]]] = {}
         self._shebangs: dict[str, Shebang | None] = {}
         self._resolved: dict[tuple[str, str], list[str]] = {}
         self._others: dict[str, Judge] = {}
-
-    @property
-    def path_index(self) -> PathIndex:
-        """This computer's PATH listings (the host machine's, else a fresh index for host-only scans)."""
-        from sipdoctor.binaries.resolve import PathIndex
-
-        found = getattr(self.machine, "path_index", None)
-        if found is None:
-            found = self.__dict__.setdefault("_path_index", PathIndex())
-        return cast("PathIndex", found)
 
     @property
     def target(self) -> str:
@@ -59,13 +54,29 @@ class Judge:
     def verdict(self, path: str, env_path: str) -> tuple[Verdict, tuple[Reason, ...]]:
         key = (path, env_path)
         if key not in self._verdicts:
-            self._verdicts[key] = self.machine.verdict(path, env_path)
+            known = self.machine.known_verdict(path)
+            if known is None:
+                from sipdoctor.binaries.judge import judge_file  # loads macholib: only once a file is judged
+
+                report = judge_file(self.machine.host_file(path), self.assumptions, env_path=env_path,
+                                    cache=self.cache, resolve=self.resolve)
+                known = self.machine.adjust(path, (report.verdict, tuple(report.reasons)))
+            self._verdicts[key] = known
         return self._verdicts[key]
 
     def shebang(self, path: str) -> Shebang | None:
         if path not in self._shebangs:
-            self._shebangs[path] = self.machine.shebang(path)
+            self._shebangs[path] = self._read_shebang(path)
         return self._shebangs[path]
+
+    def _read_shebang(self, path: str) -> Shebang | None:
+        if self.machine.is_host:
+            try:
+                return read_shebang(path)
+            except OSError:
+                return None
+        head = self.machine.read_head(path, SHEBANG_READ)
+        return parse_shebang(head) if head else None
 
     def resolve(self, name: str, env_path: str) -> list[str]:
         """Every match on PATH, memoised: one tree looks the same names up on the same long PATH."""

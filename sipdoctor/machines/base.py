@@ -14,12 +14,9 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sipdoctor.model import Reason, Verdict
-
-if TYPE_CHECKING:
-    from sipdoctor.binaries import Shebang
 
 Judged = tuple[Verdict, tuple[Reason, ...]]
 HEAD_BYTES = 16384
@@ -87,12 +84,17 @@ class Machine(ABC):
         """The first bytes of the file at `path`, None when it cannot be read (or the model holds no text)."""
 
     @abstractmethod
-    def shebang(self, path: str) -> Shebang | None:
-        """The #! line of the script at `path`, None for a binary or a missing file."""
+    def known_verdict(self, path: str) -> Judged | None:
+        """The verdict this machine knows without reading a binary (a model's data), else None: then the judge
+        (chains.context.Judge, with sipdoctor.binaries) reads `host_file(path)` and passes it to `adjust`."""
 
     @abstractmethod
-    def verdict(self, path: str, env_path: str) -> Judged:
-        """What the loader does with the injected library in the program at `path`, with the reasons."""
+    def host_file(self, path: str) -> str:
+        """Where the bytes of this machine's `path` are on this computer (the same path, or under --root)."""
+
+    def adjust(self, path: str, judged: Judged) -> Judged:
+        """The binary judge's answer for host_file(path), restated for this machine (paths, SIP by location)."""
+        return judged
 
     # -- derived -------------------------------------------------------------------------------------------
     def which(self, name: str, env_path: str | None = None) -> str | None:
@@ -117,6 +119,11 @@ class Machine(ABC):
         """"on this Mac" / "on GitHub's macos-15 arm64 runner": how output says where it judged."""
         return f"on {self.label}"
 
+    def profiled_here(self, path: str) -> bool | None:
+        """Whether a modelled program at `path` is profiled (None when only a binary judge can tell)."""
+        known = self.known_verdict(path)
+        return None if known is None else known[0] == Verdict.PROFILED
+
     def is_shared(self, path: str) -> bool:
         """True for the project's own files: read from this computer's disk whatever the machine."""
         if not os.path.isabs(path) or path in self._reached:
@@ -129,3 +136,15 @@ class Machine(ABC):
         if self.note:
             out["note"] = self.note
         return out
+
+
+def executable_in(directory: str, name: str) -> str | None:
+    """`directory/name` when it is an executable regular file of this computer (execvp's test)."""
+    import stat
+
+    candidate = os.path.abspath(os.path.join(directory or ".", name))
+    try:
+        mode = os.stat(candidate).st_mode
+    except (OSError, ValueError):
+        return None
+    return candidate if stat.S_ISREG(mode) and os.access(candidate, os.X_OK) else None

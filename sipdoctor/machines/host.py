@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from sipdoctor.machines.base import HEAD_BYTES, Judged, Machine, SipState
+from sipdoctor.machines.base import HEAD_BYTES, Judged, Machine, SipState, executable_in
 
-if TYPE_CHECKING:
-    from sipdoctor.binaries import Assumptions, Shebang, VerdictCache
+Resolver = Callable[[str, str], list[str]]
 
 
 def read_head(path: str, limit: int = HEAD_BYTES) -> bytes | None:
@@ -25,24 +24,33 @@ def host_arch() -> str:
     return "arm64" if machine in ("arm64", "aarch64") else "x86_64"
 
 
+def resolve_on_disk(name: str, env_path: str) -> list[str]:
+    """Every executable named `name` on env_path, in order (what execvp tries)."""
+    if "/" in name:
+        found = executable_in(".", name)
+        return [found] if found else []
+    matches: list[str] = []
+    for directory in env_path.split(os.pathsep):
+        found = executable_in(directory, name)
+        if found and found not in matches:
+            matches.append(found)
+    return matches
+
+
 class HostMachine(Machine):
     kind = "host"
 
-    def __init__(self, assumptions: Assumptions, cache: VerdictCache | None = None, sip_evidence: str = "",
-                 shared: tuple[str, ...] = ()) -> None:
-        from sipdoctor.binaries.resolve import PathIndex
-
+    def __init__(self, target: str, sip: str = "on", arch: str | None = None, sip_evidence: str = "",
+                 shared: tuple[str, ...] = (), resolver: Resolver | None = None) -> None:
         super().__init__(shared)
-        self.assumptions = assumptions
-        self.cache = cache
-        self.path_index = PathIndex()
-        self.target = assumptions.target
-        self.arch = assumptions.arch or host_arch()
+        self.resolver = resolver  # the run's PathIndex (sipdoctor.binaries.resolve), set by the judge
+        self.target = target
+        self.arch = arch or host_arch()
         self.name = "host"
         on_mac = platform.system() == "Darwin"
         self.label = "this Mac" if on_mac else "this computer"
-        state = {"on": "on", "off": "off", "debug-off": "off"}[assumptions.sip]
-        self.sip = SipState(state if on_mac else "n/a", assumptions.sip,
+        state = {"on": "on", "off": "off", "debug-off": "off"}.get(sip, "on")
+        self.sip = SipState(state if on_mac else "n/a", sip,
                             sip_evidence or ("read on this Mac" if on_mac else "not a Mac"))
 
     @property
@@ -50,7 +58,7 @@ class HostMachine(Machine):
         return os.environ.get("PATH", os.defpath)
 
     def resolve(self, name: str, env_path: str) -> list[str]:
-        return self.path_index.resolve(name, env_path)
+        return (self.resolver or resolve_on_disk)(name, env_path)
 
     def realpath(self, path: str) -> str:
         try:
@@ -70,16 +78,8 @@ class HostMachine(Machine):
     def read_head(self, path: str, limit: int = HEAD_BYTES) -> bytes | None:
         return read_head(path, limit)
 
-    def shebang(self, path: str) -> Shebang | None:
-        from sipdoctor.binaries import read_shebang
+    def known_verdict(self, path: str) -> Judged | None:
+        return None
 
-        try:
-            return read_shebang(path)
-        except OSError:
-            return None
-
-    def verdict(self, path: str, env_path: str) -> Judged:
-        from sipdoctor.binaries import judge_file
-
-        report = judge_file(path, self.assumptions, env_path=env_path, cache=self.cache, resolve=self.resolve)
-        return report.verdict, tuple(report.reasons)
+    def host_file(self, path: str) -> str:
+        return path

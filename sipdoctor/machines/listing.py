@@ -19,8 +19,9 @@ def _model_json(machine: ModelMachine) -> dict[str, Any]:
         if found is None:
             programs[name] = None
             continue
-        verdict, _ = machine.verdict(machine.realpath(found), machine.default_path)
-        programs[name] = {"path": found, "runs": machine.realpath(found), "verdict": verdict.value}
+        known = machine.known_verdict(machine.realpath(found))
+        programs[name] = {"path": found, "runs": machine.realpath(found),
+                          "verdict": known[0].value if known else "unknown"}
     return {**machine.to_json(), "summary": spec.summary, "default": spec.name == DEFAULT_MODEL,
             "runs_on": list(spec.runner_labels), "homebrew": spec.homebrew, "path": machine.default_path,
             "programs": programs}

@@ -15,14 +15,10 @@ import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
-from typing import TYPE_CHECKING
 
-from sipdoctor.machines.base import HEAD_BYTES, Judged, Machine, SipState
+from sipdoctor.machines.base import HEAD_BYTES, Judged, Machine, SipState, executable_in
 from sipdoctor.machines.catalog import TOOL_CACHE, ModelSpec
 from sipdoctor.model import Reason, Verdict
-
-if TYPE_CHECKING:
-    from sipdoctor.binaries import Shebang
 
 NODE_TOOL_TARGETS = {"npx": "npm/bin/npx-cli.js", "corepack": "corepack/dist/corepack.js"}
 """Where Homebrew's and nodejs.org's npx and corepack links point, next to npm's npm-cli.js."""
@@ -220,16 +216,13 @@ class ModelMachine(Machine):
 
     # -- the boundary --------------------------------------------------------------------------------------
     def resolve(self, name: str, env_path: str) -> list[str]:
-        from sipdoctor.binaries.resolve import resolve_command
-
         if "/" in name:
             return [name] if self.is_file(name) else []
         matches: list[str] = []
         for directory in env_path.split(":"):
             candidate = posixpath.join(directory or ".", name)
             if self.is_shared(candidate):
-                found = resolve_command(name, directory or ".")
-                candidate = found[0] if found else ""
+                candidate = executable_in(directory, name) or ""
             elif self._entry(candidate) is None:
                 candidate = ""
             if candidate and candidate not in matches:
@@ -274,24 +267,16 @@ class ModelMachine(Machine):
         line = entry.shebang_line if entry is not None else None
         return (line + "\n").encode()[:limit] if line else None
 
-    def shebang(self, path: str) -> Shebang | None:
-        from sipdoctor.binaries.script import parse_shebang
-
+    def known_verdict(self, path: str) -> Judged | None:
         if self.is_shared(path):
-            from sipdoctor.machines.host import read_head
-
-            head = read_head(path, 1024)
-            return parse_shebang(head) if head else None
-        head = self.read_head(path)
-        return parse_shebang(head) if head else None
-
-    def verdict(self, path: str, env_path: str) -> Judged:
-        if self.is_shared(path):
-            return self._project_file(path, env_path)
+            return None  # the project's own file: the binary judge reads it (a Linux build says nothing of a Mac)
         entry = self._entry(self.realpath(path)) or self._entry(path)
         if entry is None:
             return Verdict.UNKNOWN, (Reason("not-on-machine", f"{path} does not exist on {self.label}"),)
         return self._judge_entry(path, entry)
+
+    def host_file(self, path: str) -> str:
+        return path
 
     def _judge_entry(self, path: str, entry: Entry) -> Judged:
         verdict = entry.sip_off if self.sip.assumed == "off" else entry.sip_on
@@ -313,15 +298,6 @@ class ModelMachine(Machine):
             return Reason("arm64e-library", f"with SIP off, {path} runs as arm64e and cannot load a plain "
                                             "arm64 library: it runs without it, its children keep the variable")
         return Reason("machine-model", f"{path} on {self.label}: {entry.detail} ({entry.source})")
-
-    def _project_file(self, path: str, env_path: str) -> Judged:
-        """A program inside the project: a script is followed as a script; a binary built for this computer
-        (a Linux build under node_modules) says nothing about the Mac."""
-        from sipdoctor.binaries import Assumptions, judge_file
-
-        report = judge_file(path, Assumptions("macos", self.sip.assumed, self.arch), env_path=env_path,
-                            resolve=self.resolve)
-        return report.verdict, tuple(report.reasons)
 
 
 def _off_why(entry: Entry, arch: str) -> str:

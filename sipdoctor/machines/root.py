@@ -11,14 +11,11 @@ import os
 import posixpath
 import stat
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
-from sipdoctor.machines.base import HEAD_BYTES, Judged, Machine, SipState
+from sipdoctor.machines.base import HEAD_BYTES, Judged, Machine, SipState, executable_in
 from sipdoctor.machines.catalog import BASE_PATH, DEV_HOME
+from sipdoctor.macos_paths import is_protected_path
 from sipdoctor.model import Reason, Verdict
-
-if TYPE_CHECKING:
-    from sipdoctor.binaries import Shebang
 
 MAX_LINKS = 40  # MAXSYMLINKS on macOS
 
@@ -49,16 +46,13 @@ class RootMachine(Machine):
         return {"PATH": self.default_path, "HOME": DEV_HOME, "SHELL": "/bin/zsh"}
 
     def resolve(self, name: str, env_path: str) -> list[str]:
-        from sipdoctor.binaries.resolve import resolve_command
-
         if "/" in name:
             return [name] if self._executable(name) else []
         matches: list[str] = []
         for directory in env_path.split(":"):
             candidate = posixpath.join(directory or ".", name)
             if self.is_shared(candidate):
-                found = resolve_command(name, directory or ".")
-                candidate = found[0] if found else ""
+                candidate = executable_in(directory, name) or ""
             elif not self._executable(candidate):
                 candidate = ""
             if candidate and candidate not in matches:
@@ -108,25 +102,20 @@ class RootMachine(Machine):
 
         return read_head(path if self.is_shared(path) else self.host_path(self.realpath(path)), limit)
 
-    def shebang(self, path: str) -> Shebang | None:
-        from sipdoctor.binaries.script import parse_shebang
+    def known_verdict(self, path: str) -> Judged | None:
+        return None  # the tree holds real binaries: the binary judge reads them
 
-        head = self.read_head(path, 1024)
-        return parse_shebang(head) if head else None
+    def host_file(self, path: str) -> str:
+        return path if self.is_shared(path) else self.host_path(self.realpath(path))
 
-    def verdict(self, path: str, env_path: str) -> Judged:
-        from sipdoctor.binaries import Assumptions, judge_file
-        from sipdoctor.macos_paths import is_protected_path
-
-        assume = Assumptions("macos", self.sip.assumed, self.arch)
+    def adjust(self, path: str, judged: Judged) -> Judged:
+        """Reasons name the Mac's paths; SIP protects by the Mac path, not by where the tree sits here."""
         if self.is_shared(path):
-            report = judge_file(path, assume, env_path=env_path, resolve=self.resolve)
-            return report.verdict, tuple(report.reasons)
-        real = self.realpath(path)
-        report = judge_file(self.host_path(real), assume, env_path=env_path, resolve=self.resolve)
-        reasons = tuple(Reason(r.code, r.message.replace(self.root, "")) for r in report.reasons)
-        protected = next((p for p in (path, real) if is_protected_path(p)), None)
-        if protected is not None and self.sip.assumed == "on" and report.verdict != Verdict.UNKNOWN:
+            return judged
+        verdict, found = judged
+        reasons = tuple(Reason(r.code, r.message.replace(self.root, "")) for r in found)
+        protected = next((p for p in (path, self.realpath(path)) if is_protected_path(p)), None)
+        if protected is not None and self.sip.assumed == "on" and verdict != Verdict.UNKNOWN:
             return Verdict.STRIPPED, (Reason("sip-protected-path", f"{protected} is in a SIP-protected "
                                                                     f"directory on {self.label}"), *reasons)
-        return report.verdict, reasons
+        return verdict, reasons

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sipdoctor.machines.base import Machine
 from sipdoctor.machines.catalog import DEFAULT_MODEL, MODELS, model_spec, runner_for_label
 from sipdoctor.machines.model import ModelMachine
-
-if TYPE_CHECKING:
-    from sipdoctor.binaries import Assumptions, VerdictCache
 
 
 class UnknownMachine(ValueError):
@@ -45,22 +41,23 @@ class Choice:
     note: str = ""
 
 
-def local_machine(assumptions: Assumptions, host_platform: str, *, machine: str | None = None,
-                  root: str | None = None, shared: Sequence[str] = (), cache: VerdictCache | None = None,
+def local_machine(target: str, host_platform: str, *, sip: str = "on", arch: str | None = None,
+                  machine: str | None = None, root: str | None = None, shared: Sequence[str] = (),
                   sip_evidence: str = "") -> Choice:
+    """`target`, `sip`, `arch`: what the command line asks to judge for (Assumptions of sipdoctor.binaries)."""
     from sipdoctor.machines.host import HostMachine
     from sipdoctor.machines.root import RootMachine
 
     if root is not None:
-        return Choice(RootMachine(root, assumptions.arch or "arm64", assumptions.sip, tuple(shared)))
+        return Choice(RootMachine(root, arch or "arm64", sip, tuple(shared)))
     if machine is not None and machine != "host":
         return Choice(model_machine(machine, shared))
-    if assumptions.target == "macos" and host_platform != "macos" and machine != "host":
+    if target == "macos" and host_platform != "macos" and machine != "host":
         model = model_machine(DEFAULT_MODEL, shared)
         model.note = (f"this computer is not a Mac: local commands are judged on the {DEFAULT_MODEL} model "
                       "(`--machine NAME` picks another; `sipdoctor machines` lists them)")
         return Choice(model, model.note)
-    return Choice(HostMachine(assumptions, cache, sip_evidence, tuple(shared)))
+    return Choice(HostMachine(target, sip, arch, sip_evidence, tuple(shared)))
 
 
 @dataclass(frozen=True)

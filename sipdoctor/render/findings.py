@@ -9,8 +9,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from sipdoctor.check import CheckResult
-from sipdoctor.model import Finding, Remediation, Severity, Verdict
+from sipdoctor.model import CheckResult, Finding, Remediation, Severity, Verdict
 from sipdoctor.render.terminal import VERDICT_STYLES
 from sipdoctor.render.tree import render_tree
 

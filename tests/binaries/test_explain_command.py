@@ -83,7 +83,7 @@ def test_module_is_light_at_import() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, sipdoctor.binaries.command; "
+    code = ("import sys, sipdoctor.commands.explain; "
             "print(sorted(m for m in ('macholib', 'elftools', 'rich', 'platformdirs') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

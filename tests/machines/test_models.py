@@ -27,7 +27,7 @@ def test_every_model_has_apples_shells_protected(spec) -> None:
     machine = ModelMachine(spec)
     for name, path in (("sh", "/bin/sh"), ("env", "/usr/bin/env"), ("make", "/usr/bin/make")):
         assert machine.which(name) == path
-        verdict, reasons = machine.verdict(path, machine.default_path)
+        verdict, reasons = machine.known_verdict(path)
         assert verdict == Verdict.STRIPPED and reasons[0].code == "sip-protected-path"
 
 
@@ -36,9 +36,8 @@ def test_homebrew_developer_mac() -> None:
     npm = mac.which("npm")
     assert npm == "/opt/homebrew/bin/npm"
     assert mac.realpath(npm) == "/opt/homebrew/lib/node_modules/npm/bin/npm-cli.js"
-    shebang = mac.shebang(mac.realpath(npm))
-    assert shebang is not None and shebang.line == "#!/usr/bin/env node"
-    assert mac.verdict(mac.which("node") or "", mac.default_path)[0] == Verdict.PROFILED
+    assert mac.read_head(mac.realpath(npm)) == b"#!/usr/bin/env node\n"
+    assert mac.known_verdict(mac.which("node") or "")[0] == Verdict.PROFILED
     assert mac.which("python3") == "/opt/homebrew/bin/python3"
     assert mac.which("pnpm") is None and mac.which("go") is None
 
@@ -71,23 +70,23 @@ def test_self_hosted_and_unknown_labels_use_the_developer_model_with_a_note() ->
 def test_runner_sip_is_unknown_and_both_outcomes_are_given() -> None:
     arm = model_machine("gha-macos-15-arm64")
     assert arm.sip.state == "unknown" and arm.sip.assumed == "on"
-    verdict, reasons = arm.verdict("/bin/bash", arm.default_path)
+    verdict, reasons = arm.known_verdict("/bin/bash")
     assert verdict == Verdict.STRIPPED
     both = next(r for r in reasons if r.code == "sip-unknown")
     assert "with SIP on /bin/bash is stripped, with SIP off it is ignored" in both.message
     assert "arm64e" in both.message
     intel = model_machine("gha-macos-15-x64")
-    assert "with SIP off it is profiled" in next(r for r in intel.verdict("/bin/bash", intel.default_path)[1]
+    assert "with SIP off it is profiled" in next(r for r in intel.known_verdict("/bin/bash")[1]
                                                   if r.code == "sip-unknown").message
 
 
 def test_sip_off_on_apple_silicon_ignores_apples_binaries_and_keeps_the_variable() -> None:
     spec = next(m for m in MODELS if m.name == "gha-macos-26-arm64")
     off = ModelMachine(spec, sip="off")
-    verdict, reasons = off.verdict("/bin/sh", off.default_path)
+    verdict, reasons = off.known_verdict("/bin/sh")
     assert verdict == Verdict.IGNORED and reasons[0].code == "arm64e-library"
     intel = ModelMachine(next(m for m in MODELS if m.name == "gha-macos-26-x64"), sip="off")
-    assert intel.verdict("/bin/sh", intel.default_path)[0] == Verdict.PROFILED
+    assert intel.known_verdict("/bin/sh")[0] == Verdict.PROFILED
 
 
 def test_setup_node_puts_the_tool_cache_first() -> None:
@@ -96,14 +95,14 @@ def test_setup_node_puts_the_tool_cache_first() -> None:
     runner = job_machine(choice, ["node"], ())
     assert runner.which("node") == "/Users/runner/hostedtoolcache/node/<ver>/arm64/bin/node"
     assert runner.default_path.startswith("/Users/runner/hostedtoolcache/node/<ver>/arm64/bin:")
-    assert runner.verdict(runner.which("node") or "", runner.default_path)[0] == Verdict.PROFILED
+    assert runner.known_verdict(runner.which("node") or "")[0] == Verdict.PROFILED
     plain = job_machine(choice, [], ())
     assert plain.which("node") == "/opt/homebrew/bin/node"
 
 
 def test_inferred_verdicts_say_so() -> None:
     runner = model_machine("gha-macos-15-arm64")
-    _, reasons = runner.verdict("/opt/homebrew/bin/pip3", runner.default_path)
+    _, reasons = runner.known_verdict("/opt/homebrew/bin/pip3")
     assert any(r.code == "inferred" for r in reasons)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sipdoctor.machines.catalog import MODELS
-from sipdoctor.project.workflows import load_workflow
+from sipdoctor.sources.workflows import load_workflow
 
 pytestmark = pytest.mark.skipif(sys.platform == "darwin", reason="judges a Mac from a non-Mac host")
 

@@ -63,3 +63,30 @@ RootOpt = Annotated[
     Path | None,
     typer.Option("--root", help="Judge on the Mac file system laid out under this directory (a mounted disk)."),
 ]
+
+
+def target_platform(target: Target) -> str:
+    """The OS to judge for: "macos" or "linux" (the host's when --target is host)."""
+    from sipdoctor.system import host_platform
+
+    return host_platform() if target == Target.HOST else target.value
+
+
+def machine_name(name: str | None) -> str | None:
+    """--machine: a shipped model's name (or `host`: this computer's files, even for --target macos)."""
+    from sipdoctor.errors import ConfigError
+    from sipdoctor.machines.select import model_names
+
+    if name is not None and name not in (*model_names(), "host"):
+        raise ConfigError(f"--machine: no model named {name!r}; `sipdoctor machines` lists them "
+                          f"({', '.join(model_names())})")
+    return name
+
+
+def root_dir(root: Path | None) -> str | None:
+    """--root: a directory laid out as a Mac's file system."""
+    from sipdoctor.errors import ConfigError
+
+    if root is not None and not root.is_dir():
+        raise ConfigError("--root: not a directory", path=root)
+    return str(root.resolve()) if root is not None else None

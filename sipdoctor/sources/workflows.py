@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
-from sipdoctor.project.yamlines import load_yaml_with_lines, yaml_error_line
+from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.yamlines import load_yaml_with_lines, yaml_error_line
 
 SHELL_TEMPLATES = {
     None: "bash -e {0}",
@@ -76,15 +76,21 @@ def load_workflow(path: Path) -> tuple[list[Step], list[Problem]]:
 
 
 def macos_legs(job: dict[str, Any]) -> list[tuple[str, ...]]:
-    """The `runs-on` label sets of a job's legs that run on a Mac, each once, in matrix order."""
-    from sipdoctor.machines.select import runner_choice
-
+    """The `runs-on` label sets of a job's legs that run on a Mac, each once, in matrix order (which Mac each
+    names is sipdoctor.machines.select.runner_choice)."""
     legs: list[tuple[str, ...]] = []
     for combination in expand_matrix(job.get("strategy")):
         labels = _labels(job.get("runs-on"), combination)
-        if labels and labels not in legs and runner_choice(labels) is not None:
+        if labels and labels not in legs and _names_a_mac(labels):
             legs.append(labels)
     return legs
+
+
+def _names_a_mac(labels: tuple[str, ...]) -> bool:
+    lowered = [label.lower() for label in labels]
+    if "self-hosted" in lowered:
+        return any(x in lowered for x in ("macos", "osx", "darwin"))
+    return any(label.startswith("macos") for label in lowered)
 
 
 MATRIX_REF = re.compile(r"\$\{\{\s*matrix((?:\.[A-Za-z0-9_-]+)+)\s*\}\}")
@@ -150,7 +156,7 @@ def _job_steps(path: str, job_id: str, job: dict[str, Any], shell: str | None) -
         if not isinstance(step, dict):
             continue
         name = str(step.get("name") or step.get("id") or f"step {index + 1}")
-        lines = getattr(step, "lines", {})
+        lines = getattr(step, "key_lines", {})
         if isinstance(step.get("run"), str):
             argv = shell_argv(step.get("shell") if isinstance(step.get("shell"), str) else shell)
             out.append(Step(path, lines.get("run"), job_id, name, step["run"], argv, False, setups=tuple(setups)))
@@ -161,7 +167,7 @@ def _job_steps(path: str, job_id: str, job: dict[str, Any], shell: str | None) -
         inputs = step.get("with")
         if isinstance(uses, str) and uses.lower().startswith("codspeedhq/action") and isinstance(inputs, dict) \
                 and isinstance(inputs.get("run"), str):
-            line = getattr(inputs, "lines", {}).get("run")
+            line = getattr(inputs, "key_lines", {}).get("run")
             out.append(Step(path, line, job_id, name, inputs["run"], (CODSPEED_BASH, "-c", "{0}"), True,
                             setups=tuple(setups)))
     return out

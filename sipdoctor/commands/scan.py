@@ -1,7 +1,4 @@
-"""`sipdoctor scan path | shebangs DIR | project [DIR]`: the raw facts as tables (or JSON).
-
-The lead mounts it with `app.add_typer(scan_app, name="scan")`. Light at import.
-"""
+"""`sipdoctor scan path | shebangs DIR | project [DIR]`: the raw facts as tables (or JSON)."""
 
 from __future__ import annotations
 
@@ -11,18 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
-from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt
+from sipdoctor.commands.options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt, target_platform
 
-scan_app = typer.Typer(help="Print the facts sipdoctor collects: PATH, scripts' interpreters, the project's "
+app = typer.Typer(help="Print the facts sipdoctor collects: PATH, scripts' interpreters, the project's "
                             "commands.", no_args_is_help=True)
 ProfilerOpt = Annotated[str, typer.Option("--profiler", help="generic, or codspeed (re-injects for node, go).")]
 
 
 def _assumptions(target_os: Target) -> Any:
     from sipdoctor.binaries import Assumptions
-    from sipdoctor.system import host_platform
 
-    return Assumptions(target=host_platform() if target_os == Target.HOST else target_os.value)
+    return Assumptions(target=target_platform(target_os))
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]], color: ColorMode) -> None:
@@ -45,7 +41,7 @@ def _emit(data: dict[str, Any], fmt: OutputFormat | None) -> bool:
     return False
 
 
-@scan_app.command("path")
+@app.command("path")
 def scan_path(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST) -> int:
     """PATH directories, how the commands that matter resolve, shadowing, and installed toolchains."""
     from sipdoctor.project.pathscan import collect_path_facts
@@ -67,7 +63,7 @@ def scan_path(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os
     return 0
 
 
-@scan_app.command("shebangs")
+@app.command("shebangs")
 def scan_shebangs(directory: Annotated[Path, typer.Argument(help="Directory whose executables to read.")],
                   fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO) -> int:
     """Every executable under DIR that is a script, with its interpreter."""
@@ -86,7 +82,7 @@ def scan_shebangs(directory: Annotated[Path, typer.Argument(help="Directory whos
     return 0
 
 
-@scan_app.command("project")
+@app.command("project")
 def scan_project(directory: Annotated[Path, typer.Argument(help="Project directory.")] = Path("."),
                  fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST,
                  profiler: ProfilerOpt = "generic") -> int:

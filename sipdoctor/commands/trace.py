@@ -1,4 +1,4 @@
-"""The `trace` and `probe` command functions; cli.py registers them (see TRACE_CONTEXT_SETTINGS)."""
+"""`sipdoctor trace -- CMD ARGS...`: run a command with the probe injected and show which processes it reached."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat
+from sipdoctor.commands.options import ColorMode, ColorOpt, FormatOpt, OutputFormat
 from sipdoctor.errors import InputError
 
 if TYPE_CHECKING:
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from sipdoctor.model import Finding
     from sipdoctor.trace.model import TraceResult
 
-TRACE_CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
-"""Register with app.command("trace", context_settings=TRACE_CONTEXT_SETTINGS) so that the command's own
+CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
+"""Register with app.command("trace", context_settings=CONTEXT_SETTINGS) so that the command's own
 options (`trace python -c ...`) are not taken for sipdoctor's; `trace -- CMD ARGS...` works either way."""
 
 CommandArg = Annotated[
@@ -117,26 +117,3 @@ def _write(text: str, output: Path | None, stream: TextIO) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write the report: {exc.strerror or exc}", path=output) from exc
-
-
-ForceOpt = Annotated[bool, typer.Option("--force", help="Rebuild even when a cached build exists.")]
-
-
-def probe_build(force: ForceOpt = False) -> int:
-    """Compile the probe library for this machine (done automatically on first use) and print its path."""
-    from sipdoctor.trace.build import build_probe
-
-    typer.echo(str(build_probe(force=force)))
-    return 0
-
-
-def probe_path() -> int:
-    """Print where the probe library for this machine is; exit 1 when it is not built yet."""
-    from sipdoctor.trace.build import probe_path as cached_path
-
-    path = cached_path()
-    typer.echo(str(path))
-    if not path.is_file():
-        typer.echo("not built yet: run `sipdoctor probe build` (or any `sipdoctor trace`)", err=True)
-        return 1
-    return 0

@@ -1,0 +1,87 @@
+"""`sipdoctor check [PROJECT]`: this machine and a project, every finding with its fix (`--fix` applies them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sipdoctor.commands.options import (
+    ColorMode,
+    ColorOpt,
+    FormatOpt,
+    MachineOpt,
+    RootOpt,
+    Target,
+    TargetOpt,
+    machine_name,
+    root_dir,
+    target_platform,
+)
+from sipdoctor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sipdoctor.model import Finding
+
+
+def check(
+    project: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
+    fmt: FormatOpt = None,
+    color: ColorOpt = ColorMode.AUTO,
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="Lowest severity that exits 1: error, warning, info, never.")
+    ] = None,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or directory.")] = None,
+    target: TargetOpt = Target.HOST,
+    profiler: Annotated[
+        str, typer.Option("--profiler", help="generic, or codspeed (re-injects for Node.js and Go).")
+    ] = "generic",
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Apply the exact file edits the findings suggest, then check again.")
+    ] = False,
+    machine: MachineOpt = None,
+    root: RootOpt = None,
+) -> int:
+    """Check this machine and a project before profiling: every finding with its fix."""
+    from sipdoctor.advice.loader import load_rules
+    from sipdoctor.check import CheckOptions, run_check
+    from sipdoctor.config import FAIL_ON, load_config
+    from sipdoctor.render import findings as render
+    from sipdoctor.render.terminal import make_console, use_ascii
+    from sipdoctor.system import System
+
+    if not project.is_dir():
+        raise ConfigError("not a directory", path=project)
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise ConfigError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
+    if profiler not in ("generic", "codspeed"):
+        raise ConfigError(f"--profiler must be generic or codspeed, not {profiler!r}")
+    config = load_config(project)
+    ruleset = load_rules([*config.rules, *(rules or [])])
+    options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler,
+                           machine=machine_name(machine), root=root_dir(root))
+    result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
+    if fix:
+        _apply_fixes(options.project, result.findings)
+        result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
+    chosen = fmt.value if fmt else (config.format or "human")
+    if chosen == "json":
+        typer.echo(render.to_json(result))
+    elif chosen == "github":
+        typer.echo(render.github(result))
+    else:
+        console = make_console(color.value)
+        console.print(render.human(result, ascii_only=use_ascii(console), width=console.width), crop=False)
+    return result.exit_code
+
+
+def _apply_fixes(project: Path, findings: tuple[Finding, ...]) -> None:
+    """Apply the findings' edits and say what changed (stderr: stdout stays the report, JSON included)."""
+    from sipdoctor.fix import apply_edits, chosen_edits
+
+    outcomes = apply_edits(project, chosen_edits(findings))
+    for outcome in outcomes:
+        typer.echo(f"sipdoctor: {'fixed' if outcome.applied else 'skipped'}: {outcome.note}", err=True)
+    changed = sum(o.applied for o in outcomes)
+    typer.echo(f"sipdoctor: {changed} file edit{'s' if changed != 1 else ''} applied; checking again", err=True)
