@@ -55,12 +55,24 @@ def explain(
     root: RootOpt = None,
 ) -> int:
     """Why one executable, or the processes of one command line, will or will not be profiled."""
-    if len(words) == 1 and not any(c in words[0] for c in " ;&|"):
+    if len(words) == 1 and not any(c in words[0] for c in " ;&|") and not _on_another_machine(
+            words[0], target, machine, root):
         return explain_target(words[0], fmt=fmt, color=color, sip=sip, arch=arch, target_os=target,
                               no_cache=no_cache)
     return explain_command(list(words), target_os=target, profiler=profiler, sip=sip.value,
                            arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache,
                            machine=machine_name(machine), root=root_dir(root))
+
+
+def _on_another_machine(word: str, target: Target, machine: str | None, root: Path | None) -> bool:
+    """A command name judged on a model or a --root tree is predicted there (never this computer's file of
+    that name); a path names this computer's file, judged as it says."""
+    from sipdoctor.system import host_platform
+
+    if "/" in word:
+        return False
+    off_a_mac = target_platform(target) == "macos" and host_platform() != "macos" and machine != "host"
+    return root is not None or (machine is not None and machine != "host") or off_a_mac
 
 
 def locate(target: str, env_path: str) -> tuple[str, list[str]]:
