@@ -134,6 +134,12 @@ def apple_entries(arch: str) -> dict[str, Entry]:
             for path, shipped in shipped_binaries().items()}
 
 
+@functools.cache
+def model_entries(spec: ModelSpec) -> dict[str, Entry]:
+    """A model's entries, built once per run (never changed in place: with_setup copies them)."""
+    return build_entries(spec, model_rows())
+
+
 def build_entries(spec: ModelSpec, rows: Iterable[Mapping[str, str]]) -> dict[str, Entry]:
     entries = dict(apple_entries(spec.arch))
     own = [e for row in rows if row["machine"] == spec.name and not is_optional(row)
@@ -169,11 +175,12 @@ class ModelMachine(Machine):
         super().__init__(shared)
         self.spec = spec
         self.name, self.label, self.arch, self.homebrew = spec.name, spec.label, spec.arch, spec.homebrew
-        self.entries = entries if entries is not None else build_entries(spec, model_rows())
+        self.entries = entries if entries is not None else model_entries(spec)
         self.path_prefix = path_prefix
         state = sip or spec.sip
         assumed = "off" if state == "off" else "on"
-        evidence = ("GitHub documents nothing; reported disabled on current images, enabled in some VMs "
+        evidence = ("assumed off (--sip off)" if sip == "off" else
+                    "GitHub documents nothing; reported disabled on current images, enabled in some VMs "
                     "(docs/machines.md \"SIP on GitHub's runners\")" if state == "unknown" and spec.is_runner
                     else f"the model's SIP state ({state})")
         self.sip = SipState(state, assumed, evidence)

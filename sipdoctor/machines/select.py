@@ -25,12 +25,13 @@ def model_names() -> list[str]:
     return [m.name for m in MODELS]
 
 
-def model_machine(name: str, shared: Sequence[str] = ()) -> ModelMachine:
+def model_machine(name: str, shared: Sequence[str] = (), sip: str | None = None) -> ModelMachine:
+    """A shipped model; `sip` "off" judges it with SIP disabled (default: the model's own state)."""
     spec = model_spec(name)
     if spec is None:
         raise UnknownMachine(f"no machine model named {name!r}; `sipdoctor machines` lists them: "
                              + ", ".join(model_names()))
-    return ModelMachine(spec, tuple(shared))
+    return ModelMachine(spec, tuple(shared), sip=sip)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def local_machine(target: str, host_platform: str, *, sip: str = "on", arch: str
     if root is not None:
         return Choice(RootMachine(root, arch or "arm64", sip, tuple(shared)))
     if machine is not None and machine != "host":
-        return Choice(model_machine(machine, shared))
+        return Choice(model_machine(machine, shared, "off" if sip in ("off", "debug-off") else None))
     if target == "macos" and host_platform != "macos" and machine != "host":
         model = model_machine(DEFAULT_MODEL, shared)
         model.note = (f"this computer is not a Mac: local commands are judged on the {DEFAULT_MODEL} model "

@@ -112,3 +112,20 @@ def test_pyenv_shim_on_the_path_gets_the_shim_fix(cli, tmp_path: Path) -> None:
     python = next(p for p in facts if p["name"] == "python3")
     assert python["shim"] == "pyenv" and python["stripped_at"] == "/usr/bin/env"
     assert python["later"] == "/opt/homebrew/bin/python3"
+
+
+def test_sip_off_on_apple_silicon_runner_keeps_the_variable_for_children(cli, monkeypatch, tmp_path: Path) -> None:
+    """With SIP off on arm64, Apple's arm64e hops run without the library but their children keep it."""
+    monkeypatch.chdir(launcher_project(tmp_path / "p"))
+    off = json.loads(cli("explain", "--machine", "gha-macos-26-arm64", "--sip", "off", "--format", "json", "--",
+                         "npm", "run", "bench").stdout)
+    root = off["children"][0]
+    assert [(h["path"], h["verdict"]) for h in root["chain"]][:2] == [
+        ("/usr/bin/env", "ignored"), ("/opt/homebrew/Cellar/node@24/<ver>/bin/node", "profiled")]
+    shell = root["children"][0]["chain"][0]
+    assert shell["path"] == "/bin/sh" and shell["verdict"] == "ignored"
+    assert shell["reasons"][0]["code"] == "arm64e-library"
+    assert off["machine"]["sip"]["state"] == "off"
+    intel = json.loads(cli("explain", "--machine", "gha-macos-26-x64", "--sip", "off", "--format", "json", "--",
+                           "npm", "run", "bench").stdout)
+    assert intel["children"][0]["children"][0]["chain"][0]["verdict"] == "profiled"
