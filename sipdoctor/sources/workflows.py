@@ -100,19 +100,27 @@ def _labels(runs_on: Any, combination: dict[str, Any]) -> tuple[str, ...]:
     if isinstance(runs_on, dict):
         runs_on = runs_on.get("labels", [])
     raw = runs_on if isinstance(runs_on, list) else [runs_on]
-    out = []
+    out: list[str] = []
     for label in raw:
         if not isinstance(label, str):
             continue
-        filled = MATRIX_REF.sub(lambda m: _lookup(combination, m.group(1)), label)
-        out.extend(filled if isinstance(filled, list) else [filled])
+        whole = MATRIX_REF.fullmatch(label.strip())
+        value = _lookup(combination, whole.group(1)) if whole else None
+        if isinstance(value, list):  # `runs-on: ${{ matrix.runner }}` with runner: [self-hosted, macOS]
+            out.extend(v for v in value if isinstance(v, str))
+            continue
+        out.append(MATRIX_REF.sub(lambda m: _text(_lookup(combination, m.group(1))), label))
     return tuple(x for x in out if x and "${{" not in x)
 
 
-def _lookup(combination: dict[str, Any], dotted: str) -> str:
+def _lookup(combination: dict[str, Any], dotted: str) -> Any:
     value: Any = combination
     for key in dotted.strip(".").split("."):
         value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 

@@ -164,3 +164,32 @@ def test_output_names_the_machine_of_every_command(cli, tmp_path: Path) -> None:
                 "--fail-on", "never").stdout
     assert "judged on a developer Mac with Homebrew on Apple Silicon (model)" in human
     assert "judged on GitHub's macos-26 arm64 runner" in " ".join(human.split())
+
+
+def test_matrix_values_that_are_label_lists_and_nested_keys(tmp_path: Path) -> None:
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text("""\
+on: push
+jobs:
+  a:
+    runs-on: ${{ matrix.runner }}
+    strategy:
+      matrix:
+        runner: [[self-hosted, macOS], ubuntu-latest]
+    steps:
+      - run: make bench
+  b:
+    runs-on: ${{ matrix.config.os }}
+    strategy:
+      matrix:
+        config: [{os: windows-latest}, {os: macos-14-large}]
+    steps:
+      - run: make bench
+  c:
+    runs-on: ${{ fromJSON(needs.setup.outputs.os) }}
+    steps:
+      - run: make bench
+""")
+    steps, problems = load_workflow(workflow)
+    assert problems == []
+    assert sorted((s.job, s.runs_on) for s in steps) == [("a", ("self-hosted", "macOS")), ("b", ("macos-14-large",))]
