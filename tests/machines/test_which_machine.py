@@ -193,3 +193,13 @@ jobs:
     steps, problems = load_workflow(workflow)
     assert problems == []
     assert sorted((s.job, s.runs_on) for s in steps) == [("a", ("self-hosted", "macOS")), ("b", ("macos-14-large",))]
+
+
+def test_scan_judges_on_the_same_machine_as_check(cli, tmp_path: Path) -> None:
+    project = npm_vitest_project(tmp_path / "p")
+    facts = json.loads(cli("scan", "project", project, "--target", "macos", "--format", "json").stdout)
+    npm = next(c for c in facts["commands"] if c["source"] == "package.json")
+    assert npm["machine"]["name"] == "dev-arm64-homebrew" and first_hops(npm)[0] == "/usr/bin/env"
+    path = json.loads(cli("scan", "path", "--target", "macos", "--machine", "fresh-mac", "--format", "json").stdout)
+    assert path["path"]["value"] == ":".join(next(m for m in MODELS if m.name == "fresh-mac").path)
+    assert {c["name"]: c["winner"] for c in path["path"]["commands"]}["python3"] == "/usr/bin/python3"
