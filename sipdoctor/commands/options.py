@@ -75,11 +75,13 @@ def target_platform(target: Target) -> str:
 def machine_name(name: str | None) -> str | None:
     """--machine: a shipped model's name (or `host`: this computer's files, even for --target macos)."""
     from sipdoctor.errors import ConfigError
-    from sipdoctor.machines.select import model_names
+    from sipdoctor.machines.select import UnknownMachine, model_machine
 
-    if name is not None and name not in (*model_names(), "host"):
-        raise ConfigError(f"--machine: no model named {name!r}; `sipdoctor machines` lists them "
-                          f"({', '.join(model_names())})")
+    if name is not None and name != "host":
+        try:
+            model_machine(name)
+        except UnknownMachine as exc:
+            raise ConfigError(f"--machine: {exc}") from exc
     return name
 
 

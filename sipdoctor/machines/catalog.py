@@ -94,6 +94,29 @@ MODELS: tuple[ModelSpec, ...] = (
 DEFAULT_MODEL = "dev-arm64-homebrew"
 
 
+@dataclass(frozen=True)
+class Layout:
+    """A version manager or installer added to a developer-Mac model (`--machine dev-arm64-homebrew+nvm`):
+    its data rows, the PATH entries its setup puts first, and the files that show it is installed."""
+
+    rows: tuple[str, ...]  # row names (data/macos-machines.tsv `name`) it adds
+    path: tuple[str, ...]
+    markers: tuple[str, ...]
+
+
+LAYOUTS: dict[str, Layout] = {
+    "nvm": Layout(("node (nvm)", "npm (nvm)"), ("~/.nvm/versions/node/vX/bin",), ("~/.nvm/nvm.sh",)),
+    "pyenv": Layout(("python (pyenv shim)", "python (pyenv-built)"), ("~/.pyenv/shims",), ("~/.pyenv/bin/pyenv",)),
+    "asdf": Layout(("node (asdf shim)",), ("~/.asdf/shims",), ()),
+    "volta": Layout(("node (Volta shim)",), ("~/.volta/bin",), ("~/.volta/bin/volta",)),
+    "mise": Layout(("node (mise shim)",), ("~/.local/share/mise/shims",), ()),
+    "uv": Layout(("uv / uvx",), ("~/.local/bin",), ()),
+    "rustup": Layout(("cargo/rustc (rustup proxy)",), ("~/.cargo/bin",), ("~/.cargo/bin/rustup",)),
+}
+"""Each layout's PATH entry is what its shell setup prepends (nvm.sh, `pyenv init`, asdf.sh, Volta's and
+mise's installers, uv's and rustup's installers); docs/machines.md "Layouts"."""
+
+
 def model_spec(name: str) -> ModelSpec | None:
     return next((m for m in MODELS if m.name == name), None)
 

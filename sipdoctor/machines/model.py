@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 from sipdoctor.machines.base import HEAD_BYTES, Judged, Machine, SipState, executable_in
-from sipdoctor.machines.catalog import TOOL_CACHE, ModelSpec
+from sipdoctor.machines.catalog import LAYOUTS, TOOL_CACHE, ModelSpec
 from sipdoctor.model import Reason, Verdict
 
 NODE_TOOL_TARGETS = {"npx": "npm/bin/npx-cli.js", "corepack": "corepack/dist/corepack.js"}
@@ -194,6 +194,26 @@ class ModelMachine(Machine):
         prefix = (directory, *(d for d in self.path_prefix if d != directory))
         machine = ModelMachine(self.spec, self.shared, self.sip.state, entries, prefix)
         machine.sip, machine.note = self.sip, self.note
+        return machine
+
+    def with_layout(self, name: str) -> ModelMachine:
+        """This developer Mac with a version manager's layout first on PATH (docs/machines.md "Layouts")."""
+        layout = LAYOUTS[name]
+        home = self.spec.home
+
+        def expand(path: str) -> str:
+            return path.replace("~", home, 1) if path.startswith("~") else path
+
+        rows = [r for r in model_rows() if r["machine"] == self.spec.name and r["name"] in layout.rows]
+        added = [e for row in rows for e in entries_of_row(row, home)]
+        added += [Entry(expand(m), "marker", Verdict.UNKNOWN, Verdict.UNKNOWN, f"{name} is installed", "layout")
+                  for m in layout.markers]
+        prefix = (*(expand(d) for d in layout.path), *self.path_prefix)
+        machine = ModelMachine(self.spec, self.shared, self.sip.state, {**self.entries, **{e.path: e for e in added}},
+                               prefix)
+        machine.sip, machine.note = self.sip, self.note
+        machine.name, machine.label = f"{self.name}+{name}", f"{self.label[:-len(' (model)')]} and {name} (model)" \
+            if self.label.endswith(" (model)") else f"{self.label} and {name}"
         return machine
 
     def with_homebrew_bash(self) -> ModelMachine:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sipdoctor.machines.base import Machine
-from sipdoctor.machines.catalog import DEFAULT_MODEL, MODELS, model_spec, runner_for_label
+from sipdoctor.machines.catalog import DEFAULT_MODEL, LAYOUTS, MODELS, model_spec, runner_for_label
 from sipdoctor.machines.model import ModelMachine
 
 
@@ -26,12 +26,19 @@ def model_names() -> list[str]:
 
 
 def model_machine(name: str, shared: Sequence[str] = (), sip: str | None = None) -> ModelMachine:
-    """A shipped model; `sip` "off" judges it with SIP disabled (default: the model's own state)."""
-    spec = model_spec(name)
-    if spec is None:
+    """A shipped model, `NAME` or `NAME+LAYOUT+...` (a developer Mac with nvm, pyenv...); `sip` "off" judges
+    it with SIP disabled (default: the model's own state)."""
+    base, *layouts = name.split("+")
+    spec = model_spec(base)
+    if spec is None or (spec.is_runner and layouts) or any(layout not in LAYOUTS for layout in layouts):
         raise UnknownMachine(f"no machine model named {name!r}; `sipdoctor machines` lists them: "
-                             + ", ".join(model_names()))
-    return ModelMachine(spec, tuple(shared), sip=sip)
+                             + ", ".join(model_names()) + f" (developer Macs take +{'/+'.join(LAYOUTS)})")
+    machine = ModelMachine(spec, tuple(shared), sip=sip)
+    for layout in layouts:
+        machine = machine.with_layout(layout)
+    return machine
+
+
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ def to_json(result: CheckResult) -> str:
         "path": {"entries": path.get("entries", []), "shadowing": path.get("shadowing", [])},
         "toolchains": facts.get("toolchains"),
         "machine": facts.get("machine"),
+        "onboarding": facts.get("onboarding") or [],
         "summary": {
             "errors": result.count(Severity.ERROR),
             "warnings": result.count(Severity.WARNING),

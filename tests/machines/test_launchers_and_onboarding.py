@@ -94,24 +94,29 @@ def test_empty_directory_on_the_homebrew_mac_is_ready(cli, tmp_path: Path) -> No
 
 
 def test_pyenv_shim_on_the_path_gets_the_shim_fix(cli, tmp_path: Path) -> None:
-    """The developer Mac with pyenv's shim layout (a model row not on the default PATH) first on PATH."""
-    from sipdoctor.binaries import Assumptions
-    from sipdoctor.chains.context import Judge
-    from sipdoctor.chains.predict import make_context
-    from sipdoctor.machines.model import entries_of_row, model_rows
-    from sipdoctor.machines.select import model_machine
-    from sipdoctor.project.onboarding import onboarding_facts
+    data = json.loads(cli("check", tmp_path, "--target", "macos", "--machine", "dev-arm64-homebrew+pyenv",
+                          "--format", "json").stdout)
+    python = next(f for f in data["findings"] if f["rule"] == "ONB001")
+    assert python["evidence"] == {"program": "python3", "path": "/Users/you/.pyenv/shims/python3",
+                                  "hop": "/usr/bin/env"}
+    assert python["remediations"][0]["command"] == '"$(pyenv which python3)" bench.py'
+    assert data["toolchains"]["pyenv"]["installed"] and data["machine"]["name"] == "dev-arm64-homebrew+pyenv"
 
-    machine = model_machine("dev-arm64-homebrew")
-    home = machine.spec.home
-    row = next(r for r in model_rows() if r["machine"] == machine.name and r["name"].startswith("python (pyenv shim"))
-    machine.entries = {**machine.entries, **{e.path: e for e in entries_of_row(row, home)}}
-    judge = Judge(Assumptions("macos"), None, machine)
-    env = {**machine.environment({}), "PATH": f"{home}/.pyenv/shims:{machine.default_path}"}
-    facts = onboarding_facts(make_context(judge, tmp_path, env))
-    python = next(p for p in facts if p["name"] == "python3")
-    assert python["shim"] == "pyenv" and python["stripped_at"] == "/usr/bin/env"
-    assert python["later"] == "/opt/homebrew/bin/python3"
+
+@pytest.mark.parametrize(("layout", "program", "verdict"), [
+    ("nvm", "node", "profiled"), ("asdf", "node", "stripped"), ("volta", "node", "unknown"),
+    ("mise", "node", "unknown")])
+def test_version_manager_layouts(cli, tmp_path: Path, layout: str, program: str, verdict: str) -> None:
+    data = json.loads(cli("check", tmp_path, "--target", "macos", "--machine", f"dev-arm64-homebrew+{layout}",
+                          "--format", "json").stdout)
+    found = next(p for p in data["onboarding"] if p["name"] == program)
+    assert found["verdict"] == verdict and found["path"].startswith("/Users/you/")
+
+
+def test_layouts_are_for_developer_macs_only(cli, tmp_path: Path) -> None:
+    for name in ("gha-macos-15-arm64+nvm", "dev-arm64-homebrew+nope"):
+        result = cli("check", tmp_path, "--target", "macos", "--machine", name)
+        assert result.exit_code == 2 and "+nvm" in result.stderr
 
 
 def test_sip_off_on_apple_silicon_runner_keeps_the_variable_for_children(cli, monkeypatch, tmp_path: Path) -> None:
