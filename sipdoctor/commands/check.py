@@ -60,7 +60,7 @@ def check(
     config = load_config(project)
     ruleset = load_rules([*config.rules, *(rules or [])])
     options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler,
-                           machine=machine_name(machine), root=root_dir(root))
+                           machine=machine_name(machine), root=root_dir(root, machine))
     result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
     if fix:
         _apply_fixes(options.project, result.findings)

@@ -61,7 +61,7 @@ def explain(
                               no_cache=no_cache)
     return explain_command(list(words), target_os=target, profiler=profiler, sip=sip.value,
                            arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache,
-                           machine=machine_name(machine), root=root_dir(root))
+                           machine=machine_name(machine), root=root_dir(root, machine))
 
 
 def _on_another_machine(word: str, target: Target, machine: str | None, root: Path | None) -> bool:

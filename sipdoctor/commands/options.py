@@ -85,10 +85,12 @@ def machine_name(name: str | None) -> str | None:
     return name
 
 
-def root_dir(root: Path | None) -> str | None:
-    """--root: a directory laid out as a Mac's file system."""
+def root_dir(root: Path | None, machine: str | None = None) -> str | None:
+    """--root: a directory laid out as a Mac's file system (never together with --machine)."""
     from sipdoctor.errors import ConfigError
 
+    if root is not None and machine is not None:
+        raise ConfigError("--machine and --root each name the machine to judge on: give one")
     if root is not None and not root.is_dir():
         raise ConfigError("--root: not a directory", path=root)
     return str(root.resolve()) if root is not None else None

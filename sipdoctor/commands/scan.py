@@ -35,7 +35,7 @@ def _judge(target_os: Target, machine: str | None, root: Path | None, shared: Pa
     from sipdoctor.system import host_platform
 
     target = target_platform(target_os)
-    chosen = local_machine(target, host_platform(), machine=machine_name(machine), root=root_dir(root),
+    chosen = local_machine(target, host_platform(), machine=machine_name(machine), root=root_dir(root, machine),
                            shared=(str(shared.resolve()),)).machine
     return Judge(Assumptions(target=chosen.target, sip=chosen.sip.assumed if not chosen.is_host else "on",
                              arch=None if chosen.is_host else chosen.arch), None, chosen)

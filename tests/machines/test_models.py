@@ -120,3 +120,8 @@ def test_machines_command_lists_every_model(cli) -> None:
 def test_unknown_machine_name_is_a_usage_error(cli) -> None:
     result = cli("check", ".", "--target", "macos", "--machine", "no-such-mac")
     assert result.exit_code == 2 and "dev-arm64-homebrew" in result.stderr
+
+
+def test_machine_and_root_together_is_a_usage_error(cli, tmp_path) -> None:
+    result = cli("check", tmp_path, "--target", "macos", "--machine", "fresh-mac", "--root", tmp_path)
+    assert result.exit_code == 2 and "give one" in result.stderr
