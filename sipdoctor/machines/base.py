@@ -132,7 +132,7 @@ class Machine(ABC):
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "label": self.label, "kind": self.kind, "arch": self.arch,
-                               "sip": self.sip.to_json()}
+                               "sip": self.sip.to_json(), "homebrew": self.homebrew, "bash": self.which("bash")}
         if self.note:
             out["note"] = self.note
         return out

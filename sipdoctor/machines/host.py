@@ -52,6 +52,8 @@ class HostMachine(Machine):
         state = {"on": "on", "off": "off", "debug-off": "off"}.get(sip, "on")
         self.sip = SipState(state if on_mac else "n/a", sip,
                             sip_evidence or ("read on this Mac" if on_mac else "not a Mac"))
+        self.homebrew = next((p for p in ("/opt/homebrew", "/usr/local") if os.path.isfile(f"{p}/bin/brew")), None) \
+            if on_mac else None
 
     @property
     def default_path(self) -> str:

@@ -127,7 +127,7 @@ def _machine_fact(prediction: Prediction) -> dict[str, Any]:
     machine = prediction.machine or {}
     sip = machine.get("sip") or {}
     out = {"name": machine.get("name"), "label": machine.get("label"), "arch": machine.get("arch"),
-           "sip": sip.get("state")}
+           "sip": sip.get("state"), "homebrew": machine.get("homebrew"), "bash": machine.get("bash")}
     if machine.get("note"):
         out["note"] = machine["note"]
     return out

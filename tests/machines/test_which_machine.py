@@ -85,7 +85,7 @@ def test_npm_vitest_make_and_codspeed_workflow_from_linux(cli, tmp_path: Path) -
     assert npm["stripped_hops"][0]["via"] == "/opt/homebrew/bin/npm"
     assert npm["machine"] == {"name": "dev-arm64-homebrew", "arch": "arm64", "sip": "on",
                               "label": "a developer Mac with Homebrew on Apple Silicon (model)",
-                              "note": npm["machine"]["note"]}
+                              "homebrew": "/opt/homebrew", "bash": "/bin/bash", "note": npm["machine"]["note"]}
     make = next(c for c in data["commands"] if c["source"] == "Makefile")
     assert first_hops(make)[0] == "/usr/bin/make"
     step = next(c for c in data["commands"] if c["name"] == "Run benchmarks")
