@@ -134,12 +134,15 @@ class CheckResult:
         return 1 if self.failing else 0
 
     @property
-    def unverified(self) -> int:
-        """Benchmark commands (and, outside a project, programs) that could not be judged on their machine."""
+    def unverified(self) -> str:
+        """What could not be judged on its machine: benchmark commands, and outside a project the programs."""
         commands = (self.facts.get("project") or {}).get("commands", [])
         onboarding = self.facts.get("onboarding") or []
-        return (sum(1 for c in commands if c.get("benchmark") and c.get("verdict") == "unknown")
-                + sum(1 for p in onboarding if p.get("verdict") == "unknown"))
+        count = sum(1 for c in commands if c.get("benchmark") and c.get("verdict") == "unknown")
+        programs = [p["name"] for p in onboarding if p.get("verdict") == "unknown"]
+        parts = [_plural(count, "benchmark command")] if count else []
+        parts += [", ".join(f"`{p}`" for p in programs)] if programs else []
+        return " and ".join(parts)
 
     @property
     def verdict(self) -> str:
@@ -147,7 +150,7 @@ class CheckResult:
         if errors:
             return f"{_plural(errors, 'problem')} will hide processes from the profiler"
         if self.unverified:
-            return f"Not verified: {_plural(self.unverified, 'benchmark command')} could not be judged"
+            return f"Not verified: {self.unverified} could not be judged"
         if warnings:
             return f"Ready to profile, with {_plural(warnings, 'warning')}"
         return "Ready to profile"

@@ -134,3 +134,10 @@ def test_sip_off_on_apple_silicon_runner_keeps_the_variable_for_children(cli, mo
     intel = json.loads(cli("explain", "--machine", "gha-macos-26-x64", "--sip", "off", "--format", "json", "--",
                            "npm", "run", "bench").stdout)
     assert intel["children"][0]["children"][0]["chain"][0]["verdict"] == "profiled"
+
+
+def test_unjudged_program_outside_a_project_is_not_ready(cli, tmp_path: Path) -> None:
+    data = json.loads(cli("check", tmp_path, "--target", "macos", "--machine", "dev-arm64-homebrew+volta",
+                          "--format", "json").stdout)
+    assert any(f["rule"] == "ONB004" and f["evidence"]["program"] == "node" for f in data["findings"])
+    assert data["summary"]["verdict"] == "Not verified: `node` could not be judged"
