@@ -324,7 +324,8 @@ class ModelMachine(Machine):
         if entry.protected and verdict == Verdict.IGNORED:
             return Reason("arm64e-library", f"with SIP off, {path} runs as arm64e and cannot load a plain "
                                             "arm64 library: it runs without it, its children keep the variable")
-        return Reason("machine-model", f"{path} on {self.label}: {entry.detail} ({entry.source})")
+        inferred = "; an inference, not checked on a Mac" if entry.inferred else ""
+        return Reason("machine-model", f"{path} on {self.label}: {entry.detail} ({entry.source}{inferred})")
 
 
 def _off_why(entry: Entry, arch: str) -> str:

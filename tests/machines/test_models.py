@@ -104,6 +104,7 @@ def test_inferred_verdicts_say_so() -> None:
     runner = model_machine("gha-macos-15-arm64")
     _, reasons = runner.known_verdict("/opt/homebrew/bin/pip3")
     assert any(r.code == "inferred" for r in reasons)
+    assert "an inference, not checked on a Mac" in reasons[0].message  # the reason the tree shows first
 
 
 def test_machines_command_lists_every_model(cli) -> None:
