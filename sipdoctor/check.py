@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.advice.engine import evaluate
+from sipdoctor.advice.engine import evaluate_all
 from sipdoctor.advice.loader import RuleSet
 from sipdoctor.binaries.cache import VerdictCache
 from sipdoctor.binaries.report import Assumptions
@@ -91,18 +91,26 @@ def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
     }
     assumptions = Assumptions(target=options.target, sip=sip_assumption(sip))
     with VerdictCache() as cache:
-        choice = local_machine(options.target, system.platform, sip=assumptions.sip, machine=options.machine,
+        given = assumptions.sip if system.platform == "macos" or _recorded(sip, system) else "on"
+        choice = local_machine(options.target, system.platform, sip=given, machine=options.machine,
                                root=options.root, shared=(str(options.project),))
         machine = choice.machine
         if not machine.is_host:
             assumptions = Assumptions(target="macos", sip=machine.sip.assumed, arch=machine.arch)
-            facts["sip"] = None  # this computer's SIP says nothing about the machine judged
+            if not _recorded(sip, system):
+                facts["sip"] = None  # this computer's SIP says nothing about the machine judged
         facts["machine"] = machine.to_json()
         judge = Judge(assumptions, cache, machine)
         for _name, collect in COLLECTORS:
             facts.update(collect(Collecting(system, options, judge)))
         facts["onboarding"] = _onboarding(facts, system, options, judge)
     return facts
+
+
+def _recorded(sip: dict[str, Any] | None, system: System) -> bool:
+    """A SIP reading off a Mac is a recorded `csrutil status` (SIPDOCTOR_CSRUTIL): the Mac it came from is the
+    one local commands are judged for, so the model takes its SIP state."""
+    return system.platform != "macos" and sip is not None and bool(sip.get("readable"))
 
 
 def _onboarding(facts: dict[str, Any], system: System, options: CheckOptions, judge: Judge) -> list[dict[str, Any]]:
@@ -125,5 +133,6 @@ def apply_config(findings: Sequence[Finding], config: Config) -> tuple[Finding, 
 def run_check(system: System, options: CheckOptions, rules: RuleSet, config: Config, fail_on: str) -> CheckResult:
     facts = collect_facts(system, options)
     active = [r for r in rules.rules if r.id not in config.ignore]
-    findings = apply_config(evaluate(active, facts), config)
-    return CheckResult(facts=facts, findings=findings, fail_on=fail_on)
+    found, failures = evaluate_all(active, facts)
+    return CheckResult(facts=facts, findings=apply_config(found, config), fail_on=fail_on,
+                       rule_failures=tuple(f.line() for f in failures))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from sipdoctor import __version__
-from sipdoctor.commands import check, explain, machines, probe, rules, scan, status, trace
+from sipdoctor.commands import check, explain, machines, probe, rules, scan, schema, status, trace
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, SipdoctorError
 
 EXIT_CODES_HELP = (
@@ -54,6 +54,7 @@ app.command("status")(status.status)
 app.command("machines")(machines.machines)
 app.add_typer(scan.app, name="scan", help="Print the raw facts: PATH, shebangs of a directory, a project.")
 app.add_typer(rules.app, name="rules")
+app.command("schema")(schema.schema)
 app.add_typer(probe.app, name="probe")
 
 

@@ -39,6 +39,9 @@ class Judge:
         self._shebangs: dict[str, Shebang | None] = {}
         self._resolved: dict[tuple[str, str], list[str]] = {}
         self._others: dict[str, Judge] = {}
+        self._real: dict[str, str] = {}
+        self._files: dict[str, bool] = {}
+        self._exists: dict[str, bool] = {}
 
     @property
     def target(self) -> str:
@@ -86,10 +89,23 @@ class Judge:
         return list(self._resolved[key])
 
     def realpath(self, path: str) -> str:
-        return self.machine.realpath(path)
+        """The machine's realpath, once per path: a Makefile of thousands of targets runs the same programs."""
+        if path not in self._real:
+            self._real[path] = self.machine.realpath(path)
+        return self._real[path]
+
+    real_path = realpath
 
     def is_file(self, path: str) -> bool:
-        return self.machine.is_file(path)
+        if path not in self._files:
+            self._files[path] = self.machine.is_file(path)
+        return self._files[path]
+
+    def exists(self, path: str) -> bool:
+        """exists on the machine, once per path (`make X` looks for the same Makefile names for every target)."""
+        if path not in self._exists:
+            self._exists[path] = self.machine.exists(path)
+        return self._exists[path]
 
     def read_text(self, path: str, limit: int = 16384) -> str:
         head = self.machine.read_head(path, limit)
@@ -103,6 +119,10 @@ class Context:
     env: Mapping[str, str] = field(default_factory=dict)
     profiler: str = "generic"
     depth: int = 0
+    make_goal_only: bool = False
+    """`make GOAL` predicts only the goal's own recipe: `check` lists every target of the project's Makefile as
+    a command of its own, so following prerequisites again would repeat their findings (and cost O(n^2) on a
+    deep chain)."""
 
     @property
     def target(self) -> str:

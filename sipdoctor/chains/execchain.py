@@ -41,7 +41,7 @@ def real_path(path: str) -> str:
     """On this computer (the project's own files); a program on the judged machine: ctx.judge.realpath."""
     try:
         return os.path.realpath(path, strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the path
         return path  # missing, or a symlink loop: judged as given, the judge says why
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def check(
-    project: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
+    project_arg: Annotated[str, typer.Argument(metavar="PROJECT", help="The project to check.")] = ".",
     fmt: FormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
     fail_on: Annotated[
@@ -51,8 +52,11 @@ def check(
     from sipdoctor.render.terminal import make_console, use_ascii
     from sipdoctor.system import System
 
-    if not project.is_dir():
-        raise ConfigError("not a directory", path=project)
+    if not project_arg:  # Path("") would quietly be the current directory
+        raise ConfigError("the project path is empty")
+    project = Path(project_arg)
+    if not os.path.isdir(project):
+        raise ConfigError("not a directory (or not reachable)", path=project)
     if fail_on is not None and fail_on not in FAIL_ON:
         raise ConfigError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     if profiler not in ("generic", "codspeed"):
@@ -65,6 +69,8 @@ def check(
     if fix:
         _apply_fixes(options.project, result.findings)
         result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
+    for failure in result.rule_failures:
+        typer.echo(f"sipdoctor: warning: {failure}", err=True)
     chosen = fmt.value if fmt else (config.format or "human")
     if chosen == "json":
         typer.echo(render.to_json(result))

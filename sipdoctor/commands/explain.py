@@ -172,13 +172,13 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
 
 def _print(prediction: object, fmt: OutputFormat | None, color: ColorMode) -> None:
     from sipdoctor.chains.predict import Prediction
-    from sipdoctor.model import Verdict
+    from sipdoctor.model import SCHEMA_VERSION, Verdict
     from sipdoctor.render.terminal import VERDICT_STYLES, make_console, use_ascii
     from sipdoctor.render.tree import render_tree
 
     assert isinstance(prediction, Prediction)
     if fmt == OutputFormat.JSON:
-        typer.echo(json.dumps({"schema_version": 1, **prediction.to_json()}, indent=2))
+        typer.echo(json.dumps({"schema_version": SCHEMA_VERSION, **prediction.to_json()}, indent=2))
         return
     from rich.text import Text
 

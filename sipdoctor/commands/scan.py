@@ -54,9 +54,19 @@ def _table(title: str, columns: list[str], rows: list[list[str]], color: ColorMo
     make_console(color.value).print(table)
 
 
+def _tables_or_json(fmt: OutputFormat | None) -> None:
+    if fmt == OutputFormat.GITHUB:
+        from sipdoctor.errors import ConfigError
+
+        raise ConfigError("scan prints human or json; --format github is for check")
+
+
 def _emit(data: dict[str, Any], fmt: OutputFormat | None) -> bool:
+    """Print the JSON payload (schema: sipdoctor/schemas/scan-*.schema.json) and say so; False for a table."""
     if fmt == OutputFormat.JSON:
-        typer.echo(json.dumps({"schema_version": 1, **data}, indent=2))
+        from sipdoctor.model import SCHEMA_VERSION
+
+        typer.echo(json.dumps({"schema_version": SCHEMA_VERSION, **data}, indent=2))
         return True
     return False
 
@@ -65,6 +75,7 @@ def _emit(data: dict[str, Any], fmt: OutputFormat | None) -> bool:
 def scan_path(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST,
               machine: MachineOpt = None, root: RootOpt = None) -> int:
     """PATH directories, how the commands that matter resolve, shadowing, and installed toolchains."""
+    _tables_or_json(fmt)
     from sipdoctor.project.pathscan import collect_path_facts
     from sipdoctor.system import System
 
@@ -89,6 +100,7 @@ def scan_path(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os
 def scan_shebangs(directory: Annotated[Path, typer.Argument(help="Directory whose executables to read.")],
                   fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO) -> int:
     """Every executable under DIR that is a script, with its interpreter."""
+    _tables_or_json(fmt)
     from sipdoctor.errors import InputError
     from sipdoctor.project.scripts import scan_scripts
 
@@ -109,6 +121,7 @@ def scan_project(directory: Annotated[Path, typer.Argument(help="Project directo
                  fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST,
                  profiler: ProfilerOpt = "generic", machine: MachineOpt = None, root: RootOpt = None) -> int:
     """The project's commands (package.json, Makefile, workflows, tox, nox, just) and where each strips."""
+    _tables_or_json(fmt)
     from sipdoctor.errors import InputError
     from sipdoctor.project.facts import collect_project_facts
     from sipdoctor.system import System

@@ -54,7 +54,7 @@ class Machine(ABC):
         """A project file's symlinks resolved on this computer; where they lead is the project's too."""
         try:
             real = os.path.realpath(path, strict=True)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the path
             return path
         self._reached.add(real)
         return real

@@ -65,7 +65,7 @@ class HostMachine(Machine):
     def realpath(self, path: str) -> str:
         try:
             return os.path.realpath(path, strict=True)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the path
             return path
 
     def is_file(self, path: str) -> bool:

@@ -179,7 +179,7 @@ class ModelMachine(Machine):
         self.path_prefix = path_prefix
         state = sip or spec.sip
         assumed = "off" if state == "off" else "on"
-        evidence = ("assumed off (--sip off)" if sip == "off" else
+        evidence = ("given as off (--sip off, or a recorded csrutil status)" if sip == "off" else
                     "GitHub documents nothing; reported disabled on current images, enabled in some VMs "
                     "(docs/machines.md \"SIP on GitHub's runners\")" if state == "unknown" and spec.is_runner
                     else f"the model's SIP state ({state})")

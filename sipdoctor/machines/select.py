@@ -58,10 +58,13 @@ def local_machine(target: str, host_platform: str, *, sip: str = "on", arch: str
 
     if root is not None:
         return Choice(RootMachine(root, arch or "arm64", sip, tuple(shared)))
+    given = "off" if sip in ("off", "debug-off") else None  # debug-off: dyld strips nothing either
+    if machine is not None and machine != "host" and host_platform != "macos":
+        return Choice(model_machine(machine, shared, given))
     if machine is not None and machine != "host":
-        return Choice(model_machine(machine, shared, "off" if sip in ("off", "debug-off") else None))
+        return Choice(model_machine(machine, shared))  # this Mac's SIP says nothing about the model
     if target == "macos" and host_platform != "macos" and machine != "host":
-        model = model_machine(DEFAULT_MODEL, shared)
+        model = model_machine(DEFAULT_MODEL, shared, given)
         model.note = (f"this computer is not a Mac: local commands are judged on the {DEFAULT_MODEL} model "
                       "(`--machine NAME` picks another; `sipdoctor machines` lists them)")
         return Choice(model, model.note)

@@ -203,3 +203,15 @@ def test_scan_judges_on_the_same_machine_as_check(cli, tmp_path: Path) -> None:
     path = json.loads(cli("scan", "path", "--target", "macos", "--machine", "fresh-mac", "--format", "json").stdout)
     assert path["path"]["value"] == ":".join(next(m for m in MODELS if m.name == "fresh-mac").path)
     assert {c["name"]: c["winner"] for c in path["path"]["commands"]}["python3"] == "/usr/bin/python3"
+
+
+def test_a_recorded_csrutil_sets_the_sip_of_the_local_model_only(cli, tmp_path: Path, csrutil_stub) -> None:
+    from tests.conftest import CSRUTIL_FIXTURES
+
+    csrutil_stub(next(p for p in CSRUTIL_FIXTURES if p.stem == "disabled").read_text())
+    data = check(cli, npm_vitest_project(tmp_path / "p"))
+    assert data["machine"]["sip"]["state"] == "off" and data["sip"]["readable"]
+    npm = next(c for c in data["commands"] if c["source"] == "package.json" and c["name"] == "bench")
+    assert npm["machine"]["sip"] == "off" and npm["stripped_hops"] == []  # Apple's arm64e hops: ignored
+    step = next(c for c in data["commands"] if c["name"] == "Run benchmarks")
+    assert step["machine"]["sip"] == "unknown"  # the runner is another machine
