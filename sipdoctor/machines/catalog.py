@@ -53,11 +53,6 @@ class ModelSpec:
     def is_runner(self) -> bool:
         return bool(self.runner_labels)
 
-    @property
-    def run_shell(self) -> str:
-        """The `bash` a `run:` step gets: Apple's /bin/bash 3.2 on every image (docs/machines.md)."""
-        return "/bin/bash"
-
 
 def _runner(version: str, arch: str, labels: tuple[str, ...]) -> ModelSpec:
     intel = arch == "x86_64"

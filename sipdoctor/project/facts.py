@@ -59,7 +59,7 @@ from sipdoctor.sources.makefile import MAKEFILE_NAMES, load_makefile
 from sipdoctor.sources.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
 from sipdoctor.sources.pyproject_scripts import runner_commands
 from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands
-from sipdoctor.sources.workflows import Step, load_workflow, workflow_files
+from sipdoctor.sources.workflows import MACOS_RUNNER_BASH, Step, load_workflow, workflow_files
 from sipdoctor.system import System
 
 if TYPE_CHECKING:
@@ -221,6 +221,8 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
         for step in steps:
             machine = _runner_machine(step, root)
             argv = step.shell_argv
+            if argv[:1] == (MACOS_RUNNER_BASH,):  # the runner looks `bash` up on the job's PATH (ScriptHandler.cs)
+                argv = (machine.which("bash") or MACOS_RUNNER_BASH, *argv[1:])
             if step.codspeed and machine.homebrew is not None:
                 machine = machine.with_homebrew_bash()
                 argv = (f"{machine.homebrew}/bin/bash", *argv[1:])

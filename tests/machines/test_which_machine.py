@@ -30,6 +30,10 @@ jobs:
       - run: npm ci
       - name: Run benchmarks
         run: npm run bench
+      - name: CodSpeed
+        uses: CodSpeedHQ/action@v4
+        with:
+          run: npm run bench
 """
 MATRIX = """\
 on: push
@@ -93,6 +97,9 @@ def test_npm_vitest_make_and_codspeed_workflow_from_linux(cli, tmp_path: Path) -
     assert step["tree"]["children"][0]["chain"][0]["path"] == "/bin/bash"
     npm_in_step = step["tree"]["children"][0]["children"][0]["chain"][0]
     assert npm_in_step["via"] == "/Users/runner/hostedtoolcache/node/<ver>/arm64/bin/npm"  # setup-node first
+    codspeed = next(c for c in data["commands"] if c["source"] == "codspeed-action")
+    assert codspeed["machine"]["name"] == "gha-macos-26-arm64"
+    assert codspeed["tree"]["children"][0]["chain"][0]["path"] == "/opt/homebrew/bin/bash"  # CodSpeed installs it
     assert data["machine"]["name"] == "dev-arm64-homebrew" and "not a Mac" in data["machine"]["note"]
     assert any(f["rule"] == "MCH002" for f in data["findings"])  # the runner's SIP: both outcomes
 
