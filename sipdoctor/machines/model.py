@@ -46,11 +46,19 @@ class Entry:
         return self.detail.split(" (", 1)[0].split(";", 1)[0].strip()
 
 
-def _verdicts(text: str) -> tuple[Verdict, Verdict]:
-    parts = dict(p.split("=", 1) for p in text.split(";"))
+def _verdicts(row: Mapping[str, str]) -> tuple[Verdict, Verdict]:
+    """(SIP on, SIP off). Rows of Macs with SIP on say `sip_off=n/a`: then SIP off follows docs/machines.md
+    "SIP off" (inferred): a protected Apple binary is ignored on Apple Silicon (arm64e) and profiled on Intel;
+    a hardened binary (ignored with SIP on) is profiled, library validation no longer applying."""
+    parts = dict(p.split("=", 1) for p in row["expected_verdict"].split(";"))
     on = Verdict(parts["sip_on"])
     off = parts.get("sip_off", "n/a")
-    return on, Verdict(off) if off != "n/a" else on
+    if off != "n/a":
+        return on, Verdict(off)
+    intel = "intel" in row["machine"] or "x64" in row["machine"]
+    if on == Verdict.STRIPPED and row["protected"] == "yes":
+        return on, Verdict.PROFILED if intel else Verdict.IGNORED
+    return on, Verdict.PROFILED if on == Verdict.IGNORED else on
 
 
 def _read_rows(resource: str) -> list[dict[str, str]]:
@@ -81,7 +89,7 @@ def entries_of_row(row: Mapping[str, str], home: str = "~") -> list[Entry]:
     """The entries one data row gives: the program, its link target, its siblings (npx next to npm)."""
     invoked, _, target = (p.strip() for p in row["path"].partition(" -> "))
     invoked = invoked.replace("~", home, 1) if invoked.startswith("~") else invoked
-    on, off = _verdicts(row["expected_verdict"])
+    on, off = _verdicts(row)
     kind = row["kind"]
     detail = row["shebang_or_signature"]
     inferred = any(w in (detail + row["source"]).lower() for w in ("inferred", "not verified"))

@@ -126,3 +126,11 @@ def test_unknown_machine_name_is_a_usage_error(cli) -> None:
 def test_machine_and_root_together_is_a_usage_error(cli, tmp_path) -> None:
     result = cli("check", tmp_path, "--target", "macos", "--machine", "fresh-mac", "--root", tmp_path)
     assert result.exit_code == 2 and "give one" in result.stderr
+
+
+def test_sip_off_on_a_developer_mac_follows_the_architecture_and_lifts_library_validation() -> None:
+    arm = model_machine("dev-arm64-homebrew+uv", sip="off")
+    assert arm.known_verdict("/Users/you/.local/bin/uv")[0] == Verdict.PROFILED  # hardened: ignored with SIP on
+    assert model_machine("dev-arm64-homebrew+uv").known_verdict("/Users/you/.local/bin/uv")[0] == Verdict.IGNORED
+    assert arm.known_verdict("/bin/zsh")[0] == Verdict.IGNORED
+    assert model_machine("dev-intel-homebrew", sip="off").known_verdict("/bin/zsh")[0] == Verdict.PROFILED
