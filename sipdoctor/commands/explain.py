@@ -65,14 +65,15 @@ def explain(
 
 
 def _on_another_machine(word: str, target: Target, machine: str | None, root: Path | None) -> bool:
-    """A command name judged on a model or a --root tree is predicted there (never this computer's file of
-    that name); a path names this computer's file, judged as it says."""
+    """With --root or --machine, a name or a path is the machine's and is predicted there. Off a Mac with
+    --target macos, a command name is the developer-Mac model's (never this computer's program of that name);
+    a path without --root/--machine still names this computer's file, judged as it says."""
     from sipdoctor.system import host_platform
 
-    if "/" in word:
-        return False
+    if root is not None or (machine is not None and machine != "host"):
+        return True
     off_a_mac = target_platform(target) == "macos" and host_platform() != "macos" and machine != "host"
-    return root is not None or (machine is not None and machine != "host") or off_a_mac
+    return off_a_mac and "/" not in word
 
 
 def locate(target: str, env_path: str) -> tuple[str, list[str]]:

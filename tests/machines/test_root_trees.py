@@ -134,3 +134,13 @@ def test_symlinks_in_the_tree_stay_in_the_tree(tmp_path: Path, stand_in: Path) -
     assert machine.which("node", "/opt/homebrew/bin") == "/opt/homebrew/bin/node"
     assert machine.realpath("/opt/homebrew/bin/loop") == "/opt/homebrew/bin/loop"
     assert not machine.is_file("/opt/homebrew/bin/loop") and os.path.isdir(root)
+
+
+def test_explain_a_path_in_the_tree(cli, tmp_path: Path, fresh_mac: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = explain(cli, "--root", str(fresh_mac), "/usr/bin/env")
+    hop = data["children"][0]["chain"][0]
+    assert hop["path"] == "/usr/bin/env" and hop["verdict"] == "stripped"
+    assert hop["reasons"][0]["code"] == "sip-protected-path"
+    assert str(fresh_mac) not in json.dumps(hop["reasons"][1:])  # the binary's own reasons, in the Mac's paths
+    assert data["machine"]["label"] == f"the Mac file system under {fresh_mac}"
