@@ -127,8 +127,9 @@ def _machine_fact(prediction: Prediction) -> dict[str, Any]:
     """Which machine the command was judged on: name, label, architecture, SIP state (and a note if guessed)."""
     machine = prediction.machine or {}
     sip = machine.get("sip") or {}
-    out = {"name": machine.get("name"), "label": machine.get("label"), "arch": machine.get("arch"),
-           "sip": sip.get("state"), "homebrew": machine.get("homebrew"), "bash": machine.get("bash")}
+    out = {"name": machine.get("name"), "label": machine.get("label"), "kind": machine.get("kind"),
+           "arch": machine.get("arch"), "sip": sip.get("state"), "homebrew": machine.get("homebrew"),
+           "bash": machine.get("bash")}
     if machine.get("note"):
         out["note"] = machine["note"]
     return out

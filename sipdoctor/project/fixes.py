@@ -114,7 +114,7 @@ def _hop_fix_facts(located: Located, command: dict[str, Any], file_text: str | N
         "direct": direct_text if direct_text != invoked_as else None,
         "direct_verdict": last.get("own_verdict") if last else None,
         "top_level": target_index == 0,
-        "replaceable": _replaceable(invoked_as, command, file_text),
+        "replaceable": _replaceable(invoked_as, command, file_text) and _portable(direct_text, command),
         "spawned_by": _tool_name(lineage[-2]) if len(lineage) > 1 else None,
         "spawner_argv": list(lineage[-2].get("argv") or []) if len(lineage) > 1 else None,
         "launcher": launcher,
@@ -229,6 +229,14 @@ def _file_text(path: str | None) -> str | None:
         return read_text(path, limit=FILE_TEXT_BYTES, whole=True)
     except Unreadable:  # never a FIFO or device; too large or not UTF-8: no in-place edit is offered
         return None
+
+
+def _portable(direct: str | None, command: dict[str, Any]) -> bool:
+    """A replacement may be written only with paths the command's machine really has: a model's (or a --root
+    tree's) absolute path outside the project is a guess about the machine (docs/machines.md), so no edit."""
+    if (command.get("machine") or {}).get("kind") in (None, "host") or not direct:
+        return True
+    return not any(word.startswith("/") or "<" in word for word in shlex.split(direct))
 
 
 def _replaceable(invoked_as: str, command: dict[str, Any], file_text: str | None) -> bool:

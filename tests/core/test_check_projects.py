@@ -129,5 +129,5 @@ def test_linux_target_judges_only_the_macos_workflow_on_its_runner(cli, monkeypa
     assert chain and all(f["evidence"]["file"].endswith("bench.yml") for f in chain)
     workflow = next(c for c in data["commands"] if c["source"] == "workflow")
     assert workflow["machine"] == {"name": "gha-macos-14-arm64", "label": "GitHub's macos-14 arm64 runner",
-                                   "arch": "arm64", "sip": "unknown", "homebrew": "/opt/homebrew",
+                                   "kind": "model", "arch": "arm64", "sip": "unknown", "homebrew": "/opt/homebrew",
                                    "bash": "/bin/bash"}

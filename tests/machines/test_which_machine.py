@@ -87,7 +87,7 @@ def test_npm_vitest_make_and_codspeed_workflow_from_linux(cli, tmp_path: Path) -
     npm = next(c for c in data["commands"] if c["source"] == "package.json" and c["name"] == "bench")
     assert first_hops(npm)[:2] == ["/usr/bin/env", "/bin/sh"]
     assert npm["stripped_hops"][0]["via"] == "/opt/homebrew/bin/npm"
-    assert npm["machine"] == {"name": "dev-arm64-homebrew", "arch": "arm64", "sip": "on",
+    assert npm["machine"] == {"name": "dev-arm64-homebrew", "kind": "model", "arch": "arm64", "sip": "on",
                               "label": "a developer Mac with Homebrew on Apple Silicon (model)",
                               "homebrew": "/opt/homebrew", "bash": "/bin/bash", "note": npm["machine"]["note"]}
     make = next(c for c in data["commands"] if c["source"] == "Makefile")
@@ -222,3 +222,18 @@ def test_a_recorded_csrutil_sets_the_sip_of_the_local_model_only(cli, tmp_path: 
     assert npm["machine"]["sip"] == "off" and npm["stripped_hops"] == []  # Apple's arm64e hops: ignored
     step = next(c for c in data["commands"] if c["name"] == "Run benchmarks")
     assert step["machine"]["sip"] == "unknown"  # the runner is another machine
+
+
+def test_fix_never_writes_a_models_guessed_path(cli, tmp_path: Path) -> None:
+    """The models' paths are right to show and wrong to write: a project runs on many Macs, and a runner's
+    tool cache path has a placeholder version."""
+    project = npm_vitest_project(tmp_path / "p")
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    result = cli("check", project, "--target", "macos", "--fix", "--fail-on", "never")
+    assert result.exit_code == 0
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+    data = check(cli, project)
+    env = next(f for f in data["findings"] if f["rule"] == "CHN001" and f["evidence"]["hop"] == "/usr/bin/env"
+               and f["evidence"]["command"] == "make bench")
+    assert not any(r.get("edit") for r in env["remediations"])
+    assert "/opt/homebrew/lib/node_modules/npm/bin/npm-cli.js" in env["remediations"][0]["command"]  # shown
