@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Build or locate the probe library that `trace` injects.", no_args_is_help=True)
+app = typer.Typer(help="Build or locate the probe library that `trace` injects.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Rebuild even when a cached build exists.")]
 

@@ -10,7 +10,7 @@ import typer
 from sipdoctor.commands.options import FormatOpt, OutputFormat
 from sipdoctor.errors import EXIT_USAGE, ConfigError
 
-app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True)
+app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True, rich_markup_mode=None)
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or directory.")]
 
 

@@ -23,7 +23,7 @@ from sipdoctor.commands.options import (
 )
 
 app = typer.Typer(help="Print the facts sipdoctor collects: PATH, scripts' interpreters, the project's "
-                            "commands.", no_args_is_help=True)
+                            "commands.", no_args_is_help=True, rich_markup_mode=None)
 ProfilerOpt = Annotated[str, typer.Option("--profiler", help="generic, or codspeed (re-injects for node, go).")]
 
 
