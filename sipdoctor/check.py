@@ -13,12 +13,16 @@ from sipdoctor.advice.loader import RuleSet
 from sipdoctor.binaries.cache import VerdictCache
 from sipdoctor.binaries.report import Assumptions
 from sipdoctor.chains.context import Judge
+from sipdoctor.chains.predict import make_context
 from sipdoctor.config import Config
+from sipdoctor.machines.facts import machines_summary
+from sipdoctor.machines.select import local_machine
 from sipdoctor.model import CheckResult, Finding
 from sipdoctor.plan import Planning, compute_plan
 from sipdoctor.project.benchmarks import Selection
 from sipdoctor.project.facts import collect_project_facts
 from sipdoctor.project.fixes import command_label, flatten_stripped, ignored_hops, root_causes
+from sipdoctor.project.onboarding import onboarding_facts
 from sipdoctor.project.pathscan import collect_path_facts
 from sipdoctor.sip.collect import collect_linux, collect_sip
 from sipdoctor.system import System
@@ -31,6 +35,8 @@ class CheckOptions:
     profiler: str = "generic"
     benchmarks: Selection | None = None
     """The configuration's choice of benchmark commands (sipdoctor.project.benchmarks)."""
+    machine: str | None = None  # --machine NAME: a shipped model for local commands
+    root: str | None = None  # --root DIR: a Mac file system laid out under DIR
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ def _project(c: Collecting) -> dict[str, Any]:
     project["ignored"] = ignored_hops(project["commands"])
     project["causes"] = root_causes(project["stripped"], c.options.profiler)
     project["others_losing"] = [command_label(x) for x in project["commands"]
-                                if not x["benchmark"] and x["verdict"] != "profiled"]
+                                if not x["benchmark"] and x["stripped_hops"]]
+    project["machines"] = machines_summary(project["commands"])
     return {"project": project}
 
 
@@ -92,10 +99,35 @@ def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
     }
     assumptions = Assumptions(target=options.target, sip=sip_assumption(sip))
     with VerdictCache() as cache:
-        judge = Judge(assumptions, cache)
+        given = assumptions.sip if system.platform == "macos" or _recorded(sip, system) else "on"
+        choice = local_machine(options.target, system.platform, sip=given, machine=options.machine,
+                               root=options.root, shared=(str(options.project),))
+        machine = choice.machine
+        if not machine.is_host:
+            assumptions = Assumptions(target="macos", sip=machine.sip.assumed, arch=machine.arch)
+            if not _recorded(sip, system):
+                facts["sip"] = None  # this computer's SIP says nothing about the machine judged
+        facts["machine"] = machine.to_json()
+        judge = Judge(assumptions, cache, machine)
         for _name, collect in COLLECTORS:
             facts.update(collect(Collecting(system, options, judge)))
+        facts["onboarding"] = _onboarding(facts, system, options, judge)
     return facts
+
+
+def _recorded(sip: dict[str, Any] | None, system: System) -> bool:
+    """A SIP reading off a Mac is a recorded `csrutil status` (SIPDOCTOR_CSRUTIL): the Mac it came from is the
+    one local commands are judged for, so the model takes its SIP state."""
+    return system.platform != "macos" and sip is not None and bool(sip.get("readable"))
+
+
+def _onboarding(facts: dict[str, Any], system: System, options: CheckOptions, judge: Judge) -> list[dict[str, Any]]:
+    """Outside any project (no command found), judge the machine itself (sipdoctor.project.onboarding)."""
+    project = facts.get("project") or {}
+    if project.get("commands") or project.get("package") or options.target != "macos":
+        return []
+    ctx = make_context(judge, options.project, judge.machine.environment(system.env), options.profiler)
+    return onboarding_facts(ctx)
 
 
 def apply_config(findings: Sequence[Finding], config: Config) -> tuple[Finding, ...]:

@@ -207,6 +207,17 @@ class CheckResult:
         return 1 if self.failing else 0
 
     @property
+    def unverified(self) -> str:
+        """What could not be judged on its machine: benchmark commands, and outside a project the programs."""
+        commands = (self.facts.get("project") or {}).get("commands", [])
+        onboarding = self.facts.get("onboarding") or []
+        count = sum(1 for c in commands if c.get("benchmark") and c.get("verdict") == "unknown")
+        programs = [p["name"] for p in onboarding if p.get("verdict") == "unknown"]
+        parts = [_plural(count, "benchmark command")] if count else []
+        parts += [", ".join(f"`{p}`" for p in programs)] if programs else []
+        return " and ".join(parts)
+
+    @property
     def verdict(self) -> str:
         errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
         if errors and self.plan is not None and self.plan.summary:
@@ -215,6 +226,8 @@ class CheckResult:
             return f"{self.plan.summary}{extra}"
         if errors:
             return f"{_plural(errors, 'problem')} will hide processes from the profiler"
+        if self.unverified:
+            return f"Not verified: {self.unverified} could not be judged"
         if warnings:
             return f"Ready to profile, with {_plural(warnings, 'warning')}"
         return "Ready to profile"

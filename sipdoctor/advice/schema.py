@@ -16,7 +16,8 @@ from sipdoctor.sources.yamlines import LineDict
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 
-FACT_ROOTS = frozenset({"host", "sip", "linux", "project", "path", "toolchains", "profiler", "trace"})
+FACT_ROOTS = frozenset({"host", "sip", "linux", "project", "path", "toolchains", "profiler", "trace", "machine",
+                        "onboarding"})
 """Top-level facts a condition may read; `item` is added for rules with `for_each`."""
 
 RULE_KEYS = {

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sipdoctor.binaries.resolve import PathIndex
-from sipdoctor.binaries.script import Shebang, read_shebang
+from sipdoctor.binaries.script import SHEBANG_READ, Shebang, parse_shebang, read_shebang
+from sipdoctor.machines.base import Machine
+from sipdoctor.machines.host import HostMachine
 from sipdoctor.model import Reason, Verdict
 
 if TYPE_CHECKING:
@@ -17,70 +19,97 @@ if TYPE_CHECKING:
 
 
 class Judge:
-    """The binary-verdict code (sipdoctor.binaries) behind one memo, so a tree asks once per file.
+    """One Machine (sipdoctor.machines) and the binary-verdict code behind one memo, so a tree asks once per file.
 
-    One per run: its PathIndex lists each PATH directory once for every lookup and for the PATH scripts scan.
+    Every "what runs by this name, and what is it" question of the predictor goes through here to the machine
+    the command is judged on: this computer, a shipped model of a Mac, or a Mac file system under --root. A
+    file the machine has no verdict for is read by sipdoctor.binaries where the machine keeps its bytes. One per
+    run and machine: its PathIndex lists each of this computer's PATH directories once.
     """
 
-    def __init__(self, assumptions: Assumptions, cache: VerdictCache | None = None) -> None:
+    def __init__(self, assumptions: Assumptions, cache: VerdictCache | None = None,
+                 machine: Machine | None = None) -> None:
         self.assumptions = assumptions
         self.cache = cache
         self.path_index = PathIndex()
+        self.machine: Machine = machine or HostMachine(str(assumptions.target), assumptions.sip, assumptions.arch)
+        if isinstance(self.machine, HostMachine) and self.machine.resolver is None:
+            self.machine.resolver = self.path_index.resolve
         self._verdicts: dict[tuple[str, str], tuple[Verdict, tuple[Reason, ...]]] = {}
         self._shebangs: dict[str, Shebang | None] = {}
         self._resolved: dict[tuple[str, str], list[str]] = {}
-        self._real: dict[str, tuple[str, bool]] = {}
+        self._others: dict[str, Judge] = {}
+        self._real: dict[str, str] = {}
+        self._files: dict[str, bool] = {}
         self._exists: dict[str, bool] = {}
-
-    def _real_entry(self, path: str) -> tuple[str, bool]:
-        """(realpath, is a regular file), once per path: a Makefile of thousands of targets runs the same
-        programs over and over."""
-        if path not in self._real:
-            from sipdoctor.chains.execchain import real_path
-
-            real = real_path(path)
-            self._real[path] = (real, os.path.isfile(real))
-        return self._real[path]
-
-    def exists(self, path: str) -> bool:
-        """os.path.exists, once per path (`make X` looks for the same Makefile names for every target)."""
-        if path not in self._exists:
-            self._exists[path] = os.path.exists(path)
-        return self._exists[path]
-
-    def real_path(self, path: str) -> str:
-        return self._real_entry(path)[0]
-
-    def is_file(self, real: str) -> bool:
-        return self._real_entry(real)[1]
 
     @property
     def target(self) -> str:
-        return str(self.assumptions.target)
+        return self.machine.target
+
+    def on(self, machine: Machine) -> Judge:
+        """The judge for another machine (a workflow job's runner), sharing this run's verdict cache."""
+        key = f"{machine.name}|{machine.default_path}|{machine.which('bash')}"
+        if key not in self._others:
+            self._others[key] = Judge(self.assumptions, self.cache, machine)
+        return self._others[key]
 
     def verdict(self, path: str, env_path: str) -> tuple[Verdict, tuple[Reason, ...]]:
         key = (path, env_path)
         if key not in self._verdicts:
-            from sipdoctor.binaries.judge import judge_file  # the binary readers: only once a file is judged
+            known = self.machine.known_verdict(path)
+            if known is None:
+                from sipdoctor.binaries.judge import judge_file  # the binary readers: only once a file is judged
 
-            report = judge_file(path, self.assumptions, env_path=env_path, cache=self.cache, resolve=self.resolve)
-            self._verdicts[key] = (report.verdict, tuple(report.reasons))
+                report = judge_file(self.machine.host_file(path), self.assumptions, env_path=env_path,
+                                    cache=self.cache, resolve=self.resolve)
+                known = self.machine.adjust(path, (report.verdict, tuple(report.reasons)))
+            self._verdicts[key] = known
         return self._verdicts[key]
 
     def shebang(self, path: str) -> Shebang | None:
         if path not in self._shebangs:
-            try:
-                self._shebangs[path] = read_shebang(path)
-            except OSError:
-                self._shebangs[path] = None
+            self._shebangs[path] = self._read_shebang(path)
         return self._shebangs[path]
+
+    def _read_shebang(self, path: str) -> Shebang | None:
+        if self.machine.is_host:
+            try:
+                return read_shebang(path)
+            except OSError:
+                return None
+        head = self.machine.read_head(path, SHEBANG_READ)
+        return parse_shebang(head) if head else None
 
     def resolve(self, name: str, env_path: str) -> list[str]:
         """Every match on PATH, memoised: one tree looks the same names up on the same long PATH."""
         key = (name, env_path)
         if key not in self._resolved:
-            self._resolved[key] = self.path_index.resolve(name, env_path)
+            self._resolved[key] = self.machine.resolve(name, env_path)
         return list(self._resolved[key])
+
+    def realpath(self, path: str) -> str:
+        """The machine's realpath, once per path: a Makefile of thousands of targets runs the same programs."""
+        if path not in self._real:
+            self._real[path] = self.machine.realpath(path)
+        return self._real[path]
+
+    real_path = realpath
+
+    def is_file(self, path: str) -> bool:
+        if path not in self._files:
+            self._files[path] = self.machine.is_file(path)
+        return self._files[path]
+
+    def exists(self, path: str) -> bool:
+        """exists on the machine, once per path (`make X` looks for the same Makefile names for every target)."""
+        if path not in self._exists:
+            self._exists[path] = self.machine.exists(path)
+        return self._exists[path]
+
+    def read_text(self, path: str, limit: int = 16384) -> str:
+        head = self.machine.read_head(path, limit)
+        return head.decode("utf-8", "replace") if head else ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +127,10 @@ class Context:
     @property
     def target(self) -> str:
         return self.judge.target
+
+    @property
+    def machine(self) -> Machine:
+        return self.judge.machine
 
     @property
     def path(self) -> str:

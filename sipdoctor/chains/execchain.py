@@ -38,6 +38,7 @@ def locate(name: str, ctx: Context) -> str | None:
 
 
 def real_path(path: str) -> str:
+    """On this computer (the project's own files); a program on the judged machine: ctx.judge.realpath."""
     try:
         return os.path.realpath(path, strict=True)
     except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the path
@@ -54,7 +55,7 @@ def follow(argv: Sequence[str], ctx: Context, why: str) -> Followed:
         if invoked is None:
             out.hops.append(_not_found(argv, why, ctx))
             return out
-        path = ctx.judge.real_path(invoked)
+        path = ctx.judge.realpath(invoked)
         shebang = ctx.judge.shebang(path) if ctx.judge.is_file(path) else None
         if shebang is not None:
             argv = [shebang.interpreter, *shebang.args, invoked, *argv[1:]]
@@ -63,7 +64,9 @@ def follow(argv: Sequence[str], ctx: Context, why: str) -> Followed:
             continue
         verdict, reasons = ctx.judge.verdict(invoked, ctx.path)  # the path as executed: /bin on a Mac is no link
         via = pending_via or (invoked if invoked != path else None)
-        hop = Hop(path=path, argv=tuple(argv), verdict=verdict, reasons=reasons, why=why, via=via)
+        vias = {pending_via, *(h.via for h in out.hops)}
+        script = ctx.judge.realpath(argv[1]) if len(argv) > 1 and argv[1] in vias else None
+        hop = Hop(path=path, argv=tuple(argv), verdict=verdict, reasons=reasons, why=why, via=via, script=script)
         out.hops.append(hop)
         pending_via = None
         step = next_exec(hop, ctx)
@@ -83,6 +86,7 @@ def _apply(step: Continuation, out: Followed, ctx: Context) -> tuple[list[str], 
 
 
 def _not_found(argv: Sequence[str], why: str, ctx: Context) -> Hop:
-    reason = Reason("not-found", f"`{argv[0]}` is not on PATH ({ctx.path})" if "/" not in argv[0]
-                    else f"{argv[0]} does not exist")
+    where = "this computer" if ctx.machine.is_host else ctx.machine.label
+    reason = Reason("not-found", f"`{argv[0]}` is not on the PATH of {where} ({ctx.path})" if "/" not in argv[0]
+                    else f"{argv[0]} does not exist on {where}")
     return Hop(path="", argv=tuple(argv), verdict=Verdict.UNKNOWN, reasons=(reason,), why=why)

@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.execchain import follow
@@ -30,9 +31,15 @@ class Prediction:
     command: str
     roots: tuple[Process, ...]
     notes: tuple[str, ...] = ()
+    machine: dict[str, Any] | None = None
+    """The machine it was judged on (Machine.to_json(): name, label, kind, arch, sip)."""
 
     def to_json(self) -> dict[str, object]:
-        return {"command": self.command, "children": [r.to_json() for r in self.roots], "notes": list(self.notes)}
+        out: dict[str, object] = {"command": self.command, "children": [r.to_json() for r in self.roots],
+                                  "notes": list(self.notes)}
+        if self.machine is not None:
+            out["machine"] = self.machine
+        return out
 
 
 def make_context(judge: Judge, cwd: Path, env: dict[str, str], profiler: str = "generic") -> Context:
@@ -62,7 +69,8 @@ def predict_shell_script(shell_argv: Sequence[str], script: str, ctx: Context, w
 
 def _finish(command: str, roots: list[Process], notes: list[str], ctx: Context) -> Prediction:
     reinjecting = PROFILERS[ctx.profiler]
-    return Prediction(command, tuple(propagate(r, reinjecting) for r in roots), tuple(notes))
+    return Prediction(command, tuple(propagate(r, reinjecting) for r in roots), tuple(notes),
+                      ctx.machine.to_json())
 
 
 def _line(line: str, ctx: Context, why: str, berry_node: str | None = None) -> tuple[list[Process], list[str]]:

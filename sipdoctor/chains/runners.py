@@ -48,15 +48,24 @@ MAKE_SH_WORDS = {"case", "do", "done", "elif", "else", "esac", "eval", "exec", "
 """GNU make job.c sh_chars and sh_cmds: a line with any of these goes through the shell."""
 MAKE_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "rksh", "zsh", "ash"})
 """GNU make job.c is_bourne_compatible_shell."""
+KNOWN_WITHOUT_INSTALL = frozenset({"npm", "npx", "pnpm", "pnpx", "yarn", "bun", "hatch", "just", "make", "gmake"})
+"""Launchers whose children are known without their install (module docstring, docs/machines.md "Launchers")."""
 NODE_SCRIPTS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
                 "pnpx.cjs": "pnpx", "yarn.js": "yarn", "yarn.cjs": "yarn"}
 
 
 def spawns(followed: Followed) -> tuple[list[Spawn], list[str]]:
-    """The children of a followed command, and notes on what could not be predicted."""
-    if not followed.hops or not followed.hops[-1].path or followed.ctx is None:
+    """The children of a followed command, and notes on what could not be predicted.
+
+    A launcher in KNOWN_WITHOUT_INSTALL that is not on the machine's PATH still gets its children: how it runs
+    a script does not depend on how it was installed."""
+    if not followed.hops or followed.ctx is None:
         return [], []
-    program = _program(followed.program)
+    if not followed.hops[-1].path:
+        if followed.program[:1] and followed.program[0] in KNOWN_WITHOUT_INSTALL:
+            return HANDLERS[followed.program[0]](followed.program, followed)
+        return [], []
+    program = _program(followed.program, followed.ctx)
     handler = HANDLERS.get(program[0]) if program else None
     if handler is not None:
         return handler(program, followed)
@@ -66,11 +75,11 @@ def spawns(followed: Followed) -> tuple[list[Spawn], list[str]]:
     return [], []
 
 
-def _program(program: tuple[str, ...]) -> tuple[str, ...]:
-    """`node .../npm-cli.js run x` is npm: name the tool a node script is."""
+def _program(program: tuple[str, ...], ctx: Context) -> tuple[str, ...]:
+    """`node .../npm-cli.js run x` is npm: name the tool a node script is (its link resolved on the machine)."""
     if len(program) > 1 and program[0] == "node":
         name = os.path.basename(program[1])
-        tool = NODE_SCRIPTS.get(os.path.basename(os.path.realpath(program[1])))
+        tool = NODE_SCRIPTS.get(os.path.basename(ctx.judge.realpath(program[1])))
         tool = tool or (name if name in HANDLERS else None)
         if tool is not None:
             return (tool, *program[2:])
@@ -81,7 +90,10 @@ def _shell(argv: tuple[str, ...], ctx: Context) -> tuple[list[Spawn], list[str]]
     command, args = shell_invocation(argv)
     if command and args:
         return [Spawn(ctx, f"{os.path.basename(argv[0])} -c runs it", inline_script=args[0])], []
-    if args and os.path.isfile(args[0]):
+    if args and ctx.judge.is_file(args[0]):
+        if not ctx.machine.is_host and not ctx.machine.is_shared(args[0]):  # the text the judged machine has
+            text = ctx.judge.read_text(args[0], SCRIPT_FILE_BYTES)
+            return [Spawn(ctx, f"line of {args[0]}", inline_script=_drop_shebang(text))], []
         try:
             text = read_text(args[0], SCRIPT_FILE_BYTES)
         except Unreadable as exc:

@@ -89,20 +89,16 @@ def xcode_stub_rule(hop: Hop, ctx: Context) -> Continuation | None:
                         program=(hop.name, *hop.argv[1:]))
 
 
-def _script_head(path: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            return f.read(SCRIPT_HEAD_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return ""
+def _script_head(path: str, ctx: Context) -> str:
+    return ctx.judge.read_text(path, SCRIPT_HEAD_BYTES)
 
 
-def _shell_script(hop: Hop) -> tuple[str, tuple[str, ...]] | None:
-    """(script path, its arguments) when this hop is a shell running a script file."""
+def _shell_script(hop: Hop, ctx: Context) -> tuple[str, tuple[str, ...]] | None:
+    """(script path, its arguments) when this hop is a shell running a script file (on the judged machine)."""
     if hop.name not in SHELLS:
         return None
     command, args = shell_invocation(hop.argv)
-    if command or not args or not os.path.isfile(args[0]):
+    if command or not args or not ctx.judge.is_file(args[0]):
         return None
     return args[0], tuple(args[1:])
 
@@ -115,11 +111,11 @@ ROOT_EXPORT = re.compile(r'export\s+(?P<var>[A-Z]+_ROOT)="(?P<root>[^"]+)"')
 
 
 def version_manager_shim_rule(hop: Hop, ctx: Context) -> Continuation | None:
-    script = _shell_script(hop)
+    script = _shell_script(hop, ctx)
     if script is None:
         return None
     path, args = script
-    head = _script_head(path)
+    head = _script_head(path, ctx)
     program = os.path.basename(path)
     if (m := MANAGER_EXEC.search(head)) is not None:
         env = {r.group("var"): r.group("root") for r in ROOT_EXPORT.finditer(head)}
@@ -134,7 +130,7 @@ def version_manager_shim_rule(hop: Hop, ctx: Context) -> Continuation | None:
 
 def manager_exec_rule(hop: Hop, ctx: Context) -> Continuation | None:
     """`pyenv exec python3` (or rbenv, nodenv, asdf) execs the real program of the selected version."""
-    tool = _manager_name(hop)
+    tool = _manager_name(hop, ctx)
     if tool is None:
         return None
     rest = [a for a in hop.argv if a != hop.argv[0]]
@@ -148,10 +144,10 @@ def manager_exec_rule(hop: Hop, ctx: Context) -> Continuation | None:
     return Continuation((found.path, *args), f"{tool} exec runs {program} {found.note}", program=(program, *args))
 
 
-def _manager_name(hop: Hop) -> str | None:
+def _manager_name(hop: Hop, ctx: Context) -> str | None:
     """pyenv/rbenv/nodenv/asdf when this hop runs one of them (as a bash script or a binary)."""
     candidates = [hop.name]
-    script = _shell_script(hop)
+    script = _shell_script(hop, ctx)
     if script is not None:
         candidates.append(os.path.basename(script[0]))
     for name in candidates:
@@ -161,11 +157,11 @@ def _manager_name(hop: Hop) -> str | None:
 
 
 def pnpm_wrapper_rule(hop: Hop, ctx: Context) -> Continuation | None:
-    script = _shell_script(hop)
+    script = _shell_script(hop, ctx)
     if script is None:
         return None
     path, args = script
-    m = PNPM_WRAPPER.search(_script_head(path))
+    m = PNPM_WRAPPER.search(_script_head(path, ctx))
     if m is None:
         return None
     basedir = os.path.dirname(path)
@@ -178,11 +174,11 @@ def pnpm_wrapper_rule(hop: Hop, ctx: Context) -> Continuation | None:
 
 def literal_exec_rule(hop: Hop, ctx: Context) -> Continuation | None:
     """A wrapper script whose job is `exec /abs/path ... "$@"` (a hand-written shim)."""
-    script = _shell_script(hop)
+    script = _shell_script(hop, ctx)
     if script is None:
         return None
     path, args = script
-    matches = list(LITERAL_EXEC.finditer(_script_head(path)))
+    matches = list(LITERAL_EXEC.finditer(_script_head(path, ctx)))
     if len(matches) != 1:
         return None
     exe = matches[0].group("exe")

@@ -36,6 +36,8 @@ class Hop:
     """Path of the hop that removed the variable (or aborted the launch) upstream of this one."""
     reinjected: bool = False
     """The configured profiler puts the variable back at this hop (CodSpeed's node and go shims)."""
+    script: str | None = None
+    """The file a script hop runs (argv[1] of `node npm`), its links resolved on the judged machine."""
 
     @property
     def name(self) -> str:
@@ -52,6 +54,7 @@ class Hop:
             "reinjected": self.reinjected,
             "why": self.why,
             "reasons": [r.to_json() for r in self.reasons],
+            "script": self.script,
         }
 
 

@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sipdoctor.commands.options import ColorMode, ColorOpt, FormatOpt, Target, TargetOpt, target_platform
+from sipdoctor.commands.options import (
+    ColorMode,
+    ColorOpt,
+    FormatOpt,
+    MachineOpt,
+    RootOpt,
+    Target,
+    TargetOpt,
+    machine_name,
+    root_dir,
+    target_platform,
+)
 from sipdoctor.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -35,6 +46,8 @@ def check(
     diff: Annotated[
         bool, typer.Option("--diff", help="Print the fix plan's file edits as a unified diff; write nothing.")
     ] = False,
+    machine: MachineOpt = None,
+    root: RootOpt = None,
 ) -> int:
     """Check this machine and a project before profiling: every finding with its fix."""
     from sipdoctor.advice.loader import load_rules
@@ -60,7 +73,8 @@ def check(
     from sipdoctor.project.benchmarks import Selection
 
     options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler,
-                           benchmarks=Selection(config.benchmarks, config.not_benchmarks))
+                           benchmarks=Selection(config.benchmarks, config.not_benchmarks),
+                           machine=machine_name(machine), root=root_dir(root, machine))
     result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
     if diff:
         return _print_diff(options.project, result)

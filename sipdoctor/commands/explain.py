@@ -20,11 +20,15 @@ from sipdoctor.commands.options import (
     ColorMode,
     ColorOpt,
     FormatOpt,
+    MachineOpt,
     OutputFormat,
+    RootOpt,
     SipMode,
     SipOpt,
     Target,
     TargetOpt,
+    machine_name,
+    root_dir,
     target_platform,
 )
 from sipdoctor.errors import ConfigError, InputError
@@ -47,13 +51,29 @@ def explain(
     profiler: Annotated[str, typer.Option("--profiler", help="generic, or codspeed (re-injects for Node.js and Go).")]
     = "generic",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the verdict cache.")] = False,
+    machine: MachineOpt = None,
+    root: RootOpt = None,
 ) -> int:
     """Why one executable, or the processes of one command line, will or will not be profiled."""
-    if len(words) == 1 and not any(c in words[0] for c in " ;&|"):
+    if len(words) == 1 and not any(c in words[0] for c in " ;&|") and not _on_another_machine(
+            words[0], target, machine, root):
         return explain_target(words[0], fmt=fmt, color=color, sip=sip, arch=arch, target_os=target,
                               no_cache=no_cache)
     return explain_command(list(words), target_os=target, profiler=profiler, sip=sip.value,
-                           arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache)
+                           arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache,
+                           machine=machine_name(machine), root=root_dir(root, machine))
+
+
+def _on_another_machine(word: str, target: Target, machine: str | None, root: Path | None) -> bool:
+    """With --root or --machine, a name or a path is the machine's and is predicted there. Off a Mac with
+    --target macos, a command name is the developer-Mac model's (never this computer's program of that name);
+    a path without --root/--machine still names this computer's file, judged as it says."""
+    from sipdoctor.system import host_platform
+
+    if root is not None or (machine is not None and machine != "host"):
+        return True
+    off_a_mac = target_platform(target) == "macos" and host_platform() != "macos" and machine != "host"
+    return off_a_mac and "/" not in word
 
 
 def locate(target: str, env_path: str) -> tuple[str, list[str]]:
@@ -113,7 +133,8 @@ def explain_target(target: str, *, fmt: OutputFormat | None = None, color: Color
 
 def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profiler: str = "generic",
                     sip: str = "on", arch: str | None = None, fmt: OutputFormat | None = None,
-                    color: ColorMode = ColorMode.AUTO, cwd: Path | None = None, use_cache: bool = True) -> int:
+                    color: ColorMode = ColorMode.AUTO, cwd: Path | None = None, use_cache: bool = True,
+                    machine: str | None = None, root: str | None = None) -> int:
     """`explain -- CMD ARGS...`: print the predicted tree; exit 1 when a hop strips the variable or aborts the
     launch, else 0.
 
@@ -124,6 +145,8 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
     from sipdoctor.chains.context import Judge
     from sipdoctor.chains.predict import PROFILERS, make_context, predict_argv, predict_command_line
     from sipdoctor.chains.tree import stripped_hops
+    from sipdoctor.machines.select import local_machine
+    from sipdoctor.system import host_platform
 
     if not argv:
         raise InputError("explain --: give the command to predict, e.g. `sipdoctor explain -- npm run bench`")
@@ -132,8 +155,13 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
     if fmt == OutputFormat.GITHUB:
         raise ConfigError("explain prints human or json; --format github is for check")
     cache = VerdictCache() if use_cache else None
-    judge = Judge(Assumptions(target=target_platform(target_os), sip=sip, arch=arch), cache)
-    ctx = make_context(judge, cwd or Path.cwd(), dict(os.environ), profiler)
+    here = cwd or Path.cwd()
+    chosen = local_machine(target_platform(target_os), host_platform(), sip=sip, arch=arch, machine=machine,
+                           root=root, shared=(str(here),)).machine
+    assumptions = Assumptions(target=chosen.target, sip=chosen.sip.assumed if not chosen.is_host else sip,
+                              arch=chosen.arch if not chosen.is_host else arch)
+    judge = Judge(assumptions, cache, chosen)
+    ctx = make_context(judge, here, chosen.environment(os.environ), profiler)
     single_line = len(argv) == 1 and any(c in argv[0] for c in " ;&|")
     prediction = predict_command_line(argv[0], ctx) if single_line else predict_argv(argv, ctx)
     if cache is not None:
@@ -156,6 +184,10 @@ def _print(prediction: object, fmt: OutputFormat | None, color: ColorMode) -> No
     from rich.text import Text
 
     console = make_console(color.value)
+    machine = prediction.machine or {}
+    if machine:
+        console.print(Text(f"Judged on {machine['label']} ({machine['arch']}, SIP {machine['sip']['state']})"
+                           + (f": {machine['note']}" if machine.get("note") else ""), style="bold"))
     for line in render_tree(prediction.to_json(), ascii_only=use_ascii(console)):
         style = VERDICT_STYLES.get(Verdict(line.status)) if line.status in set(Verdict) else "dim"
         console.print(Text(line.text, style=style or ""), soft_wrap=True)

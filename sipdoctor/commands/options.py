@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,6 +55,14 @@ SipOpt = Annotated[
 ArchOpt = Annotated[
     Arch | None, typer.Option("--arch", help="The Mac's architecture: which slice runs (default arm64, Apple silicon).")
 ]
+MachineOpt = Annotated[
+    str | None,
+    typer.Option("--machine", help="Judge local commands on this machine model (`sipdoctor machines` lists them)."),
+]
+RootOpt = Annotated[
+    Path | None,
+    typer.Option("--root", help="Judge on the Mac file system laid out under this directory (a mounted disk)."),
+]
 
 
 def target_platform(target: Target) -> str:
@@ -61,3 +70,27 @@ def target_platform(target: Target) -> str:
     from sipdoctor.system import host_platform
 
     return host_platform() if target == Target.HOST else target.value
+
+
+def machine_name(name: str | None) -> str | None:
+    """--machine: a shipped model's name (or `host`: this computer's files, even for --target macos)."""
+    from sipdoctor.errors import ConfigError
+    from sipdoctor.machines.select import UnknownMachine, model_machine
+
+    if name is not None and name != "host":
+        try:
+            model_machine(name)
+        except UnknownMachine as exc:
+            raise ConfigError(f"--machine: {exc}") from exc
+    return name
+
+
+def root_dir(root: Path | None, machine: str | None = None) -> str | None:
+    """--root: a directory laid out as a Mac's file system (never together with --machine)."""
+    from sipdoctor.errors import ConfigError
+
+    if root is not None and machine is not None:
+        raise ConfigError("--machine and --root each name the machine to judge on: give one")
+    if root is not None and not root.is_dir():
+        raise ConfigError("--root: not a directory", path=root)
+    return str(root.resolve()) if root is not None else None

@@ -8,17 +8,37 @@ from typing import Annotated, Any
 
 import typer
 
-from sipdoctor.commands.options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt, target_platform
+from sipdoctor.commands.options import (
+    ColorMode,
+    ColorOpt,
+    FormatOpt,
+    MachineOpt,
+    OutputFormat,
+    RootOpt,
+    Target,
+    TargetOpt,
+    machine_name,
+    root_dir,
+    target_platform,
+)
 
 app = typer.Typer(help="Print the facts sipdoctor collects: PATH, scripts' interpreters, the project's "
                             "commands.", no_args_is_help=True, rich_markup_mode=None)
 ProfilerOpt = Annotated[str, typer.Option("--profiler", help="generic, or codspeed (re-injects for node, go).")]
 
 
-def _assumptions(target_os: Target) -> Any:
+def _judge(target_os: Target, machine: str | None, root: Path | None, shared: Path) -> Any:
+    """The judge on the machine these facts are for (a model of a Mac off a Mac: docs/machines.md)."""
     from sipdoctor.binaries import Assumptions
+    from sipdoctor.chains.context import Judge
+    from sipdoctor.machines.select import local_machine
+    from sipdoctor.system import host_platform
 
-    return Assumptions(target=target_platform(target_os))
+    target = target_platform(target_os)
+    chosen = local_machine(target, host_platform(), machine=machine_name(machine), root=root_dir(root, machine),
+                           shared=(str(shared.resolve()),)).machine
+    return Judge(Assumptions(target=chosen.target, sip=chosen.sip.assumed if not chosen.is_host else "on",
+                             arch=None if chosen.is_host else chosen.arch), None, chosen)
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]], color: ColorMode) -> None:
@@ -52,13 +72,15 @@ def _emit(data: dict[str, Any], fmt: OutputFormat | None) -> bool:
 
 
 @app.command("path")
-def scan_path(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST) -> int:
+def scan_path(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST,
+              machine: MachineOpt = None, root: RootOpt = None) -> int:
     """PATH directories, how the commands that matter resolve, shadowing, and installed toolchains."""
     _tables_or_json(fmt)
     from sipdoctor.project.pathscan import collect_path_facts
     from sipdoctor.system import System
 
-    facts = collect_path_facts(System.real(), _assumptions(target_os), include_scripts=False)
+    judge = _judge(target_os, machine, root, Path.cwd())
+    facts = collect_path_facts(System.real(), judge.assumptions, judge, include_scripts=False)
     if _emit(facts, fmt):
         return 0
     path = facts["path"]
@@ -97,7 +119,7 @@ def scan_shebangs(directory: Annotated[Path, typer.Argument(help="Directory whos
 @app.command("project")
 def scan_project(directory: Annotated[Path, typer.Argument(help="Project directory.")] = Path("."),
                  fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST,
-                 profiler: ProfilerOpt = "generic") -> int:
+                 profiler: ProfilerOpt = "generic", machine: MachineOpt = None, root: RootOpt = None) -> int:
     """The project's commands (package.json, Makefile, workflows, tox, nox, just) and where each strips."""
     _tables_or_json(fmt)
     from sipdoctor.errors import InputError
@@ -106,7 +128,8 @@ def scan_project(directory: Annotated[Path, typer.Argument(help="Project directo
 
     if not directory.is_dir():
         raise InputError("not a directory", path=directory)
-    facts = collect_project_facts(directory, System.real(), _assumptions(target_os), profiler)
+    judge = _judge(target_os, machine, root, directory)
+    facts = collect_project_facts(directory, System.real(), judge.assumptions, profiler, judge)
     if _emit(facts, fmt):
         return 0
     _table(f"Commands in {facts['project']}", ["source", "where", "name", "runs as", "verdict", "stripped at"],

@@ -46,7 +46,7 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sipdoctor.binaries import Assumptions
 from sipdoctor.chains.context import Context, Judge
@@ -54,6 +54,7 @@ from sipdoctor.chains.predict import Prediction, make_context, predict_argv, pre
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, stripped_hops
 from sipdoctor.macos_paths import shipped_binary
+from sipdoctor.model import Verdict
 from sipdoctor.project.benchmarks import BENCHMARK_NAME, Selection, is_benchmark, tree_argvs
 from sipdoctor.project.scripts import scan_scripts
 from sipdoctor.project.venvs import find_venvs, venv_facts
@@ -63,8 +64,11 @@ from sipdoctor.sources.makefile import MAKEFILE_NAMES, load_makefile
 from sipdoctor.sources.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
 from sipdoctor.sources.pyproject_scripts import runner_commands
 from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands
-from sipdoctor.sources.workflows import load_codspeed_config, load_workflow, workflow_files
+from sipdoctor.sources.workflows import MACOS_RUNNER_BASH, Step, load_codspeed_config, load_workflow, workflow_files
 from sipdoctor.system import System
+
+if TYPE_CHECKING:
+    from sipdoctor.machines.model import ModelMachine
 
 INTERPRETERS = re.compile(r"^(python[\d.]*|ruby|perl[\d.]*|node)$")
 
@@ -74,7 +78,7 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
                           benchmarks: Selection | None = None) -> dict[str, Any]:
     root = Path(directory).resolve()
     judge = judge or Judge(assumptions)
-    ctx = make_context(judge, root, dict(system.env), profiler)
+    ctx = make_context(judge, root, judge.machine.environment(system.env), profiler)
     commands: list[dict[str, Any]] = []
     problems: list[Problem] = []
     package = _package_commands(root, ctx, commands, problems)
@@ -114,14 +118,18 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
                  prediction: Prediction, **extra: Any) -> dict[str, Any]:
     hops = [h for root in prediction.roots for h in stripped_hops(root)]
     every = [h for root in prediction.roots for h in root.walk()]
+    unverified = [h for h in every if h.verdict == Verdict.UNKNOWN and h.status != "not-profiled"]
     return {
         "source": source, "file": file, "line": line, "name": name, "command": command,
         "run_as": prediction.command, "job": extra.get("job"),
         "benchmark": bool(BENCHMARK_NAME.search(name)),  # collect_project_facts judges it fully
-        "verdict": hops[0].verdict.value if hops else "profiled",
+        "verdict": hops[0].verdict.value if hops else ("unknown" if unverified else "profiled"),
+        "machine": _machine_fact(prediction),
         "tree": prediction.to_json(),
         "reinject": _reinject_fact(prediction),
         "stripped_hops": [_hop_fact(h, every) for h in hops],
+        "unverified": [{"path": h.path, "name": h.name, "argv": list(h.argv),
+                        "reason": "; ".join(r.message for r in h.reasons)} for h in unverified],
     }
 
 
@@ -132,6 +140,16 @@ def _reinject_fact(prediction: Prediction) -> dict[str, Any]:
     plan = plan_prediction(prediction)
     return {"covers": bool(plan.covered) and plan.covers_every_hop, "names": sorted(plan.names),
             "gaps": list(dict.fromkeys(g.sentence() for g in plan.gaps))}
+def _machine_fact(prediction: Prediction) -> dict[str, Any]:
+    """Which machine the command was judged on: name, label, architecture, SIP state (and a note if guessed)."""
+    machine = prediction.machine or {}
+    sip = machine.get("sip") or {}
+    out = {"name": machine.get("name"), "label": machine.get("label"), "kind": machine.get("kind"),
+           "arch": machine.get("arch"), "sip": sip.get("state"), "homebrew": machine.get("homebrew"),
+           "bash": machine.get("bash")}
+    if machine.get("note"):
+        out["note"] = machine["note"]
+    return out
 
 
 def _hop_fact(hop: Hop, every: list[Hop]) -> dict[str, Any]:
@@ -219,9 +237,17 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
         steps, found = load_workflow(path)
         problems.extend(found)
         for step in steps:
-            step_ctx = ctx if not step.codspeed else make_context(ctx.judge, ctx.cwd, dict(ctx.env), "codspeed")
-            if step.shell_argv:
-                prediction = predict_shell_script(step.shell_argv, step.script, step_ctx, f"step `{step.name}`")
+            machine = _runner_machine(step, root)
+            argv = step.shell_argv
+            if argv[:1] == (MACOS_RUNNER_BASH,):  # the runner looks `bash` up on the job's PATH (ScriptHandler.cs)
+                argv = (machine.which("bash") or MACOS_RUNNER_BASH, *argv[1:])
+            if step.codspeed and machine.homebrew is not None:
+                machine = machine.with_homebrew_bash()
+                argv = (f"{machine.homebrew}/bin/bash", *argv[1:]) if argv else argv
+            step_ctx = make_context(ctx.judge.on(machine), ctx.cwd, machine.environment({}),
+                                    "codspeed" if step.codspeed else ctx.profiler)
+            if argv:
+                prediction = predict_shell_script(argv, step.script, step_ctx, f"step `{step.name}`")
             else:
                 why = f"CodSpeed runs `exec` of step `{step.name}`"
                 prediction = predict_command_line(step.script, step_ctx, why)
@@ -238,6 +264,13 @@ def _codspeed_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
         prediction = predict_command_line(benchmark.command, codspeed, f"codspeed.yml benchmark `{benchmark.name}`")
         out.append(command_fact("codspeed.yml", benchmark.file, benchmark.line, benchmark.name, benchmark.command,
                                 prediction))
+def _runner_machine(step: Step, root: Path) -> ModelMachine:
+    """The GitHub runner a step's job names (the developer-Mac model, with a note, for a self-hosted label)."""
+    from sipdoctor.machines.select import job_machine, runner_choice
+
+    choice = runner_choice(step.runs_on)
+    assert choice is not None  # load_workflow keeps macOS legs only
+    return job_machine(choice, step.setups, (str(root),))
 
 
 def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:

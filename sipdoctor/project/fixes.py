@@ -121,7 +121,7 @@ def _hop_fix_facts(located: Located, command: dict[str, Any], file_text: str | N
         "direct_portable": shlex.join(portable) if portable and direct_text != invoked_as else None,
         "direct_verdict": last.get("own_verdict") if last else None,
         "top_level": target_index == 0,
-        "replaceable": _replaceable(invoked_as, command, file_text),
+        "replaceable": _replaceable(invoked_as, command, file_text) and _portable(direct_text, command),
         "edit_line": command.get("line"),
         "edit_span": _span(command),
         "spawned_by": _tool_name(lineage[-2]) if len(lineage) > 1 else None,
@@ -176,7 +176,7 @@ def _tool_name(process: dict[str, Any]) -> str | None:
     last = _last_hop(process)
     argv = last["argv"] if last else process.get("argv") or []
     if len(argv) > 1 and os.path.basename(argv[0]) == "node":
-        tool = NODE_TOOLS.get(os.path.basename(os.path.realpath(argv[1])))
+        tool = NODE_TOOLS.get(os.path.basename((last or {}).get("script") or os.path.realpath(argv[1])))
         if tool:
             return tool
     started = process.get("argv") or argv
@@ -191,7 +191,8 @@ def _direct_argv(process: dict[str, Any]) -> list[str] | None:
     scripts = [hop["via"] for hop in process.get("chain", []) if hop.get("via")]
     if len(argv) > 1 and (argv[1] in scripts or os.path.basename(argv[0]) == "node"):
         entry = next((e for e in (_bin_entry(s, argv[1]) for s in scripts) if e), None)
-        argv[1] = entry or (os.path.realpath(argv[1]) if argv[1] in scripts else argv[1])
+        real = last.get("script") or os.path.realpath(argv[1])  # resolved on the machine judged
+        argv[1] = entry or (real if argv[1] in scripts else argv[1])
     return argv
 
 
@@ -244,6 +245,12 @@ def _span(command: dict[str, Any]) -> int:
     if command.get("source") == "package.json":
         return 1
     return (command.get("command") or "").count("\n") + 2
+def _portable(direct: str | None, command: dict[str, Any]) -> bool:
+    """A replacement may be written only with paths the command's machine really has: a model's (or a --root
+    tree's) absolute path outside the project is a guess about the machine (docs/machines.md), so no edit."""
+    if (command.get("machine") or {}).get("kind") in (None, "host") or not direct:
+        return True
+    return not any(word.startswith("/") or "<" in word for word in shlex.split(direct))
 
 
 def _replaceable(invoked_as: str, command: dict[str, Any], file_text: str | None) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from typing import Any
 
 from sipdoctor.binaries import Assumptions
@@ -26,13 +27,13 @@ COMMANDS_THAT_MATTER = (
 
 
 
-def path_entries(env_path: str, target: str) -> list[dict[str, Any]]:
+def path_entries(env_path: str, target: str, is_dir: Callable[[str], bool] = os.path.isdir) -> list[dict[str, Any]]:
     seen: dict[str, int] = {}
     entries = []
     for index, directory in enumerate(env_path.split(os.pathsep)):
         normal = os.path.normpath(directory) if directory else "."
         entries.append({
-            "index": index, "dir": directory, "exists": os.path.isdir(normal),
+            "index": index, "dir": directory, "exists": is_dir(normal),
             "protected": target == "macos" and is_protected_path(os.path.abspath(normal)),
             "duplicate_of": seen.get(normal),
         })
@@ -50,7 +51,7 @@ def resolve_commands(env_path: str, judge: Judge, names: tuple[str, ...] = COMMA
         judged = []
         for candidate in candidates:
             verdict, reasons = judge.verdict(candidate, env_path)
-            judged.append({"path": candidate, "real": os.path.realpath(candidate), "verdict": verdict.value,
+            judged.append({"path": candidate, "real": judge.realpath(candidate), "verdict": verdict.value,
                            "protected": judge.target == "macos" and is_protected_path(candidate),
                            "reasons": [r.code for r in reasons]})
         winner = judged[0]
@@ -148,15 +149,16 @@ def shadowing(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def collect_path_facts(system: System, assumptions: Assumptions, judge: Judge | None = None,
                        include_scripts: bool = True) -> dict[str, Any]:
     judge = judge or Judge(assumptions)
-    env_path = system.env.get("PATH", os.defpath)
+    machine = judge.machine  # PATH as the machine judged has it: this computer's, or a model's
+    env_path = machine.environment(system.env).get("PATH", os.defpath)
     commands = resolve_commands(env_path, judge)
     return {
         "path": {
             "value": env_path,
-            "entries": path_entries(env_path, str(assumptions.target)),
+            "entries": path_entries(env_path, str(assumptions.target), machine.is_dir),
             "commands": commands,
             "shadowing": shadowing(commands),
-            "scripts": scripts_on_path(env_path, judge) if include_scripts else [],
+            "scripts": scripts_on_path(env_path, judge) if include_scripts and machine.is_host else [],
         },
         "toolchains": collect_toolchains(system, judge),
     }

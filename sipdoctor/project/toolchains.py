@@ -40,20 +40,22 @@ def _expand(spec: str, home: str) -> str:
 def collect_toolchains(system: System, judge: Judge | None = None) -> dict[str, Any]:
     """What is installed where; PATH lookups go through the judge's PathIndex when one is given."""
     resolve = judge.resolve if judge is not None else resolve_command
-    home = system.env.get("HOME") or os.path.expanduser("~")
-    path = system.env.get("PATH", os.defpath)
+    exists = judge.machine.exists if judge is not None else os.path.exists  # on the machine judged
+    env = judge.machine.environment(system.env) if judge is not None else dict(system.env)
+    home = env.get("HOME") or os.path.expanduser("~")
+    path = env.get("PATH", os.defpath)
     found: dict[str, Any] = {}
     for name, (variable, default, marker) in HOME_DIRS.items():
-        root = _expand(system.env.get(variable) or default, home)
+        root = _expand(env.get(variable) or default, home)
         marker_path = os.path.join(root, marker)
-        found[name] = {"installed": os.path.exists(marker_path), "root": root,
-                       "path": marker_path if os.path.exists(marker_path) else None}
+        found[name] = {"installed": exists(marker_path), "root": root,
+                       "path": marker_path if exists(marker_path) else None}
     for name in ON_PATH:
         matches = resolve(name, path)
         entry = found.setdefault(name, {"installed": False, "root": None, "path": None})
         if matches:
             entry.update(installed=True, path=entry["path"] or matches[0], on_path=matches[0])
-    brew = next((p for p in HOMEBREW_PREFIXES if os.path.exists(os.path.join(p, "bin", "brew"))), None)
+    brew = next((p for p in HOMEBREW_PREFIXES if exists(os.path.join(p, "bin", "brew"))), None)
     found["homebrew"] = {"installed": brew is not None, "root": brew,
                          "path": os.path.join(brew, "bin", "brew") if brew else None}
     found["non_system_shells"] = _non_system_shells(path, brew, resolve)

@@ -24,6 +24,9 @@ GITHUB_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.
 
 def sip_summary(facts: dict[str, Any]) -> str:
     sip, linux = facts.get("sip"), facts.get("linux")
+    machine = facts.get("machine") or {}
+    if machine.get("kind") in ("model", "root"):
+        return f"judged on {machine['label']} ({machine['arch']}, SIP {machine['sip']['state']})"
     if sip is not None:
         if not sip["readable"]:
             return "SIP status unreadable"
@@ -99,7 +102,9 @@ def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100) -> list[Re
     out: list[RenderableType] = [Text(""), Text(
         f"Predicted process trees: {len(losing)} of {len(commands)} project commands lose processes", "bold")]
     for command in drawn:
-        out.append(Text(f"  {command['source']} `{command['name']}` ({_where(command)})", "dim"))
+        on = (command.get("machine") or {}).get("label")
+        out.append(Text(f"  {command['source']} `{command['name']}` ({_where(command)})"
+                        + (f", judged on {on}" if on else ""), "dim"))
         for line in render_tree(command["tree"], ascii_only=ascii_only):
             out.extend(Text(piece, TREE_STYLES.get(line.status, ""), no_wrap=True, overflow="ignore")
                        for piece in hanging("    " + line.text, width))
@@ -182,6 +187,8 @@ def to_json(result: CheckResult) -> str:
         "problems": project.get("problems", []),
         "path": {"entries": path.get("entries", []), "shadowing": path.get("shadowing", [])},
         "toolchains": facts.get("toolchains"),
+        "machine": facts.get("machine"),
+        "onboarding": facts.get("onboarding") or [],
         "summary": {
             "errors": result.count(Severity.ERROR),
             "warnings": result.count(Severity.WARNING),
@@ -196,7 +203,7 @@ def to_json(result: CheckResult) -> str:
 
 def _command_json(command: dict[str, Any]) -> dict[str, Any]:
     keys = ("source", "file", "line", "name", "command", "run_as", "benchmark", "job", "verdict", "tree",
-            "reinject", "stripped_hops")
+            "reinject", "stripped_hops", "machine", "unverified")
     return {key: command.get(key) for key in keys}
 
 

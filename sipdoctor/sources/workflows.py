@@ -12,8 +12,9 @@ the project's codspeed.yml (read by `load_codspeed_config`). Its `mode` input is
 from __future__ import annotations
 
 import os
+import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ SHELL_TEMPLATES = {
     "pwsh": "pwsh -command . '{0}'",
 }
 MACOS_RUNNER_BASH = "/bin/bash"
+SETUP_ACTIONS = {"actions/setup-node": "node", "actions/setup-python": "python", "actions/setup-go": "go"}
+"""Actions that put their tool cache directory first on the job's PATH (core.addPath; docs/machines.md)."""
 WORKFLOW_BYTES = 1 << 20
 """A larger workflow file is a problem naming its size, not minutes of YAML parsing."""
 CODSPEED_BASH = "/opt/homebrew/bin/bash"
@@ -45,6 +48,10 @@ class Step:
     codspeed: bool
     mode: str | None = None
     """The CodSpeed action's `mode` input (simulation, walltime, ...), when given."""
+    runs_on: tuple[str, ...] = ()
+    """The job's `runs-on` labels for this macOS leg, matrix expressions filled in."""
+    setups: tuple[str, ...] = ()
+    """Tools an earlier actions/setup-node, setup-python or setup-go step of the job put first on PATH."""
 
 
 @dataclass(frozen=True)
@@ -86,14 +93,88 @@ def load_workflow(path: Path) -> tuple[list[Step], list[Problem]]:
     steps: list[Step] = []
     default_shell = _shell_of(data.get("defaults"))
     for job_id, job in data["jobs"].items():
-        if isinstance(job, dict) and _is_macos(job.get("runs-on")):
-            steps.extend(_job_steps(str(path), str(job_id), job, _shell_of(job.get("defaults")) or default_shell))
+        if not isinstance(job, dict):
+            continue
+        for labels in macos_legs(job):
+            found = _job_steps(str(path), str(job_id), job, _shell_of(job.get("defaults")) or default_shell)
+            steps.extend(replace(step, runs_on=labels) for step in found)
     return steps, []
 
 
-def _is_macos(runs_on: Any) -> bool:
-    labels = runs_on if isinstance(runs_on, list) else [runs_on]
-    return any(isinstance(label, str) and label.startswith("macos") for label in labels)
+def macos_legs(job: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The `runs-on` label sets of a job's legs that run on a Mac, each once, in matrix order (which Mac each
+    names is sipdoctor.machines.select.runner_choice)."""
+    legs: list[tuple[str, ...]] = []
+    for combination in expand_matrix(job.get("strategy")):
+        labels = _labels(job.get("runs-on"), combination)
+        if labels and labels not in legs and _names_a_mac(labels):
+            legs.append(labels)
+    return legs
+
+
+def _names_a_mac(labels: tuple[str, ...]) -> bool:
+    lowered = [label.lower() for label in labels]
+    if "self-hosted" in lowered:
+        return any(x in lowered for x in ("macos", "osx", "darwin"))
+    return any(label.startswith("macos") for label in lowered)
+
+
+MATRIX_REF = re.compile(r"\$\{\{\s*matrix((?:\.[A-Za-z0-9_-]+)+)\s*\}\}")
+
+
+def _labels(runs_on: Any, combination: dict[str, Any]) -> tuple[str, ...]:
+    if isinstance(runs_on, dict):
+        runs_on = runs_on.get("labels", [])
+    raw = runs_on if isinstance(runs_on, list) else [runs_on]
+    out: list[str] = []
+    for label in raw:
+        if not isinstance(label, str):
+            continue
+        whole = MATRIX_REF.fullmatch(label.strip())
+        value = _lookup(combination, whole.group(1)) if whole else None
+        if isinstance(value, list):  # `runs-on: ${{ matrix.runner }}` with runner: [self-hosted, macOS]
+            out.extend(v for v in value if isinstance(v, str))
+            continue
+        out.append(MATRIX_REF.sub(lambda m: _text(_lookup(combination, m.group(1))), label))
+    return tuple(x for x in out if x and "${{" not in x)
+
+
+def _lookup(combination: dict[str, Any], dotted: str) -> Any:
+    value: Any = combination
+    for key in dotted.strip(".").split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def expand_matrix(strategy: Any) -> list[dict[str, Any]]:
+    """Every combination of a job's matrix, as GitHub builds them (docs/machines.md "Matrix"): the product of
+    the list-valued keys, minus each `exclude` that matches, then each `include` merged into every combination
+    it does not contradict on an original key, or added as a new combination when it fits none."""
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    if not isinstance(matrix, dict):
+        return [{}]
+    axes = {k: v for k, v in matrix.items() if k not in ("include", "exclude") and isinstance(v, list)}
+    combos: list[dict[str, Any]] = [{}]
+    for key, values in axes.items():
+        combos = [{**c, key: v} for c in combos for v in values]
+    excludes = [e for e in matrix.get("exclude") or [] if isinstance(e, dict)]
+    combos = [c for c in combos if not any(_matches(c, e) for e in excludes)] if axes else []
+    for extra in [i for i in matrix.get("include") or [] if isinstance(i, dict)]:
+        fitting = [c for c in combos if all(c.get(k, v) == v for k, v in extra.items() if k in axes)]
+        if fitting and axes:
+            for c in fitting:
+                c.update({k: v for k, v in extra.items() if k not in axes or c.get(k) == v})
+        else:
+            combos.append(dict(extra))
+    return combos or [{}]
+
+
+def _matches(combination: dict[str, Any], rule: dict[str, Any]) -> bool:
+    return all(combination.get(k) == v for k, v in rule.items())
 
 
 def _shell_of(defaults: Any) -> str | None:
@@ -104,6 +185,7 @@ def _shell_of(defaults: Any) -> str | None:
 
 def _job_steps(path: str, job_id: str, job: dict[str, Any], shell: str | None) -> list[Step]:
     out = []
+    setups: list[str] = []
     for index, step in enumerate(job.get("steps") or []):
         if not isinstance(step, dict):
             continue
@@ -111,23 +193,27 @@ def _job_steps(path: str, job_id: str, job: dict[str, Any], shell: str | None) -
         lines = getattr(step, "key_lines", {})
         if isinstance(step.get("run"), str):
             argv = shell_argv(step.get("shell") if isinstance(step.get("shell"), str) else shell)
-            out.append(Step(path, lines.get("run"), job_id, name, step["run"], argv, False))
+            out.append(Step(path, lines.get("run"), job_id, name, step["run"], argv, False, setups=tuple(setups)))
         uses = step.get("uses")
+        tool = SETUP_ACTIONS.get(uses.split("@", 1)[0].lower()) if isinstance(uses, str) else None
+        if tool is not None and tool not in setups:
+            setups.append(tool)
         inputs = step.get("with")
         if isinstance(uses, str) and uses.lower().startswith("codspeedhq/action") and isinstance(inputs, dict):
-            out.extend(_codspeed_steps(path, job_id, name, inputs))
+            out.extend(_codspeed_steps(path, job_id, name, inputs, tuple(setups)))
     return out
 
 
-def _codspeed_steps(path: str, job_id: str, name: str, inputs: dict[str, Any]) -> list[Step]:
+def _codspeed_steps(path: str, job_id: str, name: str, inputs: dict[str, Any],
+                    setups: tuple[str, ...]) -> list[Step]:
     lines = getattr(inputs, "key_lines", {})
     mode = inputs.get("mode") if isinstance(inputs.get("mode"), str) else None
     out = []
     if isinstance(inputs.get("run"), str) and inputs["run"].strip():
         out.append(Step(path, lines.get("run"), job_id, name, inputs["run"], (CODSPEED_BASH, "-c", "{0}"), True,
-                        mode))
+                        mode, setups=setups))
     if isinstance(inputs.get("exec"), str) and inputs["exec"].strip():
-        out.append(Step(path, lines.get("exec"), job_id, name, inputs["exec"], (), True, mode))
+        out.append(Step(path, lines.get("exec"), job_id, name, inputs["exec"], (), True, mode, setups=setups))
     return out
 
 

@@ -179,3 +179,15 @@ def test_github_format_is_a_usage_error_where_there_are_no_annotations(cli, args
     result = cli(*args, "--format", "github")
     assert result.exit_code == 2 and result.stdout == ""
     assert "--format github is for check" in result.stderr
+
+
+def test_machines(cli) -> None:
+    data = json_of(cli("machines", "--format", "json"))
+    assert_valid("machines", data)
+    assert data["machines"] and all(m["programs"]["sh"]["path"] == "/bin/sh" for m in data["machines"])
+
+
+def test_check_outside_a_project_on_a_model(cli, tmp_path: Path) -> None:
+    data = json_of(cli("check", tmp_path, "-f", "json", "--target", "macos", "--machine", "fresh-mac"), 1)
+    assert_valid("check", data)
+    assert data["onboarding"] and data["machine"]["kind"] == "model"

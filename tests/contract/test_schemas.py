@@ -16,8 +16,8 @@ from sipdoctor.model import SCHEMA_VERSION, Severity, Verdict
 from sipdoctor.trace.model import State
 from tests.conftest import REPO
 
-PAYLOADS = ("check", "explain-command", "explain-file", "rules-list", "scan-path", "scan-project", "scan-shebangs",
-            "status", "trace")
+PAYLOADS = ("check", "explain-command", "explain-file", "machines", "rules-list", "scan-path", "scan-project",
+            "scan-shebangs", "status", "trace")
 
 
 def load(name: str) -> dict:

@@ -29,7 +29,8 @@ jobs:
 def check_json(cli, project: Path, monkeypatch, *path_first: str | Path) -> dict:
     monkeypatch.setenv("PATH", host_path(*path_first))
     monkeypatch.setenv("HOME", str(project))
-    result = cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never")
+    result = cli("check", project, "--target", "macos", "--machine", "host", "--format", "json",
+                 "--fail-on", "never")
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -115,21 +116,30 @@ def test_make_pyenv_and_workflow_project(cli, monkeypatch, make_project: Path, p
 
 def test_human_output_draws_the_trees_and_github_annotates_lines(cli, monkeypatch, make_project: Path) -> None:
     monkeypatch.setenv("PATH", host_path())
-    human = cli("check", make_project, "--target", "macos", "--color", "never")
+    human = cli("check", make_project, "--target", "macos", "--machine", "host", "--color", "never")
     assert human.exit_code == 1
     assert "Predicted process trees:" in human.stdout
     assert "$ make bench" in human.stdout and "[stripped] make bench" in human.stdout
     assert human.stdout.index("Fix plan: 3 benchmark commands lose the profiler") < human.stdout.index(
         "Predicted process trees:")
     assert "\n  1. " in human.stdout
-    github = cli("check", make_project, "--target", "macos", "--format", "github").stdout.splitlines()
+    github = cli("check", make_project, "--target", "macos", "--machine", "host",
+                 "--format", "github").stdout.splitlines()
     assert any(line.startswith(f"::error file={make_project / 'Makefile'},line=2,title=CHN001") for line in github)
 
 
-def test_linux_target_has_no_chain_findings(cli, monkeypatch, make_project: Path) -> None:
+def test_linux_target_judges_only_the_macos_workflow_on_its_runner(cli, monkeypatch, make_project: Path) -> None:
+    """--target linux judges local commands on this computer; the macOS job still runs on GitHub's runner."""
     monkeypatch.setenv("PATH", host_path())
     data = json.loads(cli("check", make_project, "--target", "linux", "--format", "json").stdout)
-    assert [f for f in data["findings"] if f["rule"].startswith("CHN")] == []
+    local = [c for c in data["commands"] if c["source"] != "workflow"]
+    assert local and all(c["machine"]["name"] == "host" and not c["stripped_hops"] for c in local)
+    chain = [f for f in data["findings"] if f["rule"].startswith("CHN")]
+    assert chain and all(f["evidence"]["file"].endswith("bench.yml") for f in chain)
+    workflow = next(c for c in data["commands"] if c["source"] == "workflow")
+    assert workflow["machine"] == {"name": "gha-macos-14-arm64", "label": "GitHub's macos-14 arm64 runner",
+                                   "kind": "model", "arch": "arm64", "sip": "unknown", "homebrew": "/opt/homebrew",
+                                   "bash": "/bin/bash"}
 
 
 def test_one_cause_in_several_commands_is_one_finding(cli, monkeypatch, tmp_path: Path) -> None:

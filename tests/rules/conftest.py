@@ -56,7 +56,8 @@ def run_check(cli: Callable[..., Any], project: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("HOME", str(project))
     for variable in TOOLCHAIN_HOMES:
         monkeypatch.delenv(variable, raising=False)
-    result = cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never")
+    result = cli("check", project, "--target", "macos", "--machine", "host", "--format", "json",
+                 "--fail-on", "never")
     assert result.exit_code == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data

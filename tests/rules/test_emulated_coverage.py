@@ -109,7 +109,8 @@ def sipdoctor(project: Path, env: dict[str, str], *args: str) -> subprocess.Comp
 
 
 def check(project: Path, env: dict[str, str]) -> dict[str, Any]:
-    done = sipdoctor(project, env, "check", str(project), "--target", "macos", "--format", "json",
+    done = sipdoctor(project, env, "check", str(project), "--target", "macos", "--machine", "host",
+                     "--format", "json",
                      "--fail-on", "never")
     assert done.returncode == 0, done.stderr
     data: dict[str, Any] = json.loads(done.stdout)

@@ -35,6 +35,13 @@ QUIET: dict[str, list[tuple[tuple[Any, ...], Any]]] = {
     "TRC003": [(("trace", "incomplete"), None)],
     "VNV001": [(("project", "venvs", 0, "interpreters", 0, "verdict"), "profiled")],
     "PRJ001": [(("project", "problems"), [])],
+    "MCH001": [(("project", "commands", 0, "unverified"), [])],
+    "MCH002": [(("project", "machines", 0, "sip"), "on")],
+    "MCH003": [(("project", "machines", 0, "note"), None)],
+    "ONB001": [(("onboarding", 0, "stripped_at"), None)],
+    "ONB002": [(("onboarding", 0, "stripped_at"), None)],
+    "ONB003": [(("onboarding", 0, "stripped_at"), None)],
+    "ONB004": [(("onboarding", 0, "verdict"), "profiled")],
 }
 
 
