@@ -58,7 +58,8 @@ def _path(c: Collecting) -> dict[str, Any]:
 def _project(c: Collecting) -> dict[str, Any]:
     project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge,
                                     benchmarks=c.options.benchmarks)
-    project["stripped"] = flatten_stripped(project["commands"], project["project"], c.system.env.get("PATH"))
+    path = c.judge.machine.environment(c.system.env).get("PATH")
+    project["stripped"] = flatten_stripped(project["commands"], project["project"], path)
     project["ignored"] = ignored_hops(project["commands"])
     project["causes"] = root_causes(project["stripped"], c.options.profiler)
     project["others_losing"] = [command_label(x) for x in project["commands"]
@@ -91,7 +92,12 @@ def host_facts(system: System, options: CheckOptions) -> dict[str, Any]:
 
 
 def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
-    """SIP first (it decides what the binary verdicts assume), then the collectors, sharing one verdict cache."""
+    return collect_facts_and_judge(system, options)[0]
+
+
+def collect_facts_and_judge(system: System, options: CheckOptions) -> tuple[dict[str, Any], Judge]:
+    """SIP first (it decides what the binary verdicts assume), then the collectors, sharing one verdict cache;
+    with the judge of the machine they were judged on (the fix plan predicts again on the same machine)."""
     sip = collect_sip(system)
     facts: dict[str, Any] = {
         "host": host_facts(system, options), "profiler": options.profiler,
@@ -112,7 +118,7 @@ def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
         for _name, collect in COLLECTORS:
             facts.update(collect(Collecting(system, options, judge)))
         facts["onboarding"] = _onboarding(facts, system, options, judge)
-    return facts
+    return facts, judge
 
 
 def _recorded(sip: dict[str, Any] | None, system: System) -> bool:
@@ -139,10 +145,10 @@ def apply_config(findings: Sequence[Finding], config: Config) -> tuple[Finding, 
 
 
 def run_check(system: System, options: CheckOptions, rules: RuleSet, config: Config, fail_on: str) -> CheckResult:
-    facts = collect_facts(system, options)
+    facts, judge = collect_facts_and_judge(system, options)
     active = [r for r in rules.rules if r.id not in config.ignore]
     found, failures = evaluate_all(active, facts)
-    assumptions = Assumptions(target=options.target, sip=sip_assumption(facts.get("sip")))
-    plan = compute_plan(Planning(facts, active, system, assumptions, options.profiler, options.benchmarks))
+    plan = compute_plan(Planning(facts, active, system, judge.assumptions, options.profiler, options.benchmarks,
+                                 judge.machine))
     return CheckResult(facts=facts, findings=apply_config(found, config), fail_on=fail_on,
                        rule_failures=tuple(f.line() for f in failures), plan=plan)

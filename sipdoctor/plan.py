@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sipdoctor.advice.engine import evaluate
 from sipdoctor.advice.schema import Rule
@@ -27,6 +27,9 @@ from sipdoctor.binaries.report import Assumptions
 from sipdoctor.model import FileEdit, Finding, Plan, Remediation, Step, Unfixed
 from sipdoctor.sources import edits
 from sipdoctor.system import System
+
+if TYPE_CHECKING:
+    from sipdoctor.machines.base import Machine
 
 MAX_ROUNDS = 8
 KIND_ORDER = ("edit", "install", "command", "run-instead")
@@ -49,6 +52,8 @@ class Planning:
     profiler: str
     benchmarks: Any = None
     """The project's benchmark selection (sipdoctor.project.benchmarks.Selection), passed to the collector."""
+    machine: Machine | None = None
+    """The machine the commands were judged on (sipdoctor.machines): the plan predicts again on it."""
 
 
 def compute_plan(planning: Planning) -> Plan:
@@ -81,7 +86,9 @@ class _Rounds:
         self.rules = [r for r in planning.rules if r.for_each and "project.causes" in r.for_each.source]
         from sipdoctor.chains.context import Judge
 
-        self.judge = Judge(planning.assumptions)  # one judge for every round: each binary is judged once
+        # one judge for every round (each binary is judged once), on the machine the commands were judged on
+        self.judge = Judge(planning.assumptions, machine=planning.machine)
+        self.env = self.judge.machine.environment(planning.system.env)
 
     def run(self) -> None:
         from sipdoctor.project.fixes import flatten_stripped
@@ -89,8 +96,7 @@ class _Rounds:
         for _ in range(MAX_ROUNDS):
             commands = self._predict()
             self._confirm(commands)
-            entries = flatten_stripped(list(commands.values()), str(self.scratch.root),
-                                       self.planning.system.env.get("PATH"))
+            entries = flatten_stripped(list(commands.values()), str(self.scratch.root), self.env.get("PATH"))
             causes = self._causes(commands, entries)
             if not causes:
                 break
@@ -187,7 +193,7 @@ class _Rounds:
         facts = collect_project_facts(root, planning.system, planning.assumptions, planning.profiler, judge,
                                       benchmarks=planning.benchmarks)
         commands = {_key(c, root): c for c in facts["commands"] if _key(c, root) in self.labels}
-        ctx = make_context(judge, root, dict(planning.system.env), planning.profiler)
+        ctx = make_context(judge, root, dict(self.env), planning.profiler)
         for key, line in self.overrides.items():
             if key in commands:
                 c = commands[key]

@@ -234,6 +234,6 @@ def test_fix_never_writes_a_models_guessed_path(cli, tmp_path: Path) -> None:
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
     data = check(cli, project)
     env = next(f for f in data["findings"] if f["rule"] == "CHN001" and f["evidence"]["hop"] == "/usr/bin/env"
-               and f["evidence"]["command"] == "make bench")
+               and f["evidence"]["command"] == "npm run bench")
     assert not any(r.get("edit") for r in env["remediations"])
     assert "/opt/homebrew/lib/node_modules/npm/bin/npm-cli.js" in env["remediations"][0]["command"]  # shown

@@ -163,8 +163,8 @@ def remediate(project: Path, env: dict[str, str], run_as: str) -> tuple[list[dic
     plan = check(project, env)["plan"]
     assert plan["losing"] == [f"`{run_as}`"] and plan["unfixed"] == [], plan
     edits = [s["change"]["edit"] for s in plan["steps"] if s["kind"] == "edit"]
-    done = sipdoctor(project, env, "check", str(project), "--target", "macos", "--format", "json",
-                     "--fail-on", "never", "--fix")
+    done = sipdoctor(project, env, "check", str(project), "--target", "macos", "--machine", "host",
+                     "--format", "json", "--fail-on", "never", "--fix")
     assert done.returncode == 0 and done.stderr.count("sipdoctor: fixed:") == len(edits), done.stderr
     left = json.loads(done.stdout)["plan"]["steps"]
     assert all(s["kind"] == "run-instead" and s["confirmed"] for s in left), left

@@ -46,7 +46,8 @@ def planned(data: dict[str, Any], causes: int) -> dict[str, Any]:
 
 
 def fix(cli, project: Path) -> tuple[dict[str, Any], str]:
-    result = cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never", "--fix")
+    result = cli("check", project, "--target", "macos", "--machine", "host", "--format", "json", "--fail-on", "never",
+                 "--fix")
     assert result.exit_code == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     assert all(s["kind"] != "edit" for s in data["plan"]["steps"]), data["plan"]
@@ -206,7 +207,7 @@ def test_makefile_through_a_pyenv_shim(cli, monkeypatch, tmp_path: Path, toolcha
 def human_output_keeps_commands_whole(cli, project: Path, monkeypatch, command: str) -> None:
     """At 60 columns the plan comes first, each command on one line; wrapped lines keep a hanging indent."""
     monkeypatch.setenv("COLUMNS", "60")
-    lines = cli("check", project, "--target", "macos", "--color", "never").stdout.splitlines()
+    lines = cli("check", project, "--target", "macos", "--machine", "host", "--color", "never").stdout.splitlines()
     assert lines[2].startswith("Fix plan: ") and lines[3].startswith("  1. ")
     assert any(line.strip() == command for line in lines), lines
     assert all(line.startswith(" ") for line in lines if line and line[0].islower() and "/" in line), lines
@@ -272,7 +273,7 @@ def test_diff_shows_the_plans_edits_and_writes_nothing(cli, monkeypatch, tmp_pat
     (project / "justfile").write_text(JUSTFILE)
     run_check(cli, project, monkeypatch, toolchain("bash", "python3"))
     before = snapshot(project)
-    result = cli("check", project, "--target", "macos", "--diff")
+    result = cli("check", project, "--target", "macos", "--machine", "host", "--diff")
     assert result.stdout == ("--- a/justfile\n+++ b/justfile\n@@ -1,3 +1,4 @@\n+set shell := ['bash', '-cu']\n"
                              " build:\n     echo build\n \n")
     assert snapshot(project) == before
