@@ -107,3 +107,17 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+def preview_edit(root: Path, edit: FileEdit) -> tuple[str, str] | None:
+    """The file's text before and after `edit`, as apply_edit would write it; None when the edit would change
+    nothing or could not be made (outside the project, unreadable, its text gone). Writes nothing."""
+    path = root / edit.file
+    try:
+        if not path.resolve().is_relative_to(root.resolve()):
+            return None
+        text = _read(path.resolve())
+    except (OSError, RuntimeError, UnicodeDecodeError, ValueError):
+        return None
+    new = _edited(text, edit)
+    return None if new is None or new == text else (text, new)
