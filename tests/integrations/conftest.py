@@ -1,0 +1,39 @@
+"""Helpers for the integration tests: SARIF validation and applying a SARIF fix as a SARIF viewer would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).parent / "data"
+
+
+def validate_sarif(text: str) -> dict[str, Any]:
+    """Parse and validate against the OASIS SARIF 2.1.0 schema (draft 4); return the log."""
+    import jsonschema
+
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+    log: dict[str, Any] = json.loads(text)
+    jsonschema.Draft4Validator(schema).validate(log)
+    return log
+
+
+def offset(text: str, line: int, column: int) -> int:
+    """The character offset of a 1-based line and UTF-16 column."""
+    lines = text.split("\n")
+    start = sum(len(x) + 1 for x in lines[: line - 1])
+    units = 0
+    index = 0
+    current = lines[line - 1] if line - 1 < len(lines) else ""
+    while units < column - 1:
+        units += len(current[index].encode("utf-16-le")) // 2
+        index += 1
+    return start + index
+
+
+def apply_replacement(text: str, replacement: dict[str, Any]) -> str:
+    region = replacement["deletedRegion"]
+    start = offset(text, region["startLine"], region["startColumn"])
+    end = offset(text, region["endLine"], region["endColumn"])
+    return text[:start] + replacement["insertedContent"]["text"] + text[end:]
