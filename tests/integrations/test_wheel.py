@@ -53,17 +53,29 @@ def test_the_wheel_carries_the_rules_the_probe_source_the_data_and_the_licence(w
     assert "License-Expression: MIT" in text and "Project-URL: Homepage, https://" in text
 
 
-def test_a_new_venv_with_only_the_wheel_runs_check_and_trace_sample(wheel: Path, tmp_path: Path) -> None:
+def install(wheel: Path, tmp_path: Path) -> Path:
+    """`uv tool install WHEEL` (the README's line; uv is a test extra), else `pip install WHEEL` in a new venv.
+    Either way a new environment holding the wheel and its dependencies only."""
+    uv = shutil.which("uv", path=os.path.dirname(sys.executable)) or shutil.which("uv")
+    if uv:
+        env = {**os.environ, "UV_TOOL_DIR": str(tmp_path / "tools"), "UV_TOOL_BIN_DIR": str(tmp_path / "bin")}
+        installed = run(uv, "tool", "install", "--python", sys.executable, wheel, env=env)
+        assert installed.returncode == 0, installed.stderr
+        return tmp_path / "bin" / "sipdoctor"
     venv = tmp_path / "venv"
     assert run(sys.executable, "-m", "venv", venv).returncode == 0
     installed = run(venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check", wheel)
     assert installed.returncode == 0, installed.stderr
+    return venv / "bin" / "sipdoctor"
+
+
+def test_a_new_venv_with_only_the_wheel_runs_check_and_trace_sample(wheel: Path, tmp_path: Path) -> None:
+    sipdoctor = install(wheel, tmp_path)
     project = tmp_path / "project"
     project.mkdir()
     (project / "Makefile").write_text(MAKEFILE)
     env = {**os.environ, "SIPDOCTOR_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
     env.pop("PYTHONPATH", None)
-    sipdoctor = venv / "bin" / "sipdoctor"
     check = run(sipdoctor, "check", project, "--target", "macos", cwd=tmp_path, env=env)
     assert check.returncode == 1, check.stderr
     assert "CHN001" in check.stdout and "/bin/sh" in check.stdout
