@@ -15,10 +15,12 @@ import typer
 from sipdoctor import __version__
 from sipdoctor.cli_options import (
     ArchOpt,
+    CheckFormatOpt,
     ColorMode,
     ColorOpt,
     FormatOpt,
     OutputFormat,
+    OutputOpt,
     SipMode,
     SipOpt,
     Target,
@@ -29,6 +31,8 @@ from sipdoctor.project.command import scan_app
 from sipdoctor.trace.command import TRACE_CONTEXT_SETTINGS, probe_build, probe_path, trace
 
 if TYPE_CHECKING:
+    from sipdoctor.advice.loader import RuleSet
+    from sipdoctor.check import CheckResult
     from sipdoctor.model import Finding
 
 EXIT_CODES_HELP = (
@@ -73,7 +77,8 @@ def _target(target: Target) -> str:
 @app.command(epilog=EXIT_CODES_HELP)
 def check(
     project: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
-    fmt: FormatOpt = None,
+    fmt: CheckFormatOpt = None,
+    output: OutputOpt = None,
     color: ColorOpt = ColorMode.AUTO,
     fail_on: Annotated[
         str | None, typer.Option("--fail-on", help="Lowest severity that exits 1: error, warning, info, never.")
@@ -90,6 +95,7 @@ def check(
     """Check this machine and a project before profiling: every finding with its fix."""
     from sipdoctor.advice.loader import load_rules
     from sipdoctor.check import CheckOptions, run_check
+    from sipdoctor.commands.output import emit
     from sipdoctor.config import FAIL_ON, load_config
     from sipdoctor.render import findings as render
     from sipdoctor.render.terminal import make_console, use_ascii
@@ -109,14 +115,29 @@ def check(
         _apply_fixes(options.project, result.findings)
         result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
     chosen = fmt.value if fmt else (config.format or "human")
-    if chosen == "json":
-        typer.echo(render.to_json(result))
-    elif chosen == "github":
-        typer.echo(render.github(result))
-    else:
+    if chosen == "human" and output is None:
         console = make_console(color.value)
         console.print(render.human(result, ascii_only=use_ascii(console), width=console.width), crop=False)
+    else:
+        emit(_check_report(result, chosen, ruleset, options.project), output)
     return result.exit_code
+
+
+def _check_report(result: CheckResult, chosen: str, ruleset: RuleSet, project: Path) -> str:
+    from sipdoctor.commands.output import plain_text, sarif_report
+    from sipdoctor.render import findings as render
+
+    if chosen == "json":
+        return render.to_json(result) + "\n"
+    if chosen == "github":
+        return render.github(result) + "\n"
+    if chosen == "sarif":
+        return sarif_report(result.findings, ruleset, project)
+    if chosen == "markdown":
+        from sipdoctor.render.markdown import markdown
+
+        return markdown(result)
+    return plain_text(render.human(result, ascii_only=False))
 
 
 def _apply_fixes(project: Path, findings: tuple[Finding, ...]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +13,21 @@ class OutputFormat(enum.StrEnum):
     HUMAN = "human"
     JSON = "json"
     GITHUB = "github"
+
+
+class CheckFormat(enum.StrEnum):
+    HUMAN = "human"
+    JSON = "json"
+    GITHUB = "github"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+
+
+class TraceFormat(enum.StrEnum):
+    HUMAN = "human"
+    JSON = "json"
+    GITHUB = "github"
+    SARIF = "sarif"
 
 
 class ColorMode(enum.StrEnum):
@@ -40,6 +56,20 @@ class Target(enum.StrEnum):
 FormatOpt = Annotated[
     OutputFormat | None,
     typer.Option("--format", "-f", help="Output format: human, json, or github (workflow annotations)."),
+]
+CheckFormatOpt = Annotated[
+    CheckFormat | None,
+    typer.Option("--format", "-f", help="Output format: human, json, github (workflow annotations), sarif (SARIF "
+                 "2.1.0 for code scanning) or markdown (a job summary). Default: the configuration's, else human."),
+]
+TraceFormatOpt = Annotated[
+    TraceFormat | None,
+    typer.Option("--format", "-f", help="Output format: human, json, github (workflow annotations) or sarif."),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to this file instead of standard output.",
+                 dir_okay=False, metavar="FILE"),
 ]
 ColorOpt = Annotated[
     ColorMode, typer.Option("--color", help="Colour in human output: auto (honours NO_COLOR, off when piped).")

@@ -20,7 +20,7 @@ from sipdoctor.files import UnreadableFile, read_text
 from sipdoctor.model import Severity
 
 KEYS = ("ignore", "severity", "format", "fail-on", "rules")
-FORMATS = ("human", "json", "github")
+FORMATS = ("human", "json", "github", "sarif", "markdown")
 FAIL_ON = ("error", "warning", "info", "never")
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.rules.conftest import macho_program, toolchain  # noqa: F401  (fixtures for the SARIF tests)
+
 DATA = Path(__file__).parent / "data"
 
 
