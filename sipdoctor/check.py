@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sipdoctor.advice.engine import evaluate
 from sipdoctor.advice.loader import RuleSet
+from sipdoctor.binaries.cache import VerdictCache
+from sipdoctor.binaries.report import Assumptions
+from sipdoctor.chains.context import Judge
 from sipdoctor.config import Config
-from sipdoctor.model import Finding, Severity
+from sipdoctor.model import CheckResult, Finding
+from sipdoctor.project.facts import collect_project_facts
+from sipdoctor.project.fixes import flatten_stripped, ignored_hops
+from sipdoctor.project.pathscan import collect_path_facts
 from sipdoctor.sip.collect import collect_linux, collect_sip
 from sipdoctor.system import System
-
-if TYPE_CHECKING:
-    from sipdoctor.chains.context import Judge
 
 
 @dataclass(frozen=True)
@@ -39,15 +42,10 @@ Collector = Callable[[Collecting], dict[str, Any]]
 
 
 def _path(c: Collecting) -> dict[str, Any]:
-    from sipdoctor.project.pathscan import collect_path_facts
-
     return collect_path_facts(c.system, c.judge.assumptions, c.judge)
 
 
 def _project(c: Collecting) -> dict[str, Any]:
-    from sipdoctor.project.facts import collect_project_facts
-    from sipdoctor.project.fixes import flatten_stripped, ignored_hops
-
     project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge)
     project["stripped"] = flatten_stripped(project["commands"], project["project"])
     project["ignored"] = ignored_hops(project["commands"])
@@ -79,9 +77,6 @@ def host_facts(system: System, options: CheckOptions) -> dict[str, Any]:
 
 def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
     """SIP first (it decides what the binary verdicts assume), then the collectors, sharing one verdict cache."""
-    from sipdoctor.binaries import Assumptions, VerdictCache
-    from sipdoctor.chains.context import Judge
-
     sip = collect_sip(system)
     facts: dict[str, Any] = {
         "host": host_facts(system, options), "profiler": options.profiler,
@@ -95,44 +90,8 @@ def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
     return facts
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    facts: dict[str, Any]
-    findings: tuple[Finding, ...]
-    fail_on: str
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
-
-    @property
-    def failing(self) -> tuple[Finding, ...]:
-        if self.fail_on == "never":
-            return ()
-        floor = Severity(self.fail_on).rank
-        return tuple(f for f in self.findings if f.severity.rank >= floor)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failing else 0
-
-    @property
-    def verdict(self) -> str:
-        errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
-        if errors:
-            return f"{_plural(errors, 'problem')} will hide processes from the profiler"
-        if warnings:
-            return f"Ready to profile, with {_plural(warnings, 'warning')}"
-        return "Ready to profile"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def apply_config(findings: Sequence[Finding], config: Config) -> tuple[Finding, ...]:
     """Drop ignored rules and apply severity overrides, keeping findings ordered by severity then rule."""
-    from dataclasses import replace
-
     kept = [
         replace(f, severity=config.severity.get(f.rule, f.severity)) for f in findings if f.rule not in config.ignore
     ]

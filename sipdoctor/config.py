@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sipdoctor.errors import ConfigError
-from sipdoctor.files import UnreadableFile, read_text
 from sipdoctor.model import Severity
+from sipdoctor.sources.files import Unreadable, read_text
 
 KEYS = ("ignore", "severity", "format", "fail-on", "rules")
 FORMATS = ("human", "json", "github", "sarif", "markdown")
@@ -71,8 +71,8 @@ def load_config(directory: Path) -> Config:
 
 def _text(path: Path) -> str:
     try:
-        return read_text(path, limit=1024 * 1024)
-    except UnreadableFile as exc:
+        return read_text(path, limit=1024 * 1024, whole=True)
+    except Unreadable as exc:
         raise ConfigError(str(exc)) from None
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sipdoctor.model import FileEdit, Finding
+from sipdoctor.sources.files import Unreadable, read_text
 
 READ_LIMIT = 4 * 1024 * 1024
 
@@ -52,8 +53,8 @@ def apply_edit(root: Path, edit: FileEdit) -> EditOutcome:
     target = path.resolve()  # a symbolic link inside the project keeps pointing where it did
     try:
         text = _read(target)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return EditOutcome(edit, False, f"{path}: not changed, {exc}")
+    except Unreadable as exc:
+        return EditOutcome(edit, False, f"{path}: not changed, {exc.reason}")
     new = _edited(text, edit)
     if new is None:
         return EditOutcome(edit, False, f"{path}: not changed, {edit.text!r} is no longer there (edited since "
@@ -70,11 +71,7 @@ def apply_edit(root: Path, edit: FileEdit) -> EditOutcome:
 def _read(path: Path) -> str:
     if not path.exists():
         return ""
-    if not path.is_file():
-        raise ValueError("it is not a regular file")
-    if path.stat().st_size > READ_LIMIT:
-        raise ValueError("it is too large to edit here")
-    return path.read_text(encoding="utf-8")
+    return read_text(path, READ_LIMIT, whole=True)
 
 
 def _edited(text: str, edit: FileEdit) -> str | None:

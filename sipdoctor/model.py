@@ -109,3 +109,39 @@ class Finding:
             "remediations": [r.to_json() for r in self.remediations],
             "references": list(self.references),
         }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `check` found: the facts collected, the findings (ordered), and the severity that fails."""
+
+    facts: dict[str, Any]
+    findings: tuple[Finding, ...]
+    fail_on: str
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def failing(self) -> tuple[Finding, ...]:
+        if self.fail_on == "never":
+            return ()
+        floor = Severity(self.fail_on).rank
+        return tuple(f for f in self.findings if f.severity.rank >= floor)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failing else 0
+
+    @property
+    def verdict(self) -> str:
+        errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
+        if errors:
+            return f"{_plural(errors, 'problem')} will hide processes from the profiler"
+        if warnings:
+            return f"Ready to profile, with {_plural(warnings, 'warning')}"
+        return "Ready to profile"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -10,8 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sipdoctor.sip.active_config import read_active_config
-
 
 @dataclass(frozen=True)
 class CommandResult:
@@ -60,6 +58,23 @@ def secure_execution_mode() -> bool | None:
     return bool(getauxval(at_secure))
 
 
+def read_active_config() -> int | None:
+    """The running kernel's CSR configuration (csr_get_active_config, xnu bsd/sys/csr.h; decoded in
+    sipdoctor.sip.active_config), or None where it cannot be read (not macOS, call failed)."""
+    import ctypes
+
+    if sys.platform != "darwin":
+        return None
+    try:
+        libsystem = ctypes.CDLL("/usr/lib/libSystem.B.dylib")  # served from the dyld shared cache on macOS 11+
+        config = ctypes.c_uint32(0)
+        if libsystem.csr_get_active_config(ctypes.byref(config)) != 0:
+            return None
+    except (OSError, AttributeError):
+        return None
+    return int(config.value)
+
+
 @dataclass(frozen=True)
 class System:
     """The host as the collectors see it."""
@@ -88,3 +103,16 @@ class System:
 def host_platform() -> str:
     return "macos" if sys.platform == "darwin" else "linux"
 
+
+
+CACHE_ENV = "SIPDOCTOR_CACHE_DIR"
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """sipdoctor's cache directory: $SIPDOCTOR_CACHE_DIR, else the per-user cache directory (platformdirs)."""
+    env = os.environ if env is None else env
+    if env.get(CACHE_ENV):
+        return Path(env[CACHE_ENV])
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("sipdoctor"))

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sipdoctor.advice.schema import Rule, build_rule
-from sipdoctor.advice.yamlsrc import LocatedDict, load_yaml
+from sipdoctor.advice.yamlsrc import load_yaml
 from sipdoctor.errors import RuleError
+from sipdoctor.sources.yamlines import LineDict
 
 RULE_SUFFIXES = (".yml", ".yaml")
 
@@ -41,7 +42,7 @@ class RuleSet:
 def load_file(path: Path) -> list[Rule]:
     """All rules in one file; duplicate IDs within the file are an error."""
     data = load_yaml(path)
-    if not isinstance(data, LocatedDict) or set(data) != {"rules"}:
+    if not isinstance(data, LineDict) or set(data) != {"rules"}:
         found = ", ".join(map(repr, data)) if isinstance(data, dict) else "no mapping"
         raise RuleError(f"a rule file is a mapping with one key, 'rules' (found {found})", path=path, line=1)
     entries = data["rules"]

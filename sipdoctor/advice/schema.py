@@ -9,9 +9,9 @@ from typing import Any
 
 from sipdoctor.advice.expr import ExprError, Expression, parse
 from sipdoctor.advice.template import Template, parse_template
-from sipdoctor.advice.yamlsrc import LocatedDict
 from sipdoctor.errors import RuleError
 from sipdoctor.model import Severity
+from sipdoctor.sources.yamlines import LineDict
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 
@@ -85,7 +85,7 @@ class Rule:
 @dataclass(frozen=True)
 class _Where:
     path: Path
-    mapping: LocatedDict
+    mapping: LineDict
 
     def line(self, key: str | None = None) -> int:
         if key is not None and key in getattr(self.mapping, "key_lines", {}):
@@ -98,7 +98,7 @@ class _Where:
 
 
 def build_rule(mapping: Any, path: Path) -> Rule:
-    if not isinstance(mapping, LocatedDict):
+    if not isinstance(mapping, LineDict):
         raise RuleError(f"a rule must be a mapping, not {_kind(mapping)}", path=path)
     where = _Where(path, mapping)
     _check_keys(where, RULE_KEYS, "rule")
@@ -196,7 +196,7 @@ def _remediations(where: _Where, roots: frozenset[str]) -> tuple[RemediationSpec
         raise where.error(f"must be a list, not {_kind(value)}", "remediations")
     out = []
     for entry in value:
-        if not isinstance(entry, LocatedDict):
+        if not isinstance(entry, LineDict):
             raise where.error(f"each remediation must be a mapping, not {_kind(entry)}", "remediations")
         inner = _Where(where.path, entry)
         _check_keys(inner, REMEDIATION_KEYS, "remediation")
@@ -214,7 +214,7 @@ def _remediations(where: _Where, roots: frozenset[str]) -> tuple[RemediationSpec
 
 def _edit(where: _Where, roots: frozenset[str]) -> EditSpec:
     value = where.mapping["edit"]
-    if not isinstance(value, LocatedDict):
+    if not isinstance(value, LineDict):
         raise where.error(f"must be a mapping {{file, append | prepend | replace + with}}, not {_kind(value)}", "edit")
     inner = _Where(where.path, value)
     _check_keys(inner, EDIT_KEYS, "file edit")
@@ -235,7 +235,7 @@ def _evidence(where: _Where, roots: frozenset[str]) -> tuple[tuple[str, Expressi
     if "evidence" not in where.mapping:
         return ()
     value = where.mapping["evidence"]
-    if not isinstance(value, LocatedDict):
+    if not isinstance(value, LineDict):
         raise where.error(f"must be a mapping of name -> expression, not {_kind(value)}", "evidence")
     inner = _Where(where.path, value)
     return tuple((name, _expr(inner, name, roots)) for name in value)

@@ -1,4 +1,4 @@
-"""Safe YAML loading that remembers where each mapping and key came from, and refuses duplicate keys."""
+"""Loading one rule file: safe YAML with the line of each mapping and key, refusing duplicate keys."""
 
 from __future__ import annotations
 
@@ -8,48 +8,22 @@ from typing import Any
 import yaml
 
 from sipdoctor.errors import RuleError
-from sipdoctor.files import UnreadableFile, read_text
+from sipdoctor.sources.files import Unreadable, read_text
+from sipdoctor.sources.yamlines import BadKey, load_yaml_with_lines
 
-
-class LocatedDict(dict[str, Any]):
-    """A mapping from YAML with the line of the mapping and of each key (1-based)."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
-    out = LocatedDict()
-    out.line = node.start_mark.line + 1
-    out.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
-            raise RuleError(f"keys must be strings, not {key!r}", path=loader.name, line=key_node.start_mark.line + 1)
-        if key in out:
-            raise RuleError(f"duplicate key '{key}'", path=loader.name, line=key_node.start_mark.line + 1)
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.key_lines[key] = key_node.start_mark.line + 1
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+RULE_FILE_BYTES = 4 * 1024 * 1024
 
 
 def load_yaml(path: Path) -> Any:
     """Parse one YAML file with the safe loader; any problem is a RuleError naming the file and line."""
     try:
-        text = read_text(path)
-    except UnreadableFile as exc:
+        text = read_text(path, limit=RULE_FILE_BYTES, whole=True)
+    except Unreadable as exc:
         raise RuleError(str(exc)) from None
-    loader = _Loader(text)
-    loader.name = str(path)
     try:
-        return loader.get_single_data()
+        return load_yaml_with_lines(text, strict_keys=True)
+    except BadKey as exc:
+        raise RuleError(str(exc), path=path, line=exc.line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and mark and mark.index >= len(text.rstrip()):
@@ -58,5 +32,3 @@ def load_yaml(path: Path) -> Any:
         raise RuleError(f"bad YAML: {exc.problem or exc.context}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise RuleError(f"bad YAML: {exc}", path=path) from None
-    finally:
-        loader.dispose()

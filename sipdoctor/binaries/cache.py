@@ -22,9 +22,9 @@ MAX_ENTRIES = 50_000
 
 
 def default_cache_path() -> Path:
-    from platformdirs import user_cache_dir
+    from sipdoctor.system import cache_dir
 
-    return Path(user_cache_dir("sipdoctor")) / "verdicts.json"
+    return cache_dir() / "verdicts.json"
 
 
 class VerdictCache:

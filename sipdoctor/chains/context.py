@@ -8,10 +8,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sipdoctor.binaries.resolve import PathIndex
+from sipdoctor.binaries.script import Shebang, read_shebang
 from sipdoctor.model import Reason, Verdict
 
 if TYPE_CHECKING:
-    from sipdoctor.binaries import Assumptions, Shebang, VerdictCache
+    from sipdoctor.binaries import Assumptions, VerdictCache
 
 
 class Judge:
@@ -21,8 +23,6 @@ class Judge:
     """
 
     def __init__(self, assumptions: Assumptions, cache: VerdictCache | None = None) -> None:
-        from sipdoctor.binaries.resolve import PathIndex
-
         self.assumptions = assumptions
         self.cache = cache
         self.path_index = PathIndex()
@@ -37,7 +37,7 @@ class Judge:
     def verdict(self, path: str, env_path: str) -> tuple[Verdict, tuple[Reason, ...]]:
         key = (path, env_path)
         if key not in self._verdicts:
-            from sipdoctor.binaries import judge_file
+            from sipdoctor.binaries.judge import judge_file  # loads macholib: only once a file is judged
 
             report = judge_file(path, self.assumptions, env_path=env_path, cache=self.cache, resolve=self.resolve)
             self._verdicts[key] = (report.verdict, tuple(report.reasons))
@@ -45,8 +45,6 @@ class Judge:
 
     def shebang(self, path: str) -> Shebang | None:
         if path not in self._shebangs:
-            from sipdoctor.binaries import read_shebang
-
             try:
                 self._shebangs[path] = read_shebang(path)
             except OSError:

@@ -19,8 +19,8 @@ from pathlib import Path
 from sipdoctor.chains.context import Context
 from sipdoctor.chains.execchain import Followed
 from sipdoctor.chains.spawn import Handler, Spawn
-from sipdoctor.project.pyproject_scripts import ScriptCommand, hatch_scripts, pdm_script, project_root
-from sipdoctor.project.tasks import nox_commands, tox_commands
+from sipdoctor.sources.pyproject_scripts import ScriptCommand, hatch_scripts, pdm_script, project_root
+from sipdoctor.sources.tasks import nox_commands, tox_commands
 
 UV_VALUE_FLAGS = {"--with", "--python", "-p", "--package", "--group", "--extra", "--env-file", "--directory",
                   "--project", "--with-requirements", "--index", "--index-url"}

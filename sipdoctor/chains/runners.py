@@ -10,7 +10,7 @@
   `$(SHELL) -c LINE` with SHELL defaulting to /bin/sh (GNU make job.c, construct_command_argv_internal).
 - Python project runners (uv, pdm, poetry, hatch): sipdoctor.chains.python_runners.
 - just runs each line of a recipe (and of its dependencies, first) with `sh -cu` or the justfile's
-  `set shell`, and a shebang or [script] recipe with its interpreter (sipdoctor.project.justfile).
+  `set shell`, and a shebang or [script] recipe with its interpreter (sipdoctor.sources.justfile).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from sipdoctor.chains.python_runners import PYTHON_HANDLERS
 from sipdoctor.chains.shell import shell_invocation
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.spawn import Handler, Spawn
-from sipdoctor.project.files import Unreadable, read_text
-from sipdoctor.project.justfile import find_justfile, parse_justfile, script_body
-from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
-from sipdoctor.project.package_json import (
+from sipdoctor.sources.files import Unreadable, read_text
+from sipdoctor.sources.justfile import find_justfile, parse_justfile, script_body
+from sipdoctor.sources.makefile import MAKEFILE_NAMES, parse_makefile
+from sipdoctor.sources.package_json import (
     bunfig_shell,
     find_package_json,
     load_package_json,
@@ -261,7 +261,7 @@ def _makefile_path(directory: Path, file: str | None) -> Path | None:
 
 def _just(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
     """`just [RECIPE]`: each line of the recipe and its dependencies in the justfile's shell, in the
-    justfile's directory (sipdoctor.project.justfile)."""
+    justfile's directory (sipdoctor.sources.justfile)."""
     ctx = followed.ctx
     assert ctx is not None
     file, shell, words = _just_args(list(program[1:]))

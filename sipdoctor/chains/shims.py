@@ -21,6 +21,7 @@ from sipdoctor.chains.context import Context
 from sipdoctor.chains.shell import shell_invocation
 from sipdoctor.chains.tree import Hop
 from sipdoctor.chains.versions import managed_program
+from sipdoctor.macos_paths import shipped_binary
 
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
 SCRIPT_HEAD_BYTES = 16384
@@ -79,8 +80,6 @@ def env_rule(hop: Hop, ctx: Context) -> Continuation | None:
 def xcode_stub_rule(hop: Hop, ctx: Context) -> Continuation | None:
     if ctx.target != "macos":
         return None
-    from sipdoctor.macos_paths import shipped_binary
-
     shipped = shipped_binary(hop.path)
     if shipped is None or not shipped.is_xcode_shim:
         return None

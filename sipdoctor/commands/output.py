@@ -88,3 +88,12 @@ def sarif_report(findings: Sequence[Finding], ruleset: RuleSet, project: Path | 
     root_uri = project.as_uri().rstrip("/") + "/" if project is not None else None
     return sarif(locate(findings, project), ruleset.rules, sarif_tool(ruleset), root_uri=root_uri,
                  changes=edit_changes(project, findings))
+
+
+def verbosity(quiet: bool, verbose: bool) -> int:
+    """-1 for --quiet, 1 for --verbose, 0 otherwise; both at once is a usage error."""
+    from sipdoctor.errors import ConfigError
+
+    if quiet and verbose:
+        raise ConfigError("--quiet and --verbose cannot be used together")
+    return -1 if quiet else 1 if verbose else 0

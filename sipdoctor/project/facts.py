@@ -48,15 +48,16 @@ from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.predict import Prediction, make_context, predict_argv, predict_command_line, predict_shell_script
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, Process, stripped_hops
-from sipdoctor.project.files import Problem, Unreadable, read_text
-from sipdoctor.project.justfile import JUSTFILE_NAMES
-from sipdoctor.project.makefile import MAKEFILE_NAMES, parse_makefile
-from sipdoctor.project.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
-from sipdoctor.project.pyproject_scripts import runner_commands
+from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.project.scripts import scan_scripts
-from sipdoctor.project.tasks import TaskCommand, just_commands, nox_commands, tox_commands
 from sipdoctor.project.venvs import find_venvs, venv_facts
-from sipdoctor.project.workflows import load_workflow, workflow_files
+from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.justfile import JUSTFILE_NAMES
+from sipdoctor.sources.makefile import MAKEFILE_NAMES, parse_makefile
+from sipdoctor.sources.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
+from sipdoctor.sources.pyproject_scripts import runner_commands
+from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands
+from sipdoctor.sources.workflows import load_workflow, workflow_files
 from sipdoctor.system import System
 
 BENCHMARK_WORDS = re.compile(r"bench|perf|profil|codspeed", re.IGNORECASE)
@@ -124,8 +125,6 @@ def _hop_fact(hop: Hop, every: list[Hop]) -> dict[str, Any]:
 
 
 def _role(hop: Hop) -> str:
-    from sipdoctor.macos_paths import shipped_binary
-
     shipped = shipped_binary(hop.path)
     if hop.name == "env":
         return "env"

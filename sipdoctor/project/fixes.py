@@ -14,8 +14,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.files import UnreadableFile, read_text
-from sipdoctor.project.justfile import SCRIPT_BODY_PREFIX
+from sipdoctor.sources.files import Unreadable, read_text
+from sipdoctor.sources.justfile import SCRIPT_BODY_PREFIX
+from sipdoctor.sources.package_json import load_package_json
 
 
 def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) -> list[dict[str, Any]]:
@@ -185,8 +186,6 @@ def _direct_argv(process: dict[str, Any]) -> list[str] | None:
 def _bin_entry(link: str, target: str) -> str | None:
     """`node_modules/.bin/NAME` -> `node_modules/PKG/<bin of NAME>` when that is `target`'s file: the
     package's own `bin` field names it, whether .bin holds a symlink (npm) or a wrapper script (pnpm)."""
-    from sipdoctor.project.package_json import load_package_json
-
     bin_dir = os.path.dirname(link)
     if os.path.basename(bin_dir) != ".bin":
         return None
@@ -223,8 +222,8 @@ def _file_text(path: str | None) -> str | None:
     if not path:
         return None
     try:
-        return read_text(Path(path), limit=FILE_TEXT_BYTES)
-    except UnreadableFile:  # never a FIFO or device; too large or not UTF-8: no in-place edit is offered
+        return read_text(path, limit=FILE_TEXT_BYTES, whole=True)
+    except Unreadable:  # never a FIFO or device; too large or not UTF-8: no in-place edit is offered
         return None
 
 

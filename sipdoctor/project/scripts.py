@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
+from sipdoctor.binaries.script import read_shebang
+from sipdoctor.sources.files import Problem, Unreadable, read_text
 
 ALWAYS_SKIP = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".mypy_cache", ".ruff_cache"}
 ALWAYS_SCAN = ("node_modules/.bin", ".venv/bin", "venv/bin")
@@ -48,8 +49,6 @@ def _ignored(relative: str, name: str, patterns: list[str]) -> bool:
 
 
 def scan_scripts(root: Path) -> ScriptScan:
-    from sipdoctor.binaries import read_shebang
-
     scan = ScriptScan()
     patterns = gitignore_patterns(root)
     pending = [root] + [root / extra for extra in ALWAYS_SCAN if (root / extra).is_dir()]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sipdoctor.binaries import resolve_command
+from sipdoctor.macos_paths import is_protected_path
 from sipdoctor.system import System
 
 if TYPE_CHECKING:
@@ -59,8 +60,6 @@ def collect_toolchains(system: System, judge: Judge | None = None) -> dict[str, 
 
 
 def _non_system_shells(path: str, brew: str | None, resolve: Callable[[str, str], list[str]]) -> list[str]:
-    from sipdoctor.macos_paths import is_protected_path
-
     extra = os.pathsep.join(os.path.join(p, "bin") for p in ([brew] if brew else []))
     out: list[str] = []
     for shell in SHELLS:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sipdoctor.chains.context import Judge
 from sipdoctor.chains.execchain import real_path
-from sipdoctor.project.files import Unreadable, read_text
+from sipdoctor.sources.files import Unreadable, read_text
 
 VENV_NAMES = (".venv", "venv", "env", ".env")
 

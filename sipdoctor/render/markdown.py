@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sipdoctor.check import CheckResult
-from sipdoctor.model import Finding, Severity
+from sipdoctor.model import CheckResult, Finding, Severity
 from sipdoctor.render.findings import remedy_lines, sip_summary
 from sipdoctor.render.tree import render_tree
 

@@ -1,5 +1,6 @@
-"""The active CSR configuration: csr_get_active_config from libSystem (xnu bsd/sys/csr.h, section 4 of
-shared/reference/macos-injection-facts.md). A set bit *allows* something, i.e. turns a protection off."""
+"""Decoding the active CSR configuration, which sipdoctor.system reads with csr_get_active_config (xnu
+bsd/sys/csr.h, section 4 of shared/reference/macos-injection-facts.md). A set bit *allows* something, i.e.
+turns a protection off."""
 
 from __future__ import annotations
 
@@ -25,20 +26,3 @@ def decode_config(value: int) -> dict[str, str]:
         else:
             out[label] = "disabled" if allowed else "enabled"
     return out
-
-
-def read_active_config() -> int | None:
-    """The running kernel's CSR configuration, or None where it cannot be read (not macOS, call failed)."""
-    import ctypes
-    import sys
-
-    if sys.platform != "darwin":
-        return None
-    try:
-        libsystem = ctypes.CDLL("/usr/lib/libSystem.B.dylib")  # served from the dyld shared cache on macOS 11+
-        config = ctypes.c_uint32(0)
-        if libsystem.csr_get_active_config(ctypes.byref(config)) != 0:
-            return None
-    except (OSError, AttributeError):
-        return None
-    return int(config.value)

@@ -13,6 +13,9 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from sipdoctor.binaries.report import Assumptions
+from sipdoctor.chains.context import Judge
+from sipdoctor.chains.predict import make_context, predict_argv
 from sipdoctor.errors import SipdoctorError
 from sipdoctor.trace.model import Node
 
@@ -22,10 +25,6 @@ TRACE_WORDS = {"unprofiled": "not-profiled"}
 def predicted_states(argv: Sequence[str], target: str, env: Mapping[str, str], cwd: Path
                      ) -> dict[str, set[str]] | None:
     """executable (resolved) -> the states predicted for it; None when no prediction can be made."""
-    from sipdoctor.binaries import Assumptions
-    from sipdoctor.chains.context import Judge
-    from sipdoctor.chains.predict import make_context, predict_argv
-
     try:
         ctx = make_context(Judge(Assumptions(target=target)), cwd, dict(env))
         prediction = predict_argv(list(argv), ctx)

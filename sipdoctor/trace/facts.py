@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from sipdoctor.project.fixes import NODE_TOOLS
+from sipdoctor.project.toolchains import collect_toolchains
 
 if TYPE_CHECKING:
     from sipdoctor.system import System
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 
 def trace_facts(result: TraceResult, system: System) -> dict[str, Any]:
-    from sipdoctor.project.toolchains import collect_toolchains
-
     coverage = result.coverage
     target = "macos" if result.emulate_sip or system.platform == "macos" else "linux"
     return {

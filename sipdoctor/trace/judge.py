@@ -12,6 +12,7 @@ import os
 import platform
 from dataclasses import dataclass, field
 
+from sipdoctor.binaries.report import Assumptions
 from sipdoctor.model import Verdict
 from sipdoctor.system import host_platform
 from sipdoctor.trace.emulate import is_emulated_protected
@@ -67,8 +68,7 @@ def judge_unloaded(path: str, secure: bool | None, ctx: Context) -> Judgement:
 
 def _file_verdict(path: str, ctx: Context) -> tuple[Verdict, str]:
     """sipdoctor.binaries' verdict for the file, as (verdict, reasons in one sentence)."""
-    from sipdoctor.binaries.judge import judge_file
-    from sipdoctor.binaries.report import Assumptions
+    from sipdoctor.binaries.judge import judge_file  # loads macholib: only once a file is judged
 
     machine = MACHINES.get(platform.machine().lower())
     arches = frozenset({machine}) if machine and ctx.target == "linux" else frozenset({"arm64", "x86_64"})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sipdoctor.chains.predict import predict_command_line
-from sipdoctor.project.justfile import script_body
+from sipdoctor.sources.justfile import script_body
 from tests.chains.conftest import host_path
 from tests.chains.test_predict_trees import MakeCtx, assert_all_after_are_caused_by, first_stripped
 

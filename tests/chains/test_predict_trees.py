@@ -15,8 +15,8 @@ from sipdoctor.chains.context import Context
 from sipdoctor.chains.predict import Prediction, predict_command_line, predict_shell_script
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import NOT_PROFILED, Hop, Process
-from sipdoctor.project.workflows import load_workflow
 from sipdoctor.render.tree import render_tree
+from sipdoctor.sources.workflows import load_workflow
 from tests.conftest import write_executable
 
 MakeCtx = Callable[..., Context]

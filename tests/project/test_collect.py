@@ -126,7 +126,7 @@ def test_tox_nox_and_just_commands(tmp_path: Path) -> None:
 
 
 def test_script_shell_follows_the_package_manager_version(tmp_path: Path) -> None:
-    from sipdoctor.project.package_json import script_shell_setting
+    from sipdoctor.sources.package_json import script_shell_setting
 
     project = tmp_path / "ws" / "app"
     project.mkdir(parents=True)

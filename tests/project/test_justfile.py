@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sipdoctor.project.justfile import find_justfile, parse_justfile
-from sipdoctor.project.tasks import just_commands
+from sipdoctor.sources.justfile import find_justfile, parse_justfile
+from sipdoctor.sources.tasks import just_commands
 
 JUSTFILE = """\
 # the usual entry points

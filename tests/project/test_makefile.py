@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sipdoctor.project.makefile import parse_makefile
+from sipdoctor.sources.makefile import parse_makefile
 
 
 def test_prerequisites_run_first_and_once() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sipdoctor.project.pyproject_scripts import ScriptCommand, hatch_scripts, pdm_script, project_root
+from sipdoctor.sources.pyproject_scripts import ScriptCommand, hatch_scripts, pdm_script, project_root
 
 PYPROJECT = """\
 [project]

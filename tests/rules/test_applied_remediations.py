@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sipdoctor.project.workflows import load_workflow
+from sipdoctor.sources.workflows import load_workflow
 from tests.chains import toolchains
 from tests.conftest import write_executable
 from tests.rules.apply import apply_all

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from sipdoctor.commands.trace import trace_findings
 from sipdoctor.render.trace import render_github, render_trace, trace_json
-from sipdoctor.trace.command import trace_findings
 from sipdoctor.trace.compare import differences, predicted_states
 from sipdoctor.trace.model import TraceResult
 from tests.trace.trace_helpers import LINUX

@@ -19,7 +19,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sipdoctor.project.files import Problem
+from sipdoctor.sources.files import Problem
 
 JUSTFILE_NAMES = ("justfile", "Justfile", ".justfile", "JUSTFILE")
 DEFAULT_SHELL = ("sh", "-cu")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
+from sipdoctor.sources.files import Problem, Unreadable, read_text
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,19 @@
 
 tox runs each `commands` line directly (no shell) with the env's bin directory first on PATH (tox docs,
 "commands"); nox's `session.run("a", "b")` runs argv directly; just runs each recipe line with its shell,
-`sh -cu` by default (sipdoctor.project.justfile).
+`sh -cu` by default (sipdoctor.sources.justfile).
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
-from sipdoctor.project.justfile import parse_justfile, script_body
+from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.justfile import parse_justfile, script_body
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,6 @@ def tox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
         elif collecting and not raw[:1].isspace():
             collecting = False
         if collecting and line.strip():
-            import shlex
-
             command = line.strip().rstrip("\\").strip()
             try:
                 argv = tuple(shlex.split(command))

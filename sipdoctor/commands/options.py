@@ -9,18 +9,31 @@ from typing import Annotated
 import typer
 
 
-class OutputFormat(enum.StrEnum):
-    HUMAN = "human"
-    JSON = "json"
-    GITHUB = "github"
-
-
 class CheckFormat(enum.StrEnum):
     HUMAN = "human"
     JSON = "json"
     GITHUB = "github"
     SARIF = "sarif"
     MARKDOWN = "markdown"
+
+
+class ReportFormat(enum.StrEnum):
+    """For the commands whose report has no file and line to annotate (status, explain, scan, rules list)."""
+
+    HUMAN = "human"
+    JSON = "json"
+
+
+class FailOn(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
+class Profiler(enum.StrEnum):
+    GENERIC = "generic"
+    CODSPEED = "codspeed"
 
 
 class TraceFormat(enum.StrEnum):
@@ -53,10 +66,6 @@ class Target(enum.StrEnum):
     LINUX = "linux"
 
 
-FormatOpt = Annotated[
-    OutputFormat | None,
-    typer.Option("--format", "-f", help="Output format: human, json, or github (workflow annotations)."),
-]
 CheckFormatOpt = Annotated[
     CheckFormat | None,
     typer.Option("--format", "-f", help="Output format: human, json, github (workflow annotations), sarif (SARIF "
@@ -66,6 +75,14 @@ TraceFormatOpt = Annotated[
     TraceFormat | None,
     typer.Option("--format", "-f", help="Output format: human, json, github (workflow annotations) or sarif."),
 ]
+ReportFormatOpt = Annotated[
+    ReportFormat | None, typer.Option("--format", "-f", help="Output format: human, or json (a stable object).")
+]
+ProfilerOpt = Annotated[
+    Profiler, typer.Option("--profiler", help="The profiler: codspeed re-injects its library for Node.js and Go.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print the verdict line only (and errors).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Also print the evidence behind each finding.")]
 OutputOpt = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write the report to this file instead of standard output.",
@@ -84,3 +101,10 @@ SipOpt = Annotated[
 ArchOpt = Annotated[
     Arch | None, typer.Option("--arch", help="The Mac's architecture: which slice runs (default arm64, Apple silicon).")
 ]
+
+
+def target_platform(target: Target) -> str:
+    """The OS to judge for: "macos" or "linux" (the host's when --target is host)."""
+    from sipdoctor.system import host_platform
+
+    return host_platform() if target == Target.HOST else target.value

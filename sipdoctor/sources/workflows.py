@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
-from sipdoctor.project.yamlines import load_yaml_with_lines, yaml_error_line
+from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.yamlines import load_yaml_with_lines, yaml_error_line
 
 SHELL_TEMPLATES = {
     None: "bash -e {0}",
@@ -82,7 +82,7 @@ def _job_steps(path: str, job_id: str, job: dict[str, Any], shell: str | None) -
         if not isinstance(step, dict):
             continue
         name = str(step.get("name") or step.get("id") or f"step {index + 1}")
-        lines = getattr(step, "lines", {})
+        lines = getattr(step, "key_lines", {})
         if isinstance(step.get("run"), str):
             argv = shell_argv(step.get("shell") if isinstance(step.get("shell"), str) else shell)
             out.append(Step(path, lines.get("run"), job_id, name, step["run"], argv, False))
@@ -90,7 +90,7 @@ def _job_steps(path: str, job_id: str, job: dict[str, Any], shell: str | None) -
         inputs = step.get("with")
         if isinstance(uses, str) and uses.lower().startswith("codspeedhq/action") and isinstance(inputs, dict) \
                 and isinstance(inputs.get("run"), str):
-            line = getattr(inputs, "lines", {}).get("run")
+            line = getattr(inputs, "key_lines", {}).get("run")
             out.append(Step(path, line, job_id, name, inputs["run"], (CODSPEED_BASH, "-c", "{0}"), True))
     return out
 

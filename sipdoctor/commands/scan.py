@@ -1,7 +1,4 @@
-"""`sipdoctor scan path | shebangs DIR | project [DIR]`: the raw facts as tables (or JSON).
-
-The lead mounts it with `app.add_typer(scan_app, name="scan")`. Light at import.
-"""
+"""`sipdoctor scan path | shebangs DIR | project [DIR]`: the raw facts as tables (or JSON)."""
 
 from __future__ import annotations
 
@@ -11,18 +8,26 @@ from typing import Annotated, Any
 
 import typer
 
-from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat, Target, TargetOpt
+from sipdoctor.commands.options import (
+    ColorMode,
+    ColorOpt,
+    Profiler,
+    ProfilerOpt,
+    ReportFormat,
+    ReportFormatOpt,
+    Target,
+    TargetOpt,
+    target_platform,
+)
 
-scan_app = typer.Typer(help="Print the facts sipdoctor collects: PATH, scripts' interpreters, the project's "
-                            "commands.", no_args_is_help=True)
-ProfilerOpt = Annotated[str, typer.Option("--profiler", help="generic, or codspeed (re-injects for node, go).")]
+app = typer.Typer(help="Print the facts sipdoctor collects: PATH, scripts' interpreters, the project's "
+                            "commands.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def _assumptions(target_os: Target) -> Any:
     from sipdoctor.binaries import Assumptions
-    from sipdoctor.system import host_platform
 
-    return Assumptions(target=host_platform() if target_os == Target.HOST else target_os.value)
+    return Assumptions(target=target_platform(target_os))
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]], color: ColorMode) -> None:
@@ -38,15 +43,15 @@ def _table(title: str, columns: list[str], rows: list[list[str]], color: ColorMo
     make_console(color.value).print(table)
 
 
-def _emit(data: dict[str, Any], fmt: OutputFormat | None) -> bool:
-    if fmt == OutputFormat.JSON:
+def _emit(data: dict[str, Any], fmt: ReportFormat | None) -> bool:
+    if fmt == ReportFormat.JSON:
         typer.echo(json.dumps({"schema_version": 1, **data}, indent=2))
         return True
     return False
 
 
-@scan_app.command("path")
-def scan_path(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST) -> int:
+@app.command("path")
+def scan_path(fmt: ReportFormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST) -> int:
     """PATH directories, how the commands that matter resolve, shadowing, and installed toolchains."""
     from sipdoctor.project.pathscan import collect_path_facts
     from sipdoctor.system import System
@@ -67,9 +72,9 @@ def scan_path(fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os
     return 0
 
 
-@scan_app.command("shebangs")
+@app.command("shebangs")
 def scan_shebangs(directory: Annotated[Path, typer.Argument(help="Directory whose executables to read.")],
-                  fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO) -> int:
+                  fmt: ReportFormatOpt = None, color: ColorOpt = ColorMode.AUTO) -> int:
     """Every executable under DIR that is a script, with its interpreter."""
     from sipdoctor.errors import InputError
     from sipdoctor.project.scripts import scan_scripts
@@ -86,10 +91,10 @@ def scan_shebangs(directory: Annotated[Path, typer.Argument(help="Directory whos
     return 0
 
 
-@scan_app.command("project")
+@app.command("project")
 def scan_project(directory: Annotated[Path, typer.Argument(help="Project directory.")] = Path("."),
-                 fmt: FormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST,
-                 profiler: ProfilerOpt = "generic") -> int:
+                 fmt: ReportFormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST,
+                 profiler: ProfilerOpt = Profiler.GENERIC) -> int:
     """The project's commands (package.json, Makefile, workflows, tox, nox, just) and where each strips."""
     from sipdoctor.errors import InputError
     from sipdoctor.project.facts import collect_project_facts
@@ -97,7 +102,7 @@ def scan_project(directory: Annotated[Path, typer.Argument(help="Project directo
 
     if not directory.is_dir():
         raise InputError("not a directory", path=directory)
-    facts = collect_project_facts(directory, System.real(), _assumptions(target_os), profiler)
+    facts = collect_project_facts(directory, System.real(), _assumptions(target_os), profiler.value)
     if _emit(facts, fmt):
         return 0
     _table(f"Commands in {facts['project']}", ["source", "where", "name", "runs as", "verdict", "stripped at"],

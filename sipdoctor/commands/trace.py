@@ -1,4 +1,4 @@
-"""The `trace` and `probe` command functions; cli.py registers them (see TRACE_CONTEXT_SETTINGS)."""
+"""`sipdoctor trace -- CMD ARGS...`: run a command with the probe injected and show which processes it reached."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from sipdoctor.cli_options import ColorMode, ColorOpt, FormatOpt, OutputFormat
+from sipdoctor.commands.options import ColorMode, ColorOpt, TraceFormat, TraceFormatOpt
 from sipdoctor.errors import InputError
 
 if TYPE_CHECKING:
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from sipdoctor.model import Finding
     from sipdoctor.trace.model import TraceResult
 
-TRACE_CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
-"""Register with app.command("trace", context_settings=TRACE_CONTEXT_SETTINGS) so that the command's own
+CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
+"""Register with app.command("trace", context_settings=CONTEXT_SETTINGS) so that the command's own
 options (`trace python -c ...`) are not taken for sipdoctor's; `trace -- CMD ARGS...` works either way."""
 
 CommandArg = Annotated[
@@ -33,7 +33,8 @@ EmulateOpt = Annotated[
 ]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write the report to this file (default: human on stderr, json on stdout)."),
+    typer.Option("--output", "-o", metavar="FILE",
+                 help="Write the report to this file (default: human on stderr, the other formats on stdout)."),
 ]
 
 
@@ -42,7 +43,7 @@ def trace(
     sample: SampleOpt = False,
     emulate_sip: EmulateOpt = False,
     output: OutputOpt = None,
-    output_format: FormatOpt = None,
+    output_format: TraceFormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
 ) -> int:
     """Run a command with the profiler-style probe injected and show which processes it reached.
@@ -56,7 +57,7 @@ def trace(
         raise InputError("--emulate-sip emulates macOS on Linux; on a Mac, SIP itself strips the probe")
     result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample)
     result.skipped = skipped
-    _report(result, output_format or OutputFormat.HUMAN, color, output)
+    _report(result, output_format or TraceFormat.HUMAN, color, output)
     return result.exit_code
 
 
@@ -73,15 +74,20 @@ def _what_to_run(command: list[str], sample: bool) -> tuple[list[str], list[str]
     return list(command), []
 
 
-def _report(result: TraceResult, fmt: OutputFormat, color: ColorMode, output: Path | None) -> None:
+def _report(result: TraceResult, fmt: TraceFormat, color: ColorMode, output: Path | None) -> None:
     from sipdoctor.render.terminal import make_console, use_ascii
     from sipdoctor.render.trace import render_github, render_trace, trace_json
 
     findings = trace_findings(result)
-    if fmt == OutputFormat.JSON:
+    if fmt == TraceFormat.JSON:
         _write(json.dumps(trace_json(result, findings), indent=2) + "\n", output, sys.stdout)
-    elif fmt == OutputFormat.GITHUB:
+    elif fmt == TraceFormat.GITHUB:
         _write(render_github(result, findings), output, sys.stdout)
+    elif fmt == TraceFormat.SARIF:
+        from sipdoctor.advice.loader import load_rules
+        from sipdoctor.commands.output import sarif_report
+
+        _write(sarif_report(findings, load_rules(), None), output, sys.stdout)
     elif output is not None:
         _write(_plain(render_trace(result, findings, ascii_only=True)), output, sys.stderr)
     else:
@@ -117,26 +123,3 @@ def _write(text: str, output: Path | None, stream: TextIO) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write the report: {exc.strerror or exc}", path=output) from exc
-
-
-ForceOpt = Annotated[bool, typer.Option("--force", help="Rebuild even when a cached build exists.")]
-
-
-def probe_build(force: ForceOpt = False) -> int:
-    """Compile the probe library for this machine (done automatically on first use) and print its path."""
-    from sipdoctor.trace.build import build_probe
-
-    typer.echo(str(build_probe(force=force)))
-    return 0
-
-
-def probe_path() -> int:
-    """Print where the probe library for this machine is; exit 1 when it is not built yet."""
-    from sipdoctor.trace.build import probe_path as cached_path
-
-    path = cached_path()
-    typer.echo(str(path))
-    if not path.is_file():
-        typer.echo("not built yet: run `sipdoctor probe build` (or any `sipdoctor trace`)", err=True)
-        return 1
-    return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sipdoctor.project.files import Problem
+from sipdoctor.sources.files import Problem
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
 ASSIGNMENT = re.compile(

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sipdoctor.project.files import Problem, Unreadable, read_text
+from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.pyproject_scripts import load_toml
 
 LOCKFILES = (
     ("pnpm-lock.yaml", "pnpm"),
@@ -186,8 +187,6 @@ def script_shell_setting(manager: str, manager_version: str | None, project_dir:
 
 def bunfig_shell(directory: Path) -> tuple[str | None, Problem | None]:
     """bunfig.toml's `[run] shell` ("bun" or "system") or None, and why the file could not be read."""
-    from sipdoctor.project.pyproject_scripts import load_toml
-
     path = directory / "bunfig.toml"
     if not path.is_file():
         return None, None

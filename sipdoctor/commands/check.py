@@ -1,0 +1,107 @@
+"""`sipdoctor check [PROJECT]`: this machine and a project, every finding with its fix (`--fix` applies them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sipdoctor.commands.options import (
+    CheckFormatOpt,
+    ColorMode,
+    ColorOpt,
+    FailOn,
+    OutputOpt,
+    Profiler,
+    ProfilerOpt,
+    QuietOpt,
+    Target,
+    TargetOpt,
+    VerboseOpt,
+    target_platform,
+)
+from sipdoctor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sipdoctor.advice.loader import RuleSet
+    from sipdoctor.model import CheckResult, Finding
+
+
+def check(
+    project: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
+    fmt: CheckFormatOpt = None,
+    output: OutputOpt = None,
+    color: ColorOpt = ColorMode.AUTO,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Lowest severity that exits 1. Default: the configuration's, else error."),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", metavar="PATH", help="Extra rule file or directory (repeatable).")
+    ] = None,
+    target: TargetOpt = Target.HOST,
+    profiler: ProfilerOpt = Profiler.GENERIC,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Apply the exact file edits the findings suggest, then check again.")
+    ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Check this machine and a project before profiling: every finding with its fix."""
+    from sipdoctor.advice.loader import load_rules
+    from sipdoctor.check import CheckOptions, run_check
+    from sipdoctor.commands.output import emit, verbosity
+    from sipdoctor.config import load_config
+    from sipdoctor.render import findings as render
+    from sipdoctor.render.terminal import make_console, use_ascii
+    from sipdoctor.system import System
+
+    level = verbosity(quiet, verbose)
+    if not project.is_dir():
+        raise ConfigError("not a directory", path=project)
+    config = load_config(project)
+    ruleset = load_rules([*config.rules, *(rules or [])])
+    options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler.value)
+    floor = fail_on.value if fail_on else (config.fail_on or "error")
+    result = run_check(System.real(), options, ruleset, config, floor)
+    if fix:
+        _apply_fixes(options.project, result.findings)
+        result = run_check(System.real(), options, ruleset, config, floor)
+    chosen = fmt.value if fmt else (config.format or "human")
+    if chosen == "human" and output is None:
+        console = make_console(color.value)
+        console.print(render.human(result, ascii_only=use_ascii(console), width=console.width, verbosity=level),
+                      crop=False)
+    else:
+        emit(check_report(result, chosen, ruleset, options.project, level), output)
+    return result.exit_code
+
+
+def check_report(result: CheckResult, chosen: str, ruleset: RuleSet, project: Path, level: int = 0) -> str:
+    """The report as text in a machine format, or as plain human text for a file."""
+    from sipdoctor.commands.output import plain_text, sarif_report
+    from sipdoctor.render import findings as render
+
+    if chosen == "json":
+        return render.to_json(result) + "\n"
+    if chosen == "github":
+        return render.github(result) + "\n"
+    if chosen == "sarif":
+        return sarif_report(result.findings, ruleset, project)
+    if chosen == "markdown":
+        from sipdoctor.render.markdown import markdown
+
+        return markdown(result)
+    return plain_text(render.human(result, ascii_only=False, verbosity=level))
+
+
+def _apply_fixes(project: Path, findings: tuple[Finding, ...]) -> None:
+    """Apply the findings' edits and say what changed (stderr: stdout stays the report, JSON included)."""
+    from sipdoctor.fix import apply_edits, chosen_edits
+
+    outcomes = apply_edits(project, chosen_edits(findings))
+    for outcome in outcomes:
+        typer.echo(f"sipdoctor: {'fixed' if outcome.applied else 'skipped'}: {outcome.note}", err=True)
+    changed = sum(o.applied for o in outcomes)
+    typer.echo(f"sipdoctor: {changed} file edit{'s' if changed != 1 else ''} applied; checking again", err=True)

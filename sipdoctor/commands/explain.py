@@ -1,0 +1,169 @@
+"""`sipdoctor explain TARGET | -- CMD ARGS...`: why one executable, or the processes of one command line, will
+or will not be profiled.
+
+One word naming a file or a command on PATH is judged as a binary (the verdict, its reasons and evidence);
+anything else is a command line whose process tree is predicted before it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sipdoctor.commands.options import (
+    Arch,
+    ArchOpt,
+    ColorMode,
+    ColorOpt,
+    OutputOpt,
+    Profiler,
+    ProfilerOpt,
+    ReportFormat,
+    ReportFormatOpt,
+    SipMode,
+    SipOpt,
+    Target,
+    TargetOpt,
+    target_platform,
+)
+from sipdoctor.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from sipdoctor.binaries.report import BinaryReport
+
+EPILOG = ("Exit codes: 0 profiled (or only ignored), 1 a process is stripped or its launch aborts "
+          "(load-fails), 2 bad usage or an unusable target.")
+
+
+def explain(
+    words: Annotated[list[str], typer.Argument(metavar="TARGET | -- CMD ARGS...",
+                                               help="An executable (path or command name), or a command line.")],
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
+    color: ColorOpt = ColorMode.AUTO,
+    sip: SipOpt = SipMode.ON,
+    arch: ArchOpt = None,
+    target: TargetOpt = Target.HOST,
+    profiler: ProfilerOpt = Profiler.GENERIC,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the verdict cache.")] = False,
+) -> int:
+    """Why one executable, or the processes of one command line, will or will not be profiled."""
+    if len(words) == 1 and not any(c in words[0] for c in " ;&|"):
+        return explain_target(words[0], fmt=fmt, color=color, sip=sip, arch=arch, target_os=target,
+                              no_cache=no_cache, output=output)
+    return explain_command(list(words), target_os=target, profiler=profiler.value, sip=sip.value,
+                           arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache,
+                           output=output)
+
+
+def locate(target: str, env_path: str) -> tuple[str, list[str]]:
+    """(path to judge, PATH candidates in order). A name without a slash is looked up on PATH first."""
+    from sipdoctor.binaries.resolve import resolve_command
+
+    if "/" in target:
+        return target, []
+    candidates = resolve_command(target, env_path)
+    if candidates:
+        return candidates[0], candidates
+    if os.path.lexists(target):
+        return target, []
+    raise InputError(f"{target}: not found on PATH and no such file in the current directory")
+
+
+def judge_target(target: str, *, target_os: Target, sip: SipMode, arch: Arch | None,
+                 use_cache: bool) -> tuple[BinaryReport, list[str]]:
+    import dataclasses
+
+    from sipdoctor.binaries.cache import VerdictCache
+    from sipdoctor.binaries.fileinfo import INPUT_PROBLEMS, display_path
+    from sipdoctor.binaries.judge import judge_file
+    from sipdoctor.binaries.report import Assumptions
+
+    env_path = os.environ.get("PATH", os.defpath)
+    path, candidates = locate(target, env_path)
+    assume = Assumptions(target=target_platform(target_os), sip=sip.value, arch=arch.value if arch else None)
+    cache = VerdictCache() if use_cache else None
+    report = judge_file(path, assume, env_path=env_path, cache=cache)
+    if cache is not None:
+        cache.save()
+    problem = next((r for r in report.reasons if r.code in INPUT_PROBLEMS), None)
+    if problem is not None and report.kind == "other":
+        raise InputError(problem.message, path=display_path(path))
+    return dataclasses.replace(report, target=display_path(target)), candidates
+
+
+def explain_target(target: str, *, fmt: ReportFormat | None = None, color: ColorMode = ColorMode.AUTO,
+                   sip: SipMode = SipMode.ON, arch: Arch | None = None, target_os: Target = Target.HOST,
+                   no_cache: bool = False, output: Path | None = None) -> int:
+    """`explain TARGET`: the verdict for one executable, with the reasons and evidence behind it."""
+    from sipdoctor.commands.output import emit, plain_text
+    from sipdoctor.model import Verdict
+    from sipdoctor.render.binary import render_report, report_json
+    from sipdoctor.render.terminal import make_console, use_ascii
+
+    report, candidates = judge_target(target, target_os=target_os, sip=sip, arch=arch, use_cache=not no_cache)
+    if fmt == ReportFormat.JSON:
+        emit(json.dumps(report_json(report), indent=2, sort_keys=False) + "\n", output)
+    elif output is not None:
+        emit(plain_text(render_report(report, ascii_only=False, candidates=candidates)), output)
+    else:
+        console = make_console(color.value)
+        console.print(render_report(report, ascii_only=use_ascii(console), candidates=candidates))
+    return 1 if report.verdict in (Verdict.STRIPPED, Verdict.LOAD_FAILS) else 0
+
+
+def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profiler: str = "generic",
+                    sip: str = "on", arch: str | None = None, fmt: ReportFormat | None = None,
+                    color: ColorMode = ColorMode.AUTO, cwd: Path | None = None, use_cache: bool = True,
+                    output: Path | None = None) -> int:
+    """`explain -- CMD ARGS...`: print the predicted tree; exit 1 when a hop strips the variable or aborts the
+    launch, else 0.
+
+    One word containing a blank (`explain -- "npm run bench && make"`) is parsed as a shell line; several
+    words are run as an argv, the way `exec` would.
+    """
+    from sipdoctor.binaries import Assumptions, VerdictCache
+    from sipdoctor.chains.context import Judge
+    from sipdoctor.chains.predict import PROFILERS, make_context, predict_argv, predict_command_line
+    from sipdoctor.chains.tree import stripped_hops
+
+    if not argv:
+        raise InputError("explain --: give the command to predict, e.g. `sipdoctor explain -- npm run bench`")
+    if profiler not in PROFILERS:
+        raise ConfigError(f"--profiler must be one of {', '.join(PROFILERS)}, not {profiler!r}")
+    cache = VerdictCache() if use_cache else None
+    judge = Judge(Assumptions(target=target_platform(target_os), sip=sip, arch=arch), cache)
+    ctx = make_context(judge, cwd or Path.cwd(), dict(os.environ), profiler)
+    single_line = len(argv) == 1 and any(c in argv[0] for c in " ;&|")
+    prediction = predict_command_line(argv[0], ctx) if single_line else predict_argv(argv, ctx)
+    if cache is not None:
+        cache.save()
+    _print(prediction, fmt, color, output)
+    stripped = any(stripped_hops(root) for root in prediction.roots)
+    return 1 if stripped else 0
+
+
+def _print(prediction: object, fmt: ReportFormat | None, color: ColorMode, output: Path | None = None) -> None:
+    from sipdoctor.chains.predict import Prediction
+    from sipdoctor.commands.output import emit
+    from sipdoctor.model import Verdict
+    from sipdoctor.render.terminal import VERDICT_STYLES, make_console, use_ascii
+    from sipdoctor.render.tree import render_tree
+
+    assert isinstance(prediction, Prediction)
+    if fmt == ReportFormat.JSON:
+        emit(json.dumps({"schema_version": 1, **prediction.to_json()}, indent=2) + "\n", output)
+        return
+    if output is not None:
+        emit("".join(line.text + "\n" for line in render_tree(prediction.to_json(), ascii_only=False)), output)
+        return
+    from rich.text import Text
+
+    console = make_console(color.value)
+    for line in render_tree(prediction.to_json(), ascii_only=use_ascii(console)):
+        style = VERDICT_STYLES.get(Verdict(line.status)) if line.status in set(Verdict) else "dim"
+        console.print(Text(line.text, style=style or ""), soft_wrap=True)

@@ -1,0 +1,74 @@
+"""`sipdoctor rules list | show ID | validate FILES | docs`: the YAML rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sipdoctor.commands.options import ReportFormat, ReportFormatOpt
+from sipdoctor.errors import EXIT_USAGE, ConfigError
+
+app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True, rich_markup_mode=None)
+RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or directory.")]
+
+
+@app.command("list")
+def rules_list(rules: RulesOpt = None, fmt: ReportFormatOpt = None) -> int:
+    """List every rule: ID, severity, title and where it comes from."""
+    from sipdoctor.advice.loader import load_rules
+    from sipdoctor.render import rules as render
+
+    ruleset = load_rules(rules or [])
+    typer.echo(render.to_json(ruleset) if fmt == ReportFormat.JSON else render.table(ruleset))
+    return 0
+
+
+@app.command("show")
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(metavar="ID", help="Rule ID, e.g. SIP001.")],
+    rules: RulesOpt = None,
+) -> int:
+    """Show one rule in full: condition, message, remediations, references."""
+    from sipdoctor.advice.loader import load_rules
+    from sipdoctor.render import rules as render
+
+    ruleset = load_rules(rules or [])
+    rule = ruleset.get(rule_id.upper())
+    if rule is None:
+        raise ConfigError(f"no rule {rule_id!r} (see `sipdoctor rules list`)")
+    typer.echo(render.detail(rule))
+    return 0
+
+
+@app.command("validate")
+def rules_validate(
+    files: Annotated[list[Path], typer.Argument(help="Rule files or directories to validate.")],
+) -> int:
+    """Validate rule files: exit 0 when every file is valid, 2 with the first error of each bad file."""
+    from sipdoctor.advice.loader import load_file, rule_files
+    from sipdoctor.errors import RuleError
+
+    failed = False
+    for location in files:
+        try:
+            paths = rule_files(location)
+            if not paths:
+                raise RuleError("no rule files (*.yml, *.yaml) here", path=location)
+            for path in paths:
+                typer.echo(f"{path}: {len(load_file(path))} rules OK")
+        except RuleError as exc:
+            typer.echo(f"sipdoctor: error: {exc.located()}", err=True)
+            failed = True
+    return EXIT_USAGE if failed else 0
+
+
+@app.command("docs")
+def rules_docs(rules: RulesOpt = None) -> int:
+    """Print the built-in (and --rules) rules as Markdown: the source of docs/rules.md."""
+    from sipdoctor.advice.loader import load_rules
+    from sipdoctor.render.rulesdoc import markdown
+
+    typer.echo(markdown(load_rules(rules or [], include_user=False)), nl=False)
+    return 0
