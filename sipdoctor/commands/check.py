@@ -52,6 +52,7 @@ def check(
     from sipdoctor.advice.loader import load_rules
     from sipdoctor.check import CheckOptions, run_check
     from sipdoctor.commands.output import emit, verbosity
+    from sipdoctor.commands.progress import progress
     from sipdoctor.config import load_config
     from sipdoctor.render import findings as render
     from sipdoctor.render.terminal import make_console, use_ascii
@@ -64,12 +65,15 @@ def check(
     ruleset = load_rules([*config.rules, *(rules or [])])
     options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler.value)
     floor = fail_on.value if fail_on else (config.fail_on or "error")
-    result = run_check(System.real(), options, ruleset, config, floor)
+    chosen = fmt.value if fmt else (config.format or "human")
+    shown = chosen == "human" and output is None
+    with progress("Checking this machine and the project...", enabled=shown):
+        result = run_check(System.real(), options, ruleset, config, floor)
     if fix:
         _apply_fixes(options.project, result.findings)
-        result = run_check(System.real(), options, ruleset, config, floor)
-    chosen = fmt.value if fmt else (config.format or "human")
-    if chosen == "human" and output is None:
+        with progress("Checking again...", enabled=shown):
+            result = run_check(System.real(), options, ruleset, config, floor)
+    if shown:
         console = make_console(color.value)
         console.print(render.human(result, ascii_only=use_ascii(console), width=console.width, verbosity=level),
                       crop=False)

@@ -53,10 +53,12 @@ def _emit(data: dict[str, Any], fmt: ReportFormat | None) -> bool:
 @app.command("path")
 def scan_path(fmt: ReportFormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST) -> int:
     """PATH directories, how the commands that matter resolve, shadowing, and installed toolchains."""
+    from sipdoctor.commands.progress import progress
     from sipdoctor.project.pathscan import collect_path_facts
     from sipdoctor.system import System
 
-    facts = collect_path_facts(System.real(), _assumptions(target_os), include_scripts=False)
+    with progress("Reading PATH...", enabled=fmt != ReportFormat.JSON):
+        facts = collect_path_facts(System.real(), _assumptions(target_os), include_scripts=False)
     if _emit(facts, fmt):
         return 0
     path = facts["path"]
@@ -96,13 +98,15 @@ def scan_project(directory: Annotated[Path, typer.Argument(help="Project directo
                  fmt: ReportFormatOpt = None, color: ColorOpt = ColorMode.AUTO, target_os: TargetOpt = Target.HOST,
                  profiler: ProfilerOpt = Profiler.GENERIC) -> int:
     """The project's commands (package.json, Makefile, workflows, tox, nox, just) and where each strips."""
+    from sipdoctor.commands.progress import progress
     from sipdoctor.errors import InputError
     from sipdoctor.project.facts import collect_project_facts
     from sipdoctor.system import System
 
     if not directory.is_dir():
         raise InputError("not a directory", path=directory)
-    facts = collect_project_facts(directory, System.real(), _assumptions(target_os), profiler.value)
+    with progress("Reading the project...", enabled=fmt != ReportFormat.JSON):
+        facts = collect_project_facts(directory, System.real(), _assumptions(target_os), profiler.value)
     if _emit(facts, fmt):
         return 0
     _table(f"Commands in {facts['project']}", ["source", "where", "name", "runs as", "verdict", "stripped at"],

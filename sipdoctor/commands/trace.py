@@ -50,12 +50,16 @@ def trace(
 
     Exits with the command's exit status (128 + N when signal N ended it).
     """
+    from sipdoctor.commands.progress import progress
+    from sipdoctor.trace.build import build_probe
     from sipdoctor.trace.session import run_trace
 
     argv, skipped = _what_to_run(command or [], sample)
     if emulate_sip and sys.platform == "darwin":
         raise InputError("--emulate-sip emulates macOS on Linux; on a Mac, SIP itself strips the probe")
-    result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample)
+    with progress("Compiling the probe library (first use)...", enabled=(output_format or "human") == "human"):
+        probe = build_probe()
+    result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample, probe=probe)
     result.skipped = skipped
     _report(result, output_format or TraceFormat.HUMAN, color, output)
     return result.exit_code
