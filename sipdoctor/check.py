@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sipdoctor.advice.engine import evaluate
+from sipdoctor.advice.engine import evaluate_all
 from sipdoctor.advice.loader import RuleSet
 from sipdoctor.binaries.cache import VerdictCache
 from sipdoctor.binaries.report import Assumptions
@@ -101,5 +101,6 @@ def apply_config(findings: Sequence[Finding], config: Config) -> tuple[Finding, 
 def run_check(system: System, options: CheckOptions, rules: RuleSet, config: Config, fail_on: str) -> CheckResult:
     facts = collect_facts(system, options)
     active = [r for r in rules.rules if r.id not in config.ignore]
-    findings = apply_config(evaluate(active, facts), config)
-    return CheckResult(facts=facts, findings=findings, fail_on=fail_on)
+    found, failures = evaluate_all(active, facts)
+    return CheckResult(facts=facts, findings=apply_config(found, config), fail_on=fail_on,
+                       rule_failures=tuple(f.line() for f in failures))

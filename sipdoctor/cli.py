@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from sipdoctor import __version__
-from sipdoctor.commands import cache, check, completion, explain, helpstyle, probe, rules, scan, status, trace
+from sipdoctor.commands import cache, check, completion, explain, helpstyle, probe, rules, scan, schema, status, trace
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, SipdoctorError
 
 EXIT_CODES_HELP = (
@@ -55,6 +55,7 @@ app.command("trace", context_settings=trace.CONTEXT_SETTINGS)(trace.trace)
 app.command("status")(status.status)
 app.add_typer(scan.app, name="scan", help="Print the raw facts: PATH, shebangs of a directory, a project.")
 app.add_typer(rules.app, name="rules")
+app.command("schema")(schema.schema)
 app.add_typer(probe.app, name="probe")
 app.add_typer(cache.app, name="cache")
 app.command("completion")(completion.completion)

@@ -42,7 +42,8 @@ def find_config(directory: Path) -> tuple[Path, dict[str, Any]] | None:
         return dedicated, _toml(dedicated)
     pyproject = directory / "pyproject.toml"
     if pyproject.exists() or pyproject.is_symlink():
-        table = _toml(pyproject).get("tool", {}).get("sipdoctor")
+        tool = _toml(pyproject).get("tool")
+        table = tool.get("sipdoctor") if isinstance(tool, dict) else None
         if table is not None:
             if not isinstance(table, dict):
                 raise ConfigError("[tool.sipdoctor] must be a table", path=pyproject)
@@ -80,6 +81,8 @@ def _toml(path: Path) -> dict[str, Any]:
     text = _text(path)
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError("bad TOML: nested too deeply to read", path=path) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match[1]) if match else max(len(text.splitlines()), 1)

@@ -6,6 +6,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+SCHEMA_VERSION = 1
+"""The version of every JSON payload (their schemas: sipdoctor/schemas/*.schema.json). Adding a key keeps it;
+removing or renaming one bumps it, in every payload and schema at once."""
+
 
 class Verdict(enum.StrEnum):
     """What happens to a process started with the injection variable."""
@@ -118,6 +122,8 @@ class CheckResult:
     facts: dict[str, Any]
     findings: tuple[Finding, ...]
     fail_on: str
+    rule_failures: tuple[str, ...] = ()
+    """`path:line: rule X failed and was skipped: why`, one per rule that raised (said on stderr)."""
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

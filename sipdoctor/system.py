@@ -26,20 +26,50 @@ class CommandNotFound(Exception):
 Runner = Callable[[Sequence[str]], CommandResult]
 
 
+OUTPUT_LIMIT = 1 << 20
+
+
+def run_bounded(argv: Sequence[str], timeout: float, env: Mapping[str, str] | None = None) -> CommandResult:
+    """Run a program with no stdin, its output in temporary files, in a process group of its own.
+
+    It gets `timeout` seconds (then subprocess.TimeoutExpired); either way nothing it started outlives the call
+    (the whole group is killed), and a background child that keeps its output open never delays the answer:
+    the call returns when the program itself exits.
+    """
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                start_new_session=True, env=None if env is None else dict(env))
+        try:
+            code = proc.wait(timeout)
+        finally:
+            _kill_group(proc)
+        out.seek(0)
+        err.seek(0)
+        return CommandResult(tuple(argv), code, out.read(OUTPUT_LIMIT).decode("utf-8", "replace"),
+                             err.read(OUTPUT_LIMIT).decode("utf-8", "replace"))
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import contextlib
+    import signal
+
+    with contextlib.suppress(OSError):  # the group is already empty
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def run_command(argv: Sequence[str], timeout: float = 10.0) -> CommandResult:
     """Run a short query command (csrutil, codesign...) with no stdin; never raises on exit status."""
     try:
-        done = subprocess.run(
-            list(argv), capture_output=True, text=True, errors="replace",
-            stdin=subprocess.DEVNULL, timeout=timeout, check=False,
-        )
+        return run_bounded(argv, timeout)
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
         raise CommandNotFound(f"{argv[0]}: {exc.strerror or exc}") from exc
     except OSError as exc:  # ENOEXEC and friends: not a runnable program
         raise CommandNotFound(f"{argv[0]}: {exc.strerror or exc}") from exc
     except subprocess.TimeoutExpired as exc:
         raise CommandNotFound(f"{argv[0]}: no answer after {timeout:g} seconds") from exc
-    return CommandResult(tuple(argv), done.returncode, done.stdout, done.stderr)
 
 
 def secure_execution_mode() -> bool | None:

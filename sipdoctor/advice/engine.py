@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sipdoctor.advice.schema import EditSpec, RemediationSpec, Rule
 from sipdoctor.model import FileEdit, Finding, Remediation
 
 
+@dataclass(frozen=True)
+class RuleFailure:
+    """A rule that raised while it was evaluated: it is left out and the rest go on."""
+
+    rule: str
+    source: str  # path:line of the rule
+    message: str
+
+    def line(self) -> str:
+        return f"{self.source}: rule {self.rule} failed and was skipped: {self.message}"
+
+
 def evaluate(rules: Iterable[Rule], facts: Mapping[str, Any]) -> list[Finding]:
+    return evaluate_all(rules, facts)[0]
+
+
+def evaluate_all(rules: Iterable[Rule], facts: Mapping[str, Any]) -> tuple[list[Finding], list[RuleFailure]]:
+    """Every rule's findings; a rule that fails (a bad pattern, a function given the wrong type, a runaway
+    pattern, an expression nested too deeply) is reported instead, naming its file and line."""
     findings: list[Finding] = []
+    failures: list[RuleFailure] = []
     for rule in rules:
-        findings.extend(evaluate_rule(rule, facts))
-    return findings
+        try:
+            findings.extend(evaluate_rule(rule, facts))
+        except RecursionError:
+            failures.append(RuleFailure(rule.id, rule.source, "an expression is nested too deeply"))
+        except Exception as exc:  # rules are user input: whatever one raises, the check goes on without it
+            failures.append(RuleFailure(rule.id, rule.source, f"{type(exc).__name__}: {exc}"))
+    return findings, failures
 
 
 def evaluate_rule(rule: Rule, facts: Mapping[str, Any]) -> list[Finding]:

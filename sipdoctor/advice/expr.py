@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import os.path
-import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -30,8 +29,32 @@ class ExprError(ValueError):
         self.column = column
 
 
+MATCH_SECONDS = 0.5
+"""How long one matches() may run: a backtracking pattern from a project's rule file must not hang check."""
+
+
+class EvalError(ValueError):
+    """A rule expression that cannot be evaluated (a bad pattern, an argument of the wrong type)."""
+
+
 def _regex(value: Any, pattern: Any) -> bool:
-    return isinstance(value, str) and re.search(str(pattern), value) is not None
+    import regex
+
+    if not isinstance(value, str):
+        return False
+    try:
+        return regex.search(str(pattern), value, timeout=MATCH_SECONDS) is not None
+    except regex.error as exc:
+        raise EvalError(f"matches(): bad pattern {pattern!r}: {exc}") from None
+    except TimeoutError:
+        raise EvalError(f"matches(): pattern {pattern!r} ran for more than {MATCH_SECONDS:g} s (it backtracks)") \
+            from None
+
+
+def _join(items: Any, separator: Any = ", ") -> str:
+    if not isinstance(separator, str):
+        raise EvalError(f"join(): the separator must be a string, not {separator!r}")
+    return separator.join(str(x) for x in items) if isinstance(items, list) else ""
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -42,7 +65,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "basename": lambda s: os.path.basename(s) if isinstance(s, str) else None,
     "dirname": lambda s: os.path.dirname(s) if isinstance(s, str) else None,
     "lower": lambda s: s.lower() if isinstance(s, str) else s,
-    "join": lambda xs, sep=", ": sep.join(str(x) for x in xs) if isinstance(xs, list) else "",
+    "join": _join,
     "default": lambda x, d: d if x is None else x,
     "text": lambda x: "" if x is None else str(x),
     "tail": lambda xs, n: xs[n:] if isinstance(xs, list) and isinstance(n, int) else [],
@@ -91,12 +114,19 @@ class Expression:
         return bool(self.evaluate(scope))
 
 
+MAX_SOURCE = 10_000
+
+
 def parse(source: str) -> Expression:
+    if len(source) > MAX_SOURCE:
+        raise ExprError(f"a condition is limited to {MAX_SOURCE:,} characters")
     try:
         tree = ast.parse(source.strip(), mode="eval")
+        names = _check(tree.body, frozenset())
     except SyntaxError as exc:
         raise ExprError(f"bad condition syntax: {exc.msg}", exc.offset) from None
-    names = _check(tree.body, frozenset())
+    except (RecursionError, MemoryError):
+        raise ExprError("the condition is nested too deeply") from None
     return Expression(source, tree, names)
 
 

@@ -62,16 +62,27 @@ def load_file(path: Path) -> list[Rule]:
 
 def rule_files(location: Path) -> list[Path]:
     """A rule file, or the *.yml/*.yaml files of a directory in name order."""
-    if location.is_dir():
-        return sorted(p for p in location.iterdir() if p.suffix in RULE_SUFFIXES and not p.name.startswith("."))
-    if not location.exists() and not location.is_symlink():
-        raise RuleError("no such rule file or directory", path=location)
+    try:
+        if location.is_dir():
+            return sorted(p for p in location.iterdir() if p.suffix in RULE_SUFFIXES and not p.name.startswith("."))
+        if not location.exists() and not location.is_symlink():
+            raise RuleError("no such rule file or directory", path=location)
+    except (OSError, ValueError) as exc:  # permission denied, a symlink loop, a NUL byte in the name
+        raise RuleError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", path=location) from None
     return [location]
+
+
+def _present(folder: Path) -> bool:
+    """A directory that exists, or one that cannot even be looked at (its error then names it)."""
+    try:
+        return folder.is_dir()
+    except OSError:
+        return True
 
 
 def load_rules(extra: Sequence[Path] = (), *, include_user: bool = True) -> RuleSet:
     sources: list[Path] = [builtin_rules_dir()]
-    if include_user and user_rules_dir().is_dir():
+    if include_user and _present(user_rules_dir()):
         sources.append(user_rules_dir())
     sources.extend(extra)
     return merge(load_file(f) for src in sources for f in rule_files(src))

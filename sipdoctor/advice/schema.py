@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sipdoctor.advice.catalog import first_unknown
 from sipdoctor.advice.expr import ExprError, Expression, parse
 from sipdoctor.advice.template import Template, parse_template
 from sipdoctor.errors import RuleError
@@ -166,6 +167,11 @@ def _parsed(where: _Where, key: str, text: str, roots: frozenset[str], template:
     unknown = sorted(parsed.names - roots)
     if unknown:
         raise where.error(f"unknown fact '{unknown[0]}' (known: {', '.join(sorted(roots))})", key)
+    for expression in parsed.parts if isinstance(parsed, Template) else [parsed]:
+        wrong = first_unknown(expression.tree) if isinstance(expression, Expression) else None
+        if wrong is not None:
+            raise where.error(f"unknown fact '{wrong[0]}' (column {wrong[1]}; the facts are listed in "
+                              "docs/rules.md)", key)
     return parsed
 
 

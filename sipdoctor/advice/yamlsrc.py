@@ -32,3 +32,5 @@ def load_yaml(path: Path) -> Any:
         raise RuleError(f"bad YAML: {exc.problem or exc.context}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise RuleError(f"bad YAML: {exc}", path=path) from None
+    except RecursionError:
+        raise RuleError("bad YAML: nested too deeply to read", path=path) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,26 @@ from sipdoctor.binaries.report import Assumptions, BinaryReport
 
 CACHE_FORMAT = 1
 MAX_ENTRIES = 50_000
+MAX_FILE_BYTES = 256 << 20
 
 
 def default_cache_path() -> Path:
     from sipdoctor.system import cache_dir
 
     return cache_dir() / "verdicts.json"
+
+
+def _read_regular(path: Path) -> bytes:
+    """The cache file's bytes, never blocking on a FIFO or reading a device (/dev/zero) put in its place."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            raise OSError(f"{path}: not a regular file of at most {MAX_FILE_BYTES} bytes")
+        with os.fdopen(os.dup(fd), "rb") as stream:
+            return stream.read(MAX_FILE_BYTES)
+    finally:
+        os.close(fd)
 
 
 class VerdictCache:
@@ -36,9 +51,9 @@ class VerdictCache:
         self._dirty = False
 
     def _load(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
+        try:  # a corrupt file is rebuilt
+            data = json.loads(_read_regular(self.path))
+        except (OSError, ValueError, RecursionError):
             return {}
         valid = isinstance(data, dict) and data.get("format") == CACHE_FORMAT and isinstance(
             data.get("entries"), dict) and data.get("version") == __version__

@@ -62,6 +62,8 @@ def _stat(path: str) -> os.stat_result:
         if os.path.islink(path):
             raise BadInput("broken-symlink", f"broken symlink: {os.readlink(path)} does not exist") from None
         raise BadInput("missing", "no such file") from None
+    except ValueError:  # os.stat refuses a path with a NUL byte (a script or project file can hold one)
+        raise BadInput("unreadable", "the path contains a NUL byte") from None
     except NotADirectoryError:
         raise BadInput("missing", "no such file (a component of the path is not a directory)") from None
     except PermissionError:

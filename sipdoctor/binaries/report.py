@@ -1,13 +1,13 @@
-"""What `judge_file` answers: the assumptions it judged under and the report, with its JSON contract (issue 3)."""
+"""What `judge_file` answers: the assumptions it judged under and the report, with its JSON payload (schema:
+sipdoctor/schemas/explain-file.schema.json)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from sipdoctor.model import Reason, Verdict
+from sipdoctor.model import SCHEMA_VERSION, Reason, Verdict
 
-SCHEMA_VERSION = 1
 TARGETS = ("macos", "linux")
 SIP_MODES = ("on", "off", "debug-off")
 ARCHES = ("arm64", "x86_64")

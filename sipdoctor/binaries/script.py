@@ -47,7 +47,7 @@ def _env_command(args: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
 def parse_shebang(head: bytes) -> Shebang | None:
     if not head.startswith(b"#!"):
         return None
-    line = head[2:].split(b"\n", 1)[0].rstrip(b"\r")
+    line = head[2:].split(b"\n", 1)[0].split(b"\0", 1)[0].rstrip(b"\r")  # the kernel reads C strings
     words = line.decode("utf-8", "surrogateescape").split()
     if not words:
         return None

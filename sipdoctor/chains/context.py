@@ -29,6 +29,30 @@ class Judge:
         self._verdicts: dict[tuple[str, str], tuple[Verdict, tuple[Reason, ...]]] = {}
         self._shebangs: dict[str, Shebang | None] = {}
         self._resolved: dict[tuple[str, str], list[str]] = {}
+        self._real: dict[str, tuple[str, bool]] = {}
+        self._exists: dict[str, bool] = {}
+
+    def _real_entry(self, path: str) -> tuple[str, bool]:
+        """(realpath, is a regular file), once per path: a Makefile of thousands of targets runs the same
+        programs over and over."""
+        if path not in self._real:
+            from sipdoctor.chains.execchain import real_path
+
+            real = real_path(path)
+            self._real[path] = (real, os.path.isfile(real))
+        return self._real[path]
+
+    def exists(self, path: str) -> bool:
+        """os.path.exists, once per path (`make X` looks for the same Makefile names for every target)."""
+        if path not in self._exists:
+            self._exists[path] = os.path.exists(path)
+        return self._exists[path]
+
+    def real_path(self, path: str) -> str:
+        return self._real_entry(path)[0]
+
+    def is_file(self, real: str) -> bool:
+        return self._real_entry(real)[1]
 
     @property
     def target(self) -> str:
@@ -66,6 +90,10 @@ class Context:
     env: Mapping[str, str] = field(default_factory=dict)
     profiler: str = "generic"
     depth: int = 0
+    make_goal_only: bool = False
+    """`make GOAL` predicts only the goal's own recipe: `check` lists every target of the project's Makefile as
+    a command of its own, so following prerequisites again would repeat their findings (and cost O(n^2) on a
+    deep chain)."""
 
     @property
     def target(self) -> str:

@@ -40,7 +40,7 @@ def locate(name: str, ctx: Context) -> str | None:
 def real_path(path: str) -> str:
     try:
         return os.path.realpath(path, strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte in the path
         return path  # missing, or a symlink loop: judged as given, the judge says why
 
 
@@ -54,8 +54,8 @@ def follow(argv: Sequence[str], ctx: Context, why: str) -> Followed:
         if invoked is None:
             out.hops.append(_not_found(argv, why, ctx))
             return out
-        path = real_path(invoked)
-        shebang = ctx.judge.shebang(path) if os.path.isfile(path) else None
+        path = ctx.judge.real_path(invoked)
+        shebang = ctx.judge.shebang(path) if ctx.judge.is_file(path) else None
         if shebang is not None:
             argv = [shebang.interpreter, *shebang.args, invoked, *argv[1:]]
             pending_via = invoked if pending_via is None else pending_via

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from sipdoctor.chains.context import Context
@@ -27,7 +29,7 @@ from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.spawn import Handler, Spawn
 from sipdoctor.sources.files import Unreadable, read_text
 from sipdoctor.sources.justfile import find_justfile, parse_justfile, script_body
-from sipdoctor.sources.makefile import MAKEFILE_NAMES, parse_makefile
+from sipdoctor.sources.makefile import MAKEFILE_NAMES, MAX_FOLLOWED_TARGETS, load_makefile
 from sipdoctor.sources.package_json import (
     bunfig_shell,
     find_package_json,
@@ -206,22 +208,26 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     ctx = followed.ctx
     assert ctx is not None
     directory, file, goals, overrides = _make_args(list(program[1:]), ctx)
-    path = _makefile_path(directory, file)
+    path = _makefile_path(directory, file, ctx.judge.exists)
     if path is None:
         return [], [f"make: no makefile in {directory}"]
     try:
-        makefile = parse_makefile(str(path), read_text(str(path)))
+        makefile = load_makefile(str(path))
     except Unreadable as exc:
         return [], [f"{path}: {exc}"]
     notes = [p.note() for p in makefile.problems]
     goal_list = goals or ([makefile.default_goal] if makefile.default_goal else [])
     shell = overrides.get("SHELL") or makefile.shell or "/bin/sh"
-    child_ctx = ctx.with_cwd(str(directory))
+    child_ctx = replace(ctx.with_cwd(str(directory)), make_goal_only=False)
     out: list[Spawn] = []
     for goal in goal_list:
         if goal not in makefile.rules:
             notes.append(f"{path}: no target `{goal}`")
-        for target, line in makefile.recipe_for(goal):
+        lines, truncated = makefile.recipe_plan(goal, 1 if ctx.make_goal_only else MAX_FOLLOWED_TARGETS)
+        if truncated and not ctx.make_goal_only:
+            notes.append(f"{path}: `make {goal}` has more than {MAX_FOLLOWED_TARGETS} targets to run; the recipes "
+                         f"of the prerequisites beyond those were not predicted")
+        for target, line in lines:
             text = makefile.expand(line.text, target, overrides).lstrip("@-+ \t")
             out.append(_recipe_spawn(text, shell, child_ctx, f"{path}:{line.line} recipe of `{target}`"))
     return out, notes
@@ -253,10 +259,10 @@ def _make_args(args: list[str], ctx: Context) -> tuple[Path, str | None, list[st
     return directory, file, goals, overrides
 
 
-def _makefile_path(directory: Path, file: str | None) -> Path | None:
+def _makefile_path(directory: Path, file: str | None, exists: Callable[[str], bool]) -> Path | None:
     if file is not None:
         return directory / file
-    return next((directory / n for n in MAKEFILE_NAMES if (directory / n).exists()), None)
+    return next((directory / n for n in MAKEFILE_NAMES if exists(os.path.join(directory, n))), None)
 
 
 def _just(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
@@ -269,7 +275,7 @@ def _just(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     if path is None:
         return [], [f"just: no justfile in {ctx.cwd} or its parents"]
     try:
-        justfile = parse_justfile(str(path), read_text(str(path)))
+        justfile = parse_justfile(str(path), read_text(str(path), whole=True))
     except Unreadable as exc:
         return [], [f"{path}: {exc}"]
     notes = [p.note() for p in justfile.problems]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def check(
-    project: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
+    project_arg: Annotated[str, typer.Argument(metavar="PROJECT", help="The project to check.")] = ".",
     fmt: CheckFormatOpt = None,
     output: OutputOpt = None,
     color: ColorOpt = ColorMode.AUTO,
@@ -59,8 +60,11 @@ def check(
     from sipdoctor.system import System
 
     level = verbosity(quiet, verbose)
-    if not project.is_dir():
-        raise ConfigError("not a directory", path=project)
+    if not project_arg:  # Path("") would quietly be the current directory
+        raise ConfigError("the project path is empty")
+    project = Path(project_arg)
+    if not os.path.isdir(project):
+        raise ConfigError("not a directory (or not reachable)", path=project)
     config = load_config(project)
     ruleset = load_rules([*config.rules, *(rules or [])])
     options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler.value)
@@ -73,6 +77,8 @@ def check(
         _apply_fixes(options.project, result.findings)
         with progress("Checking again...", enabled=shown):
             result = run_check(System.real(), options, ruleset, config, floor)
+    for failure in result.rule_failures:
+        typer.echo(f"sipdoctor: warning: {failure}", err=True)
     if shown:
         console = make_console(color.value)
         console.print(render.human(result, ascii_only=use_ascii(console), width=console.width, verbosity=level),

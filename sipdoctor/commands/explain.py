@@ -150,13 +150,13 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
 def _print(prediction: object, fmt: ReportFormat | None, color: ColorMode, output: Path | None = None) -> None:
     from sipdoctor.chains.predict import Prediction
     from sipdoctor.commands.output import emit
-    from sipdoctor.model import Verdict
+    from sipdoctor.model import SCHEMA_VERSION, Verdict
     from sipdoctor.render.terminal import VERDICT_STYLES, make_console, use_ascii
     from sipdoctor.render.tree import render_tree
 
     assert isinstance(prediction, Prediction)
     if fmt == ReportFormat.JSON:
-        emit(json.dumps({"schema_version": 1, **prediction.to_json()}, indent=2) + "\n", output)
+        emit(json.dumps({"schema_version": SCHEMA_VERSION, **prediction.to_json()}, indent=2) + "\n", output)
         return
     if output is not None:
         emit("".join(line.text + "\n" for line in render_tree(prediction.to_json(), ascii_only=False)), output)

@@ -46,7 +46,10 @@ def rules_show(
 def rules_validate(
     files: Annotated[list[Path], typer.Argument(help="Rule files or directories to validate.")],
 ) -> int:
-    """Validate rule files: exit 0 when every file is valid, 2 with the first error of each bad file."""
+    """Validate rule files: exit 0 when every file is valid, 2 with the first error of each bad file.
+
+    Each rule is also evaluated on its `example` facts, so a rule that would fail during `check` is caught here."""
+    from sipdoctor.advice.engine import evaluate_all
     from sipdoctor.advice.loader import load_file, rule_files
     from sipdoctor.errors import RuleError
 
@@ -56,11 +59,24 @@ def rules_validate(
             paths = rule_files(location)
             if not paths:
                 raise RuleError("no rule files (*.yml, *.yaml) here", path=location)
-            for path in paths:
-                typer.echo(f"{path}: {len(load_file(path))} rules OK")
         except RuleError as exc:
             typer.echo(f"sipdoctor: error: {exc.located()}", err=True)
             failed = True
+            continue
+        for path in paths:  # every file of a directory, even after a bad one
+            try:
+                rules = load_file(path)
+            except RuleError as exc:
+                typer.echo(f"sipdoctor: error: {exc.located()}", err=True)
+                failed = True
+                continue
+            failures = [f for r in rules if r.example is not None for f in evaluate_all([r], r.example)[1]]
+            for failure in failures:
+                typer.echo(f"sipdoctor: error: {failure.source}: rule {failure.rule} fails on its example facts: "
+                           f"{failure.message}", err=True)
+            failed = failed or bool(failures)
+            if not failures:
+                typer.echo(f"{path}: {len(rules)} rules OK")
     return EXIT_USAGE if failed else 0
 
 

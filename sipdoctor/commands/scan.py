@@ -44,8 +44,11 @@ def _table(title: str, columns: list[str], rows: list[list[str]], color: ColorMo
 
 
 def _emit(data: dict[str, Any], fmt: ReportFormat | None) -> bool:
+    """Print the JSON payload (schema: sipdoctor/schemas/scan-*.schema.json) and say so; False for a table."""
     if fmt == ReportFormat.JSON:
-        typer.echo(json.dumps({"schema_version": 1, **data}, indent=2))
+        from sipdoctor.model import SCHEMA_VERSION
+
+        typer.echo(json.dumps({"schema_version": SCHEMA_VERSION, **data}, indent=2))
         return True
     return False
 

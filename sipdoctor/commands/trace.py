@@ -101,13 +101,16 @@ def _report(result: TraceResult, fmt: TraceFormat, color: ColorMode, output: Pat
 
 def trace_findings(result: TraceResult) -> list[Finding]:
     """The rules that read the `trace` facts, applied to this trace (rules/trace.yml and the user's own)."""
-    from sipdoctor.advice.engine import evaluate
+    from sipdoctor.advice.engine import evaluate_all
     from sipdoctor.advice.loader import load_rules
     from sipdoctor.system import System
     from sipdoctor.trace.facts import trace_facts
 
     rules = [r for r in load_rules().rules if "trace" in r.reads]
-    return evaluate(rules, trace_facts(result, System.real()))
+    findings, failures = evaluate_all(rules, trace_facts(result, System.real()))
+    for failure in failures:
+        print(f"sipdoctor: warning: {failure.line()}", file=sys.stderr)
+    return findings
 
 
 def _plain(renderable: RenderableType) -> str:

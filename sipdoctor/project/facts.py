@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ from sipdoctor.project.scripts import scan_scripts
 from sipdoctor.project.venvs import find_venvs, venv_facts
 from sipdoctor.sources.files import Problem, Unreadable, read_text
 from sipdoctor.sources.justfile import JUSTFILE_NAMES
-from sipdoctor.sources.makefile import MAKEFILE_NAMES, parse_makefile
+from sipdoctor.sources.makefile import MAKEFILE_NAMES, load_makefile
 from sipdoctor.sources.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
 from sipdoctor.sources.pyproject_scripts import runner_commands
 from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands
@@ -142,6 +143,7 @@ def _package_commands(root: Path, ctx: Context, out: list[dict[str, Any]],
         return None
     package = load_package_json(path)
     problems.extend(package.problems)
+    problems.extend(_settings_problems(root))
     manager = package.manager if package.manager in ("npm", "pnpm", "yarn", "bun") else "npm"
     shell = script_shell_setting(manager, package.manager_version, root, dict(ctx.env))
     for script in package.scripts:
@@ -156,27 +158,45 @@ def _package_commands(root: Path, ctx: Context, out: list[dict[str, Any]],
             "script_shell": {"value": shell[0], "source": shell[1]} if shell else None}
 
 
+def _settings_problems(root: Path) -> list[Problem]:
+    """.npmrc and bunfig.toml decide the shell of every script: one that cannot be read is a problem, not a
+    silent default."""
+    from sipdoctor.sources.package_json import bunfig_shell
+
+    found: list[Problem] = []
+    if os.path.lexists(root / ".npmrc"):
+        try:
+            read_text(str(root / ".npmrc"), 65536)
+        except Unreadable as exc:
+            found.append(exc.problem)
+    _, bunfig_problem = bunfig_shell(root)
+    return [*found, *([bunfig_problem] if bunfig_problem else [])]
+
+
 def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
     path = next((root / n for n in MAKEFILE_NAMES if os.path.lexists(root / n)), None)
     if path is None:
         return
     try:
-        makefile = parse_makefile(str(path), read_text(str(path)))
+        makefile = load_makefile(str(path))
     except Unreadable as exc:
         problems.append(exc.problem)
         return
     problems.extend(makefile.problems)
+    goal_ctx = replace(ctx, make_goal_only=True)  # each target is a command of its own: see Context
     for target in makefile.order:
         rule = makefile.rules[target]
-        if target.startswith(".") or not makefile.recipe_for(target):
+        if target.startswith(".") or not rule.recipe:
             continue
-        prediction = predict_command_line(f"make {target}", ctx)
+        prediction = predict_command_line(f"make {target}", goal_ctx)
         text = "\n".join(line.text for line in rule.recipe)
         out.append(command_fact("Makefile", str(path), rule.line, target, text, prediction))
 
 
 def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
-    for path in workflow_files(root):
+    paths, unlisted = workflow_files(root)
+    problems.extend(unlisted)
+    for path in paths:
         steps, found = load_workflow(path)
         problems.extend(found)
         for step in steps:

@@ -53,13 +53,16 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None) ->
       line that sets it now (replace it rather than add a second: just rejects a setting made twice).
     """
     out: list[dict[str, Any]] = []
+    texts: dict[str | None, str | None] = {}  # each file read once: a Makefile can hold thousands of commands
     for command in commands:
         summary = {k: v for k, v in command.items() if k not in ("tree", "stripped_hops")}
         located = _stripped_in_tree(command.get("tree") or {})
         hops = command["stripped_hops"]
         matched = len(located) == len(hops) and all(h["path"] == t[0]["path"] for h, t in zip(hops, located,
                                                                                            strict=True))
-        file_text = _file_text(command.get("file"))
+        if command.get("file") not in texts:
+            texts[command.get("file")] = _file_text(command.get("file"))
+        file_text = texts[command.get("file")]
         for index, hop in enumerate(hops):
             extra = _hop_fix_facts(located[index], command, file_text, root) if matched else {}
             out.append({**_EMPTY_FIX, **extra, **hop, "command": summary})

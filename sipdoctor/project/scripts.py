@@ -51,7 +51,7 @@ def _ignored(relative: str, name: str, patterns: list[str]) -> bool:
 def scan_scripts(root: Path) -> ScriptScan:
     scan = ScriptScan()
     patterns = gitignore_patterns(root)
-    pending = [root] + [root / extra for extra in ALWAYS_SCAN if (root / extra).is_dir()]
+    pending = [root] + [root / extra for extra in ALWAYS_SCAN]  # missing ones are skipped below
     seen: set[str] = set()
     while pending and scan.visited < MAX_ENTRIES:
         directory = pending.pop()
@@ -60,6 +60,8 @@ def scan_scripts(root: Path) -> ScriptScan:
         seen.add(str(directory))
         try:
             entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
         except OSError as exc:
             scan.problems.append(Problem(str(directory), None, f"cannot list: {exc.strerror}"))
             continue

@@ -18,7 +18,7 @@ VENV_NAMES = (".venv", "venv", "env", ".env")
 
 
 def find_venvs(directory: Path) -> list[Path]:
-    return [directory / n for n in VENV_NAMES if (directory / n / "pyvenv.cfg").is_file()]
+    return [directory / n for n in VENV_NAMES if os.path.isfile(directory / n / "pyvenv.cfg")]
 
 
 def venv_facts(venv: Path, judge: Judge, env_path: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def report_json(report: BinaryReport) -> dict[str, Any]:
-    """The JSON contract of issue 3 (schema_version 1)."""
+    """The JSON payload of `explain TARGET` (schema: sipdoctor/schemas/explain-file.schema.json)."""
     return report.to_json()
 
 

@@ -9,11 +9,10 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from sipdoctor.model import CheckResult, Finding, Remediation, Severity, Verdict
+from sipdoctor.model import SCHEMA_VERSION, CheckResult, Finding, Remediation, Severity, Verdict
 from sipdoctor.render.terminal import VERDICT_STYLES
 from sipdoctor.render.tree import render_tree
 
-SCHEMA_VERSION = 1
 HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Notes"}
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MARKS = {Severity.ERROR: ("✗", "x"), Severity.WARNING: ("⚠", "!"), Severity.INFO: ("ℹ", "i")}

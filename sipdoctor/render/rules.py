@@ -6,6 +6,7 @@ import json
 
 from sipdoctor.advice.loader import RuleSet
 from sipdoctor.advice.schema import Rule
+from sipdoctor.model import SCHEMA_VERSION
 
 
 def table(ruleset: RuleSet) -> str:
@@ -20,7 +21,8 @@ def to_json(ruleset: RuleSet) -> str:
         {"id": r.id, "severity": r.severity.value, "title": r.title.source, "source": r.source}
         for r in ruleset.rules
     ]
-    return json.dumps({"schema_version": 1, "rules": rules, "overridden": list(ruleset.overridden)}, indent=2)
+    payload = {"schema_version": SCHEMA_VERSION, "rules": rules, "overridden": list(ruleset.overridden)}
+    return json.dumps(payload, indent=2)
 
 
 def detail(rule: Rule) -> str:

@@ -19,12 +19,25 @@ running the rule on the example facts stored with it.
 def markdown(ruleset: RuleSet) -> str:
     sections = [HEADER, _index(ruleset)]
     sections.extend(_section(rule) for rule in ruleset.rules)
+    sections.append(_facts())
     return "\n".join(sections).rstrip() + "\n"
 
 
 def _index(ruleset: RuleSet) -> str:
     rows = [f"| [{r.id}](#{r.id.lower()}) | {r.severity.value} | {_cell(r.title.source)} |" for r in ruleset.rules]
     return "\n".join(["| rule | severity | title |", "|---|---|---|", *rows, ""])
+
+
+def _facts() -> str:
+    """The catalogue `rules validate` checks dotted paths against (sipdoctor.advice.catalog)."""
+    from sipdoctor.advice.catalog import CATALOG
+
+    rows = [f"| `{path}` | {', '.join(f'`{k}`' for k in sorted(keys)) if keys else '(any key)'} |"
+            for path, keys in sorted(CATALOG.items())]
+    intro = ("A dotted path from a fact root (`sip.status`) must name a key listed here; `rules validate` says "
+             "which one does not. Lists (`project.commands`, `trace.blind_spots`...) are read with `for_each` or "
+             "a generator; see `sipdoctor check --format json` for their elements.")
+    return "\n".join(["## Facts", "", intro, "", "| fact | keys |", "|---|---|", *rows, ""])
 
 
 def _cell(text: str) -> str:

@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-SCHEMA_VERSION = 1
+from sipdoctor.model import SCHEMA_VERSION
 
 
 def to_json(platform: str, sip: dict[str, Any] | None, linux: dict[str, Any] | None) -> str:

@@ -10,7 +10,7 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sipdoctor.model import Verdict
+from sipdoctor.model import SCHEMA_VERSION, Verdict
 from sipdoctor.render.terminal import UNPROFILED_MARKER, VERDICT_STYLES, verdict_marker
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from sipdoctor.model import Finding
     from sipdoctor.trace.model import Node, TraceResult
 
-SCHEMA_VERSION = 1
 LABEL_WIDTH = 48
 
 STATE_VERDICT = {
@@ -33,7 +32,7 @@ STATE_VERDICT = {
 
 
 # ---------------------------------------------------------------------------------------------------
-# JSON (the contract in issue 5)
+# JSON (schema: sipdoctor/schemas/trace.schema.json)
 
 
 def trace_json(result: TraceResult, findings: Sequence[Finding] = ()) -> dict[str, Any]:

@@ -7,8 +7,10 @@ import os
 import stat
 from dataclasses import dataclass
 
-MAX_TEXT_BYTES = 1 << 20
-"""Project files bigger than this are read only this far (a 1 MiB package.json is already unusual)."""
+MAX_TEXT_BYTES = 8 << 20
+"""The most read of a file: a file read `whole` (package.json, Makefile...) that is larger is a problem naming
+its size, never silently cut short (a cut package.json would read as malformed JSON)."""
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -30,33 +32,37 @@ class Problem:
 class Unreadable(OSError):
     """A file that could not be read as text; `str()` is `path: reason`, `problem` the same as a Problem."""
 
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+    def __init__(self, path: str | os.PathLike[str], reason: str, line: int | None = None) -> None:
+        super().__init__(f"{path}:{line}: {reason}" if line else f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
+        self.line = line
 
     @property
     def problem(self) -> Problem:
-        return Problem(self.path, None, self.reason)
+        return Problem(self.path, self.line, self.reason)
 
 
 def read_text(path: str | os.PathLike[str], limit: int = MAX_TEXT_BYTES, *, whole: bool = False) -> str:
     """The text of a regular file, never opening anything else; raises Unreadable with the reason.
 
     By default the first `limit` bytes, undecodable bytes replaced (enough to find scripts and settings).
-    With `whole`, the file must fit in `limit` and be UTF-8: for files parsed strictly or edited in place.
+    With `whole`, the file must fit in `limit`, be UTF-8 and hold no NUL byte (binary garbage is no project
+    file; the line of the first NUL is given): for files parsed or edited in place. A leading UTF-8
+    byte-order mark (some Windows editors write one) is dropped either way.
     """
     _check_regular(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise Unreadable(path, f"cannot open: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise Unreadable(path, f"cannot open: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):  # replaced between the stat and the open
             raise Unreadable(path, NOT_REGULAR)
         if whole and st.st_size > limit:
-            raise Unreadable(path, f"too large ({st.st_size} bytes; the limit is {limit})")
+            raise Unreadable(path, f"too large to read: {st.st_size:,} bytes (sipdoctor reads such a file up to "
+                                   f"{limit:,} bytes)")
         data = _read_up_to(fd, limit)
     except OSError as exc:
         if isinstance(exc, Unreadable):
@@ -65,11 +71,15 @@ def read_text(path: str | os.PathLike[str], limit: int = MAX_TEXT_BYTES, *, whol
     finally:
         os.close(fd)
     if not whole:
-        return data.decode("utf-8", "replace")
+        return data.decode("utf-8", "replace").removeprefix(BOM)
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix(BOM)
     except UnicodeDecodeError as exc:
         raise Unreadable(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise Unreadable(path, "holds a NUL byte: a binary file, not text; not read", line)
+    return text
 
 
 NOT_REGULAR = "not a regular file (FIFO, device or directory): not read"
@@ -79,6 +89,8 @@ def _check_regular(path: str | os.PathLike[str]) -> None:
     """stat() the path (following links) and refuse anything but a regular file, without opening it."""
     try:
         st = os.stat(path)
+    except ValueError:
+        raise Unreadable(path, "the path holds a NUL byte") from None
     except FileNotFoundError:
         raise Unreadable(path, "broken symbolic link" if os.path.islink(path) else "no such file") from None
     except OSError as exc:

@@ -6,12 +6,15 @@ tab (or .RECIPEPREFIX); `\\` continues a line; variables are expanded one level 
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
 from sipdoctor.sources.files import Problem
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
+MAX_FOLLOWED_TARGETS = 32
+"""How many targets one `make GOAL` prediction follows (the goal and its prerequisites, in make's order)."""
 ASSIGNMENT = re.compile(
     r"^(?:export\s+|override\s+)*(?P<name>[A-Za-z_.][\w.-]*)\s*(?P<op>:{1,3}=|\?=|\+=|!=|=)\s*(?P<value>.*)$"
 )
@@ -65,12 +68,18 @@ class Makefile:
         return REFERENCE.sub(one, text).replace("\0", "$")
 
     def recipe_for(self, goal: str) -> list[tuple[str, RecipeLine]]:
-        """(target, line) for a goal: its prerequisites' recipes first, as make runs them, each target once.
-        Iterative: a generated Makefile can chain more targets than Python's stack."""
+        """(target, line) for a goal: its prerequisites' recipes first, as make runs them, each target once."""
+        return self.recipe_plan(goal)[0]
+
+    def recipe_plan(self, goal: str, max_targets: int | None = None) -> tuple[list[tuple[str, RecipeLine]], bool]:
+        """recipe_for, following at most `max_targets` targets (the goal always among them); the flag says
+        whether prerequisites were left out. Iterative: a generated Makefile can chain more targets than
+        Python's stack, and the cap keeps one prediction per target of a deep chain from costing O(n^2)."""
         lines: list[tuple[str, RecipeLine]] = []
         seen: set[str] = set()
         stack: list[tuple[str, int]] = [(goal, 0)] if goal in self.rules else []
         seen.update(name for name, _ in stack)
+        truncated = False
         while stack:
             target, index = stack.pop()
             prerequisites = self.rules[target].prerequisites
@@ -78,11 +87,37 @@ class Makefile:
                 stack.append((target, index + 1))
                 prerequisite = prerequisites[index]
                 if prerequisite in self.rules and prerequisite not in seen:
+                    if max_targets is not None and len(seen) >= max_targets:
+                        truncated = True
+                        continue
                     seen.add(prerequisite)
                     stack.append((prerequisite, 0))
                 continue
             lines.extend((target, line) for line in self.rules[target].recipe)
-        return lines
+        return lines, truncated
+
+
+_PARSED: dict[tuple[str, int, int, int, int], Makefile] = {}
+
+
+def load_makefile(path: str) -> Makefile:
+    """The parsed Makefile, parsed once per run: every `make TARGET` of a check predicts from the same file.
+    Keyed by the file's identity, so an edit (`check --fix`) is read again. Raises Unreadable."""
+    from sipdoctor.sources.files import read_text
+
+    try:
+        st = os.stat(path)
+        key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    except (OSError, ValueError):
+        key = None
+    if key is not None and key in _PARSED:
+        return _PARSED[key]
+    makefile = parse_makefile(path, read_text(path, whole=True))
+    if key is not None:
+        if len(_PARSED) >= 16:
+            _PARSED.clear()  # a check reads a handful of Makefiles: bounded, never grows
+        _PARSED[key] = makefile
+    return makefile
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

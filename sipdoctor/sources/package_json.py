@@ -72,13 +72,16 @@ def find_package_json(start: Path) -> Path | None:
 def load_package_json(path: Path) -> PackageJson:
     result = PackageJson(str(path))
     try:
-        text = read_text(str(path))
+        text = read_text(str(path), whole=True)
         data = json.loads(text)
     except Unreadable as exc:
         result.problems.append(exc.problem)
         return result
     except json.JSONDecodeError as exc:
         result.problems.append(Problem(str(path), exc.lineno, f"malformed JSON: {exc.msg} (column {exc.colno})"))
+        return result
+    except RecursionError:
+        result.problems.append(Problem(str(path), None, "malformed JSON: nested too deeply to read"))
         return result
     if not isinstance(data, dict):
         result.problems.append(Problem(str(path), 1, "package.json is not a JSON object"))
@@ -188,7 +191,7 @@ def script_shell_setting(manager: str, manager_version: str | None, project_dir:
 def bunfig_shell(directory: Path) -> tuple[str | None, Problem | None]:
     """bunfig.toml's `[run] shell` ("bun" or "system") or None, and why the file could not be read."""
     path = directory / "bunfig.toml"
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None, None
     table, _, problem = load_toml(path)
     run = table.get("run")

@@ -36,13 +36,22 @@ def project_root(cwd: Path) -> Path | None:
 def load_toml(path: Path) -> tuple[dict[str, Any], str, Problem | None]:
     """(the table, the text, None), or ({}, "", why it could not be read, with the line)."""
     try:
-        text = read_text(str(path))
+        text = read_text(str(path), whole=True)
         return tomllib.loads(text), text, None
     except Unreadable as exc:
         return {}, "", exc.problem
+    except RecursionError:
+        return {}, "", Problem(str(path), None, "bad TOML: nested too deeply to read")
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
         return {}, "", Problem(str(path), int(line[1]) if line else None, f"bad TOML: {exc}")
+
+
+def dig(table: Any, *keys: str) -> dict[str, Any]:
+    """table[k1][k2]... as a table, or {} where a level is missing or is not a table (`tool = 5`)."""
+    for key in keys:
+        table = table.get(key) if isinstance(table, dict) else None
+    return table if isinstance(table, dict) else {}
 
 
 def hatch_scripts(root: Path, env: str) -> tuple[dict[str, list[str]], list[str]]:
@@ -58,7 +67,8 @@ def hatch_scripts(root: Path, env: str) -> tuple[dict[str, list[str]], list[str]
             table = table.get(key, {}) if isinstance(table, dict) else {}
         found = table.get(env, {}).get("scripts", {}) if isinstance(table.get(env), dict) else {}
         for name, value in found.items() if isinstance(found, dict) else ():
-            lines = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+            items = value if isinstance(value, list) else []
+            lines = [value] if isinstance(value, str) else [v for v in items if isinstance(v, str)]
             scripts[name] = lines
     return scripts, notes
 
@@ -66,7 +76,7 @@ def hatch_scripts(root: Path, env: str) -> tuple[dict[str, list[str]], list[str]
 def pdm_script(root: Path, name: str) -> tuple[list[ScriptCommand] | None, list[str]]:
     """The commands of pdm script `name` (None when there is no such script)."""
     table, _, problem = load_toml(root / "pyproject.toml")
-    scripts = table.get("tool", {}).get("pdm", {}).get("scripts", {})
+    scripts = dig(table, "tool", "pdm", "scripts")
     return _pdm_commands(scripts, name, set()), [problem.note()] if problem else []
 
 
@@ -106,12 +116,11 @@ def runner_commands(root: Path) -> tuple[list[tuple[str, str, int | None, str]],
     table, text, problem = load_toml(path)
     if problem:
         return [], [problem]
-    tool = table.get("tool", {})
     out: list[tuple[str, str, int | None, str]] = []
-    hatch = tool.get("hatch", {}).get("envs", {}).get("default", {}).get("scripts", {})
+    hatch = dig(table, "tool", "hatch", "envs", "default", "scripts")
     for name in hatch if isinstance(hatch, dict) else ():
         out.append(("hatch", name, _key_line(text, "tool.hatch.envs.default.scripts", name), f"hatch run {name}"))
-    pdm = tool.get("pdm", {}).get("scripts", {})
+    pdm = dig(table, "tool", "pdm", "scripts")
     for name in pdm if isinstance(pdm, dict) else ():
         if not name.startswith("_"):
             out.append(("pdm", name, _key_line(text, "tool.pdm.scripts", name), f"pdm run {name}"))

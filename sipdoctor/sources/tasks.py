@@ -32,7 +32,7 @@ class TaskCommand:
 
 def tox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
     try:
-        text = read_text(str(path))
+        text = read_text(str(path), whole=True)
     except Unreadable as exc:
         return [], [exc.problem]
     out, section, collecting = [], "", False
@@ -57,7 +57,7 @@ def tox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
 
 def nox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
     try:
-        tree = ast.parse(read_text(str(path)), str(path))
+        tree = ast.parse(read_text(str(path), whole=True), str(path))
     except Unreadable as exc:
         return [], [exc.problem]
     except SyntaxError as exc:
@@ -77,7 +77,7 @@ def nox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
 def just_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
     """Each line of a linewise recipe with the justfile's shell; a script recipe as its interpreter."""
     try:
-        justfile = parse_justfile(str(path), read_text(str(path)))
+        justfile = parse_justfile(str(path), read_text(str(path), whole=True))
     except Unreadable as exc:
         return [], [exc.problem]
     out = []

@@ -9,6 +9,7 @@ the image keeps the system shell). CodSpeedHQ/action runs its `run` input with H
 
 from __future__ import annotations
 
+import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ SHELL_TEMPLATES = {
     "pwsh": "pwsh -command . '{0}'",
 }
 MACOS_RUNNER_BASH = "/bin/bash"
+WORKFLOW_BYTES = 1 << 20
+"""A larger workflow file is a problem naming its size, not minutes of YAML parsing."""
 CODSPEED_BASH = "/opt/homebrew/bin/bash"
 
 
@@ -39,22 +42,30 @@ class Step:
     codspeed: bool
 
 
-def workflow_files(directory: Path) -> list[Path]:
+def workflow_files(directory: Path) -> tuple[list[Path], list[Problem]]:
+    """The workflow files, and a problem when .github or .github/workflows cannot be listed."""
     folder = directory / ".github" / "workflows"
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml"))
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries]
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    except OSError as exc:
+        return [], [Problem(str(folder), None, f"cannot list the workflows: {exc.strerror or exc}")]
+    return sorted(folder / n for n in names if n.endswith((".yml", ".yaml"))), []
 
 
 def load_workflow(path: Path) -> tuple[list[Step], list[Problem]]:
     import yaml
 
     try:
-        data = load_yaml_with_lines(read_text(str(path)))
+        data = load_yaml_with_lines(read_text(str(path), WORKFLOW_BYTES, whole=True))
     except Unreadable as exc:
         return [], [exc.problem]
     except yaml.YAMLError as exc:
         return [], [Problem(str(path), yaml_error_line(exc), f"malformed YAML: {getattr(exc, 'problem', exc)}")]
+    except RecursionError:
+        return [], [Problem(str(path), None, "malformed YAML: nested too deeply to read")]
     if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict):
         return [], [Problem(str(path), 1, "not a workflow: no `jobs` mapping")]
     steps: list[Step] = []

@@ -38,7 +38,9 @@ def load_yaml_with_lines(text: str, *, strict_keys: bool = False) -> Any:
 def _loader_class(strict_keys: bool) -> Any:
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    # libyaml's parser, when installed, is fast on big files and refuses nesting deeper than 1,000 levels with
+    # an ordinary YAMLError; the pure-Python one is the fallback.
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
         pass
 
     def construct(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:

@@ -19,9 +19,12 @@ from importlib import resources
 from pathlib import Path
 
 from sipdoctor.errors import ConfigError, SipdoctorError
+from sipdoctor.system import run_bounded
 
 SOURCE_NAME = "sipdoctor_probe.c"
 CACHE_ENV = "SIPDOCTOR_CACHE_DIR"
+COMPILE_SECONDS = 120
+"""A compiler that hangs (a broken CC wrapper waiting for input, a stuck license check) must not hang trace."""
 # Linux: every process of a trace loads the probe, so it is linked to be cheap to load: two segments instead
 # of four and no RELRO (each is one mapping less to create, copy at fork and tear down at exit), no C
 # runtime start files (their weak symbols cost failed lookups at load; the probe registers no atexit
@@ -118,7 +121,13 @@ def _compile(tc: Toolchain, source: Path, output: Path) -> None:
         attempts.append(compile_command(tc, source, output, lean=False))
     errors = []
     for argv in attempts:
-        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+        try:
+            done = run_bounded(argv, COMPILE_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise ProbeBuildError(f"the C compiler did not finish within {COMPILE_SECONDS} s and was stopped: "
+                                  f"$ {' '.join(argv)}") from None
+        except OSError as exc:
+            raise ProbeBuildError(f"cannot run the C compiler {argv[0]}: {exc.strerror or exc}") from None
         if done.returncode == 0:
             return
         errors.append(f"$ {' '.join(argv)}\n{done.stderr.strip()}")
@@ -132,9 +141,14 @@ def build_probe(*, force: bool = False, env: dict[str, str] | None = None) -> Pa
     if target.is_file() and not force:
         return target
     tc = find_toolchain(env)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        partial = Path(tmp) / target.name
-        _compile(tc, source_dir() / SOURCE_NAME, partial)
-        os.replace(partial, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            partial = Path(tmp) / target.name
+            _compile(tc, source_dir() / SOURCE_NAME, partial)
+            os.replace(partial, target)
+    except OSError as exc:  # a read-only cache, XDG_CACHE_HOME naming a file, a HOME that does not exist
+        where = exc.filename or target.parent
+        raise ConfigError(f"cannot write the probe library under {where}: {exc.strerror or exc}; set "
+                          f"{CACHE_ENV} to a writable directory") from None
     return target

@@ -1,0 +1,83 @@
+"""Benchmark: `check` on the large inputs that once hung it (docs/bad-inputs.md, "Size").
+
+Projects, generated in a temporary directory: a Makefile of 5,000 independent targets, a Makefile whose 3,000
+targets form one dependency chain, and a 14 MB workflow file. Each is checked twice: as a new process (`sipdoctor
+check PROJECT`, interpreter start-up included) and in-process with the modules already imported (the work
+itself). Prints the figures, the best of three runs each; no assertion (not a test).
+
+Run: .venv/bin/python bench/bench_big_inputs.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def flat_makefile(project: Path) -> None:
+    (project / "Makefile").write_text("".join(f"t{i}:\n\techo {i}\n" for i in range(5000)))
+
+
+def chain_makefile(project: Path) -> None:
+    text = "".join(f"t{i}: t{i + 1}\n\techo {i}\n" for i in range(3000)) + "t3000:\n\techo end\n"
+    (project / "Makefile").write_text(text)
+
+
+def big_workflow(project: Path) -> None:
+    folder = project / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    steps = "".join(f"      - name: step {i}\n        run: echo {'x' * 40} {i}\n" for i in range(140_000))
+    (folder / "big.yml").write_text(f"on: push\njobs:\n  bench:\n    runs-on: macos-latest\n    steps:\n{steps}")
+
+
+CASES: dict[str, Callable[[Path], None]] = {
+    "Makefile, 5,000 targets": flat_makefile,
+    "Makefile, 3,000-deep prerequisite chain": chain_makefile,
+    "workflow file of 14 MB": big_workflow,
+}
+
+
+def best(runs: int, job: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        job()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    from sipdoctor.cli import main as cli_main
+
+    sipdoctor = [sys.executable, "-m", "sipdoctor"]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
+        print(f"{'input':<42} {'size':>10} {'new process s':>14} {'in-process s':>13}")
+        for index, (name, make) in enumerate(CASES.items()):
+            project = Path(tmp) / f"p{index}"
+            project.mkdir()
+            make(project)
+            size = sum(f.stat().st_size for f in project.rglob("*") if f.is_file())
+            argv = ["check", str(project), "--fail-on", "never"]
+
+            def fresh(argv: list[str] = argv) -> object:
+                return subprocess.run([*sipdoctor, *argv], stdout=subprocess.DEVNULL, check=True)
+
+            def warm(argv: list[str] = argv) -> object:
+                with open(os.devnull, "w") as null:
+                    saved, sys.stdout = sys.stdout, null
+                    try:
+                        return cli_main(argv)
+                    finally:
+                        sys.stdout = saved
+
+            print(f"{name:<42} {size:>10,} {best(3, fresh):>14.3f} {best(3, warm):>13.3f}")
+
+
+if __name__ == "__main__":
+    main()
