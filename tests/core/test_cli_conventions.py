@@ -85,13 +85,14 @@ def test_every_listed_format_is_accepted_and_honoured(cli, csrutil_stub, tmp_pat
     assert len(set(outputs.values())) == len(outputs), "each format prints something different"
 
 
-def test_output_writes_the_report_to_a_file_for_check_explain_and_status(cli, csrutil_stub, tmp_path) -> None:
+def test_output_writes_the_report_to_a_file_for_every_report_command(cli, csrutil_stub, tmp_path) -> None:
     csrutil_stub(ENABLED)
     project = tmp_path / "project"
     project.mkdir()
     (project / "Makefile").write_text(MAKEFILE)
     for argv, words in ((["check", "--target", "macos"], [project]), (["explain", "--target", "macos"], ["/bin/sh"]),
-                        (["explain", "--target", "macos"], ["--", "make bench"]), (["status"], [])):
+                        (["explain", "--target", "macos"], ["--", "make bench"]), (["status"], []),
+                        (["scan", "project"], [project]), (["rules", "list"], [])):
         to_stdout = cli(*argv, "--format", "json", *words)
         report = tmp_path / "report.json"
         to_file = cli(*argv, "--format", "json", "-o", report, *words)
