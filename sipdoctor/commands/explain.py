@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,6 +23,7 @@ from sipdoctor.commands.options import (
     OutputOpt,
     Profiler,
     ProfilerOpt,
+    QuietOpt,
     ReportFormat,
     ReportFormatOpt,
     SipMode,
@@ -50,14 +52,15 @@ def explain(
     target: TargetOpt = Target.HOST,
     profiler: ProfilerOpt = Profiler.GENERIC,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the verdict cache.")] = False,
+    quiet: QuietOpt = False,
 ) -> int:
     """Why one executable, or the processes of one command line, will or will not be profiled."""
     if len(words) == 1 and not any(c in words[0] for c in " ;&|"):
         return explain_target(words[0], fmt=fmt, color=color, sip=sip, arch=arch, target_os=target,
-                              no_cache=no_cache, output=output)
+                              no_cache=no_cache, output=output, quiet=quiet)
     return explain_command(list(words), target_os=target, profiler=profiler.value, sip=sip.value,
                            arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache,
-                           output=output)
+                           output=output, quiet=quiet)
 
 
 def locate(target: str, env_path: str) -> tuple[str, list[str]]:
@@ -98,7 +101,7 @@ def judge_target(target: str, *, target_os: Target, sip: SipMode, arch: Arch | N
 
 def explain_target(target: str, *, fmt: ReportFormat | None = None, color: ColorMode = ColorMode.AUTO,
                    sip: SipMode = SipMode.ON, arch: Arch | None = None, target_os: Target = Target.HOST,
-                   no_cache: bool = False, output: Path | None = None) -> int:
+                   no_cache: bool = False, output: Path | None = None, quiet: bool = False) -> int:
     """`explain TARGET`: the verdict for one executable, with the reasons and evidence behind it."""
     from sipdoctor.commands.output import emit, plain_text
     from sipdoctor.model import Verdict
@@ -108,6 +111,8 @@ def explain_target(target: str, *, fmt: ReportFormat | None = None, color: Color
     report, candidates = judge_target(target, target_os=target_os, sip=sip, arch=arch, use_cache=not no_cache)
     if fmt == ReportFormat.JSON:
         emit(json.dumps(report_json(report), indent=2, sort_keys=False) + "\n", output)
+    elif quiet:
+        emit(f"{report.target}: {report.verdict.value}\n", output)
     elif output is not None:
         emit(plain_text(render_report(report, ascii_only=False, candidates=candidates)), output)
     else:
@@ -119,7 +124,7 @@ def explain_target(target: str, *, fmt: ReportFormat | None = None, color: Color
 def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profiler: str = "generic",
                     sip: str = "on", arch: str | None = None, fmt: ReportFormat | None = None,
                     color: ColorMode = ColorMode.AUTO, cwd: Path | None = None, use_cache: bool = True,
-                    output: Path | None = None) -> int:
+                    output: Path | None = None, quiet: bool = False) -> int:
     """`explain -- CMD ARGS...`: print the predicted tree; exit 1 when a hop strips the variable or aborts the
     launch, else 0.
 
@@ -130,6 +135,7 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
     from sipdoctor.chains.context import Judge
     from sipdoctor.chains.predict import PROFILERS, make_context, predict_argv, predict_command_line
     from sipdoctor.chains.tree import stripped_hops
+    from sipdoctor.commands.output import emit
 
     if not argv:
         raise InputError("explain --: give the command to predict, e.g. `sipdoctor explain -- npm run bench`")
@@ -142,8 +148,14 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
     prediction = predict_command_line(argv[0], ctx) if single_line else predict_argv(argv, ctx)
     if cache is not None:
         cache.save()
-    _print(prediction, fmt, color, output)
-    stripped = any(stripped_hops(root) for root in prediction.roots)
+    hops = [hop for root in prediction.roots for hop in stripped_hops(root)]
+    if quiet and fmt != ReportFormat.JSON:
+        where = ", ".join(dict.fromkeys(f"{h.path or h.argv[0]} ({h.verdict.value})" for h in hops))
+        emit(f"{shlex.join(argv)}: {'loses the variable at ' + where if hops else 'no process loses the variable'}"
+             "\n", output)
+    else:
+        _print(prediction, fmt, color, output)
+    stripped = bool(hops)
     return 1 if stripped else 0
 
 

@@ -119,6 +119,9 @@ def test_quiet_prints_the_verdict_line_and_verbose_the_evidence(cli, csrutil_stu
     assert "Evidence:" not in cli("check", tmp_path, "--target", "macos", "--color", "never").stdout
     assert cli("check", tmp_path, "-q", "-v").exit_code == 2
     assert cli("status", "-q").stdout == "SIP enabled: DYLD_* stripped when an Apple system binary runs\n"
+    assert cli("explain", "-q", "--target", "macos", "/bin/sh").stdout == "/bin/sh: stripped\n"
+    line = cli("explain", "-q", "--target", "macos", "--", "/bin/sh -c true").stdout
+    assert line.startswith("'/bin/sh -c true': loses the variable at ") and line.count("\n") == 1
 
 
 def test_cache_path_and_clear_remove_only_what_sipdoctor_wrote(cli, tmp_path, monkeypatch) -> None:

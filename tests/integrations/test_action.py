@@ -133,6 +133,17 @@ def test_the_uv_path_of_the_install_step(tmp_path: Path) -> None:
     assert Path(outputs["sipdoctor"]).is_file() and outputs["python"] == str(tmp_path / "bin" / "python3")
 
 
+@pytest.mark.skipif(shutil.which("pipx") is None, reason="pipx is not installed here (GitHub's runners have it)")
+def test_the_pipx_path_of_the_install_step(tmp_path: Path) -> None:
+    bin_dir = clean_bin(tmp_path / "bin", with_uv=False)
+    (bin_dir / "pipx").symlink_to(shutil.which("pipx") or "")
+    runner = Runner(tmp_path, base_env(tmp_path, bin_dir), {})
+    result = runner.run(only={"install"})
+    assert result.returncode == 0, result.steps[0].stderr
+    assert "Installing with pipx and" in result.stdout
+    assert Path(runner.step_outputs["install"]["sipdoctor"]).is_file()
+
+
 def test_without_python_3_11_the_install_step_says_what_to_add(tmp_path: Path) -> None:
     bin_dir = clean_bin(tmp_path / "bin", with_uv=False)
     (bin_dir / "python3").unlink()
