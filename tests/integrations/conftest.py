@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from tests.rules.conftest import macho_program, toolchain  # noqa: F401  (fixtures for the SARIF tests)
 
 DATA = Path(__file__).parent / "data"
+_USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+PACKAGE_CACHES = {"UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR") or str(_USER_CACHE / "uv"),
+                  "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR") or str(_USER_CACHE / "pip")}
+"""uv's and pip's download caches, read at import (before the tests point XDG_CACHE_HOME elsewhere): the
+install tests build and install for real, and need not download the same wheels again on every run."""
 
 
 def validate_sarif(text: str) -> dict[str, Any]:

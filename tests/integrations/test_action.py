@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.integrations.action_runner import Runner, load_action, parse_outputs
-from tests.integrations.conftest import validate_sarif
+from tests.integrations.conftest import PACKAGE_CACHES, validate_sarif
 
 pytestmark = pytest.mark.slow
 MAKEFILE = "SHELL := /bin/sh\n\nbench:\n\tpython3 bench.py > out.txt\n"
@@ -43,20 +43,22 @@ def base_env(root: Path, bin_dir: Path) -> dict[str, str]:
     a PATH and no virtual environment or GitHub variables of its own."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "PYTHON"))
                  and k not in ("CI", "VIRTUAL_ENV", "SIPDOCTOR_CSRUTIL", "SIPDOCTOR_CACHE_DIR")}
-    return {**inherited, "PATH": str(bin_dir), "HOME": str(root / "home"), "NO_COLOR": "1",
+    return {**inherited, **PACKAGE_CACHES, "PATH": str(bin_dir), "HOME": str(root / "home"), "NO_COLOR": "1",
             "XDG_CACHE_HOME": str(root / "home" / "cache"), "XDG_CONFIG_HOME": str(root / "home" / "config")}
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], dict[str, str]]:
-    """The install step, once for the module: a virtual environment (no uv, no pipx on PATH)."""
+    """The install step, once per module and worker, by its uv path (the quick one; uv is a test extra)."""
     root = tmp_path_factory.mktemp("action")
-    env = base_env(root, clean_bin(root / "bin", with_uv=False))
+    env = base_env(root, clean_bin(root / "bin", with_uv=True))
     runner = Runner(root, env, {})
     result = runner.run(only={"install"})
     assert result.returncode == 0, result.steps[0].stderr
-    assert "Installing into a virtual environment of" in result.stdout
-    return root, env, runner.step_outputs["install"]
+    assert "Installing with uv and" in result.stdout
+    outputs = runner.step_outputs["install"]
+    assert Path(outputs["sipdoctor"]).is_file() and outputs["python"] == str(root / "bin" / "python3")
+    return root, env, outputs
 
 
 def run_check(installed: tuple[Path, dict[str, str], dict[str, str]], tmp_path: Path, **inputs: str) -> Runner:
@@ -123,14 +125,18 @@ def test_a_bad_input_fails_the_step_with_exit_2_and_says_so_in_the_summary(insta
     assert "could not run (exit 2)" in result.summary
 
 
-def test_the_uv_path_of_the_install_step(tmp_path: Path) -> None:
-    env = base_env(tmp_path, clean_bin(tmp_path / "bin", with_uv=True))
+def test_the_virtual_environment_path_of_the_install_step(tmp_path: Path) -> None:
+    """No uv, no pipx: `python3 -m venv` and pip; the installed sipdoctor runs (the step prints its version)."""
+    env = base_env(tmp_path, clean_bin(tmp_path / "bin", with_uv=False))
     runner = Runner(tmp_path, env, {})
     result = runner.run(only={"install"})
     assert result.returncode == 0, result.steps[0].stderr
-    assert "Installing with uv and" in result.stdout
-    outputs = runner.step_outputs["install"]
-    assert Path(outputs["sipdoctor"]).is_file() and outputs["python"] == str(tmp_path / "bin" / "python3")
+    assert "Installing into a virtual environment of" in result.stdout
+    from sipdoctor import __version__
+
+    assert f"sipdoctor {__version__}" in result.stdout
+    assert runner.step_outputs["install"]["sipdoctor"] == str(tmp_path / "runner-temp" / "sipdoctor-action" / "venv"
+                                                              / "bin" / "sipdoctor")
 
 
 @pytest.mark.skipif(shutil.which("pipx") is None, reason="pipx is not installed here (GitHub's runners have it)")

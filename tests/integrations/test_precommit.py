@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.integrations.conftest import PACKAGE_CACHES
 
 pytestmark = pytest.mark.slow
 MAKEFILE = "SHELL := /bin/sh\n\nbench:\n\tpython3 bench.py > out.txt\n"
@@ -21,7 +22,7 @@ def git(cwd: Path, *args: str) -> None:
 
 
 def try_repo(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1", "SKIP": ""}
+    env = {**os.environ, **PACKAGE_CACHES, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1", "SKIP": ""}
     return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "sipdoctor", "--color",
                            "never", *args], cwd=project, env=env, capture_output=True, text=True, timeout=600,
                           check=False)

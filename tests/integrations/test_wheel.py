@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.integrations.conftest import PACKAGE_CACHES
 
 pytestmark = pytest.mark.slow
 MAKEFILE = "SHELL := /bin/sh\n\nbench:\n\tpython3 bench.py > out.txt\n"
@@ -34,7 +35,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             (clone / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, clone / name)
     dist = tmp_path_factory.mktemp("dist")
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-w", dist, clone)
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-w", dist, clone,
+                env={**os.environ, **PACKAGE_CACHES})
     assert built.returncode == 0, built.stderr
     (path,) = dist.glob("sipdoctor-*.whl")
     return path
@@ -58,13 +60,15 @@ def install(wheel: Path, tmp_path: Path) -> Path:
     Either way a new environment holding the wheel and its dependencies only."""
     uv = shutil.which("uv", path=os.path.dirname(sys.executable)) or shutil.which("uv")
     if uv:
-        env = {**os.environ, "UV_TOOL_DIR": str(tmp_path / "tools"), "UV_TOOL_BIN_DIR": str(tmp_path / "bin")}
+        env = {**os.environ, **PACKAGE_CACHES, "UV_TOOL_DIR": str(tmp_path / "tools"),
+               "UV_TOOL_BIN_DIR": str(tmp_path / "bin")}
         installed = run(uv, "tool", "install", "--python", sys.executable, wheel, env=env)
         assert installed.returncode == 0, installed.stderr
         return tmp_path / "bin" / "sipdoctor"
     venv = tmp_path / "venv"
     assert run(sys.executable, "-m", "venv", venv).returncode == 0
-    installed = run(venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check", wheel)
+    installed = run(venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check", wheel,
+                    env={**os.environ, **PACKAGE_CACHES})
     assert installed.returncode == 0, installed.stderr
     return venv / "bin" / "sipdoctor"
 
