@@ -1,36 +1,47 @@
-"""Benchmark: project + PATH facts (what `check` collects) on a large real project, cold and warm cache.
+"""Benchmark: `sipdoctor check` on large inputs, each a new process as users run it, against its floor.
 
-Set-up (cached in $SIPDOCTOR_BENCH_CACHE, default ~/.cache/sipdoctor-bench): a project whose node_modules
-holds several real packages installed with npm, plus a pnpm workspace package with its own node_modules
-(50,000+ files in all), and a PATH of 3,000 directories, each with a `#!/usr/bin/env node` script, a
-`#!/bin/sh` script and a copy of /bin/true. Prints the figures; no assertion (not a test).
+- A project whose node_modules holds several real packages installed with npm plus a pnpm workspace package
+  (50,000+ files in all), with a PATH of 3,000 directories, each holding a `#!/usr/bin/env node` script, a
+  `#!/bin/sh` script and a copy of /bin/true (goal: at most 2x the floor).
+- A source tree of 100,000 files in 1,000 directories, one file in 100 an executable script, with a
+  .gitignore (goal: at most 2x the floor).
+- A project whose Makefile has 5,000 targets, each with a one-line recipe, and an `all` target needing them
+  all (goal: under 1 s).
+- Every directory under $SIPDOCTOR_BENCH_CACHE/real (checkouts of real projects, when present; goal: the
+  largest under 1.5 s).
 
-`check` runs as a new process each time, so cold and warm are each timed in a new interpreter that has loaded
-sipdoctor.cli (as any command has), from the collectors' imports to the verdict cache saved; interpreter start-up
-is excluded, as for the floor. The second call in that process is also shown (modules already imported).
+The floor (bench/floor.py) is also a new process: the same imports any such command needs, then an os.scandir
+walk of what `check` looks at (the PATH directories, the project outside node_modules, node_modules/.bin), a
+stat of each file and the first 512 bytes of each executable. The verdict cache is warm (the untimed warm-up
+run fills it), as on every run after a user's first. Set-up is cached in $SIPDOCTOR_BENCH_CACHE (default
+~/.cache/sipdoctor-bench).
 
-Floor, measured in the same run: a minimal os.scandir walk plus a read of the first 512 bytes of every file
-that the collectors look at (the PATH directories, the project outside node_modules, node_modules/.bin), and
-for scale the same pass over every file of the project including all of node_modules.
-
-Run: /tmp/v/bin/python bench/bench_check.py
+    python bench/bench_check.py [--rounds 7] [--skip big,tree,make,real]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import compile_package, goal_text, interleaved, process, sipdoctor_argv, table
 
 NPM_PACKAGES = ["typescript", "eslint", "webpack", "@babel/core", "jest", "vitest", "rollup", "lodash", "rxjs",
                 "@angular/core", "aws-sdk", "next", "@mui/material", "@mui/icons-material",
                 "@fortawesome/free-solid-svg-icons"]
 PNPM_PACKAGES = ["vite", "prettier", "@swc/core", "date-fns", "three"]
 PATH_DIRS = 3000
+TREE_DIRS, TREE_FILES_PER_DIR = 1000, 100
+MAKE_TARGETS = 5000
+FLOOR = str(Path(__file__).resolve().parent / "floor.py")
 
 
 def cache_root() -> Path:
@@ -77,97 +88,92 @@ def build_path(root: Path) -> str:
     return os.pathsep.join([*dirs, "/usr/local/bin", "/usr/bin", "/bin"])
 
 
-def floor_pass(roots: list[str], skip_node_modules: bool) -> tuple[float, int]:
-    start = time.perf_counter()
-    count = 0
-    pending = list(roots)
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if not (skip_node_modules and entry.name == "node_modules"):
-                    pending.append(entry.path)
-                continue
-            if entry.is_file():
-                count += 1
-                try:
-                    with open(entry.path, "rb") as f:
-                        f.read(512)
-                except OSError:
-                    pass
-    return time.perf_counter() - start, count
+def build_tree(root: Path) -> Path:
+    tree = root / "tree"
+    if not (tree / ".ready").exists():
+        for index in range(TREE_DIRS):
+            directory = tree / f"pkg{index // 40:02d}" / f"mod{index % 40:02d}"
+            directory.mkdir(parents=True, exist_ok=True)
+            for number in range(TREE_FILES_PER_DIR):
+                source = directory / f"file{number:03d}.py"
+                if number == 0:
+                    source.write_text("#!/usr/bin/env python3\nprint('tool')\n")
+                    source.chmod(0o755)
+                else:
+                    source.write_text("def f():\n    return 1\n")
+        (tree / ".gitignore").write_text("*.pyc\n/build\ndist/\n.cache\n")
+        (tree / ".ready").write_text("")
+    return tree
+
+
+def build_makefile(root: Path) -> Path:
+    project = root / "make"
+    if not (project / "Makefile").exists():
+        project.mkdir(exist_ok=True)
+        targets = [f"t{index}" for index in range(MAKE_TARGETS)]
+        rules = "".join(f"{t}:\n\techo {t}\n" for t in targets)
+        (project / "Makefile").write_text(f"all: {' '.join(targets)}\n\n{rules}")
+    return project
+
+
+def real_projects(root: Path) -> list[Path]:
+    real = root / "real"
+    return sorted(p for p in real.iterdir() if p.is_dir()) if real.is_dir() else []
 
 
 def count_files(root: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(root))
 
 
-def check_once(project: Path, env_path: str, cache_file: Path) -> float:
-    """What `sipdoctor check` collects (sipdoctor/check.py): the PATH facts then the project facts, with one
-    Judge over one verdict cache, loaded before and saved after. The first call in a process includes the
-    imports these collectors make on first use (bashlex, macholib, pyelftools...), as every CLI run pays them."""
-    start = time.perf_counter()
-    from sipdoctor.binaries import Assumptions, VerdictCache
-    from sipdoctor.chains.context import Judge
-    from sipdoctor.project.facts import collect_project_facts
-    from sipdoctor.project.pathscan import collect_path_facts
-    from sipdoctor.system import System
-
-    system = System(platform="linux", env={"PATH": env_path, "HOME": str(project)})
-    assumptions = Assumptions(target="macos")
-    with VerdictCache(cache_file) as cache:
-        judge = Judge(assumptions, cache)
-        collect_path_facts(system, assumptions, judge)
-        collect_project_facts(project, system, assumptions, "generic", judge)
-    return time.perf_counter() - start
-
-
-def in_fresh_process(cache_file: Path) -> tuple[float, float]:
-    """(first call, second call) of check_once in a new interpreter, as a CLI run then the same in-process."""
-    out = subprocess.run([sys.executable, __file__, "--once", str(cache_file)], check=True, capture_output=True,
-                         text=True).stdout.split()
-    return float(out[0]), float(out[1])
-
-
-def once(cache_file: Path) -> int:
-    import sipdoctor.cli  # noqa: F401  (loaded before any command runs: typer, rich and the stdlib they pull in)
-
-    root = cache_root()
-    project, env_path = build_project(root), build_path(root)
-    first = check_once(project, env_path, cache_file)
-    second = check_once(project, env_path, cache_file)
-    print(first, second)
-    return 0
-
-
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--skip", default="", help="comma-separated: big, tree, make, real")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    compile_package()
     root = cache_root()
-    project = build_project(root)
-    env_path = build_path(root)
-    files = count_files(project)
-    print(f"project: {project} ({files:,} files), PATH: {PATH_DIRS + 3} entries")
-    looked_at = [*env_path.split(os.pathsep), str(project), str(project / "node_modules" / ".bin"),
-                 str(project / "packages" / "web" / "node_modules" / ".bin")]
-    floor_pass(looked_at, skip_node_modules=True)  # untimed: the OS page cache is warm for every variant
-    with tempfile.TemporaryDirectory() as tmp:
-        cache_file = Path(tmp) / "verdicts.json"
-        cold, _ = in_fresh_process(cache_file)
-        warm, warm_loaded = in_fresh_process(cache_file)
-    floor, floor_files = floor_pass(looked_at, skip_node_modules=True)
-    full, full_files = floor_pass([str(project)], skip_node_modules=False)
-    print(f"floor (scandir + first 512 bytes of the {floor_files:,} files check looks at): {floor:.3f} s")
-    for label, seconds in (("cold verdict cache, new process", cold), ("warm verdict cache, new process", warm),
-                           ("warm verdict cache, modules already imported", warm_loaded)):
-        print(f"check facts, {label}: {seconds:.3f} s = {seconds / floor:.2f}x floor")
-    print(f"scale: the same pass over every file of the project ({full_files:,} files): {full:.3f} s")
+    cli = sipdoctor_argv()
+    variants = {}
+    notes = []
+    with tempfile.TemporaryDirectory(prefix="sipdoctor-bench-") as tmp:
+        base_env = {**os.environ, "NO_COLOR": "1", "XDG_CACHE_HOME": str(Path(tmp) / "cache")}
+        if "big" not in skip:
+            project, env_path = build_project(root), build_path(root)
+            bins = [str(p) for p in (project / "node_modules" / ".bin",
+                                     project / "packages" / "web" / "node_modules" / ".bin") if p.is_dir()]
+            env = {**base_env, "PATH": env_path}
+            variants["big project: check"] = process([*cli, "check", str(project)], env)
+            variants["big project: floor"] = process(
+                [sys.executable, FLOOR, "--skip-node-modules", *env_path.split(os.pathsep), str(project), *bins], env)
+            notes.append(f"big project: {count_files(project):,} files, PATH of {PATH_DIRS + 3} directories")
+        if "tree" not in skip:
+            tree = build_tree(root)
+            variants["source tree: check"] = process([*cli, "check", str(tree)], base_env)
+            variants["source tree: floor"] = process([sys.executable, FLOOR, str(tree)], base_env)
+            notes.append(f"source tree: {count_files(tree):,} files")
+        if "make" not in skip:
+            variants["5,000-target Makefile: check"] = process([*cli, "check", str(build_makefile(root))], base_env)
+        if "real" not in skip:
+            for real in real_projects(root):
+                variants[f"real: {real.name}"] = process([*cli, "check", str(real)], base_env)
+                notes.append(f"real: {real.name}: {count_files(real):,} files")
+        samples = interleaved(variants, args.rounds)
+    print(f"{args.rounds} interleaved rounds, new processes, python {sys.version.split()[0]}; " + "; ".join(notes))
+    print(table(samples, next(iter(samples))))
+    for name in ("big project", "source tree"):
+        if f"{name}: check" in samples:
+            print(f"{name}: check / floor (CPU):",
+                  goal_text(samples[f"{name}: check"].cpu, samples[f"{name}: floor"].cpu, 2.0))
+            print(f"{name}: check / floor (wall):",
+                  goal_text(samples[f"{name}: check"].wall, samples[f"{name}: floor"].wall, 2.0))
+    for name, got in samples.items():
+        if name.startswith(("5,000", "real")):
+            goal = 1.0 if name.startswith("5,000") else 1.5
+            print(f"{name}: median wall {statistics.median(got.wall):.3f} s (max {max(got.wall):.3f}), "
+                  f"CPU {statistics.median(got.cpu):.3f} s; goal under {goal} s")
     return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--once"]:
-        sys.exit(once(Path(sys.argv[2])))
     sys.exit(main())

@@ -1,7 +1,11 @@
 """Benchmark: judge 2,000 files (Mach-O fixtures copied many times, ELF files from /usr/bin, scripts),
 cold (empty verdict cache) and warm (cache loaded from disk), for a Mac target and for Linux.
 
-    /tmp/v/bin/python bench/bench_explain.py [--files 2000]
+Then 2,000 Mach-O files alone, judged with an empty verdict cache, against reading their headers (open, then
+the mach_header and load commands of each slice: the least any reader does), in interleaved rounds; printed
+as the median per-round ratio with its 90% bootstrap interval (goal: at most 10x).
+
+    python bench/bench_explain.py [--files 2000] [--rounds 9]
 
 Needs the Mach-O fixtures the tests download (run `pytest tests/binaries` once) and ziglang.
 Not a test: it prints a table to paste into the README's performance section.
@@ -13,12 +17,16 @@ import argparse
 import gzip
 import os
 import shutil
+import struct
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import goal_text
 
 from sipdoctor.binaries import Assumptions, VerdictCache, judge_file
 from tests.binaries.conftest import MACHO_DIR, PLAIN_C, RESTRICT_C, _download, manifest, zig_build
@@ -70,9 +78,56 @@ def run(files: list[str], assume: Assumptions, cache: VerdictCache | None) -> fl
     return time.perf_counter() - start
 
 
+def read_headers(files: list[str]) -> float:
+    """The floor: each file opened, and the header and load commands of each slice read."""
+    start = time.perf_counter()
+    for path in files:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+            magic = struct.unpack(">I", head[:4])[0]
+            if magic in (0xCAFEBABE, 0xCAFEBABF):
+                count = struct.unpack(">I", head[4:8])[0]
+                entry = 32 if magic == 0xCAFEBABF else 20
+                offsets = [struct.unpack_from(">Q" if entry == 32 else ">I", head, 8 + i * entry + 8)[0]
+                           for i in range(count)]
+            else:
+                offsets = [0]
+            for offset in offsets:
+                fh.seek(offset)
+                header = fh.read(32)
+                little = header[:4] in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe")
+                size = struct.unpack_from("<I" if little else ">I", header, 20)[0]
+                fh.read(size)
+    return time.perf_counter() - start
+
+
+def macho_ratio(work: Path, total: int, rounds: int) -> None:
+    sources = macho_sources(work)
+    files = []
+    for index in range(total):
+        source = sources[index % len(sources)]
+        copy = work / f"only-macho-{index}"
+        (os.link if source.stat().st_size > 8 << 20 else shutil.copyfile)(source, copy)
+        files.append(str(copy))
+    assume = Assumptions("macos")
+    judged, floor = [], []
+    read_headers(files)
+    for index in range(rounds):
+        cache = VerdictCache(work / f"empty-{index}.json")
+        for name in (("judge", "floor") if index % 2 == 0 else ("floor", "judge")):
+            if name == "judge":
+                judged.append(run(files, assume, cache))
+            else:
+                floor.append(read_headers(files))
+    print(f"\n{total} Mach-O files, {rounds} interleaved rounds: judged with an empty verdict cache, median "
+          f"{sorted(judged)[len(judged) // 2]:.3f} s; headers read, median {sorted(floor)[len(floor) // 2]:.3f} s")
+    print("judged / headers read:", goal_text(judged, floor, 10.0))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sipdoctor-bench-") as tmp:
         work = Path(tmp)
@@ -93,6 +148,7 @@ def main() -> None:
             for mode, seconds in rows:
                 print(f"{target:<7} {mode:<22} {seconds:>8.3f} {len(files) / seconds:>9.0f} "
                       f"{1000 * seconds / len(files):>8.3f}")
+        macho_ratio(work, args.files, args.rounds)
 
 
 if __name__ == "__main__":

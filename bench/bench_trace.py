@@ -1,12 +1,16 @@
-"""Trace overhead on a process-heavy workload (a benchmark script, not a test).
+"""Trace overhead on a process-heavy workload and on a CPU-bound one (a benchmark script, not a test).
 
-Runs thousands of /bin/true from a shell loop and times, with the same loop and the same number of processes
-each time: untraced; a no-op LD_PRELOAD library built the usual way (the floor: loading any library at all);
-the same no-op linked like the probe (build.py LEAN_LINK: two segments, no RELRO, no start files), which
-shows how much of the probe's advantage is its layout rather than its records; the probe alone
-(LD_PRELOAD + trace directory); `sipdoctor trace` (the probe plus the tracer's process-table polling); and
-`strace -f -e trace=process` when strace is installed. With --vitest DIR it also times `npx vitest bench --run`
-in that project, untraced and under `sipdoctor trace` (the "real benchmark" figure).
+Runs `bash -c 'for i in $(seq 2000); do /bin/true; done'` and times, with the same loop each time: untraced;
+a no-op LD_PRELOAD library built the usual way (the floor: loading any library at all); the same no-op linked
+like the probe (build.py LEAN_LINK: two segments, no RELRO, no start files), which shows how much of the
+probe's advantage is its layout rather than its records; the probe alone (LD_PRELOAD + trace directory); the
+whole `sipdoctor trace -- bash -c ...` as a new process, as users run it (start-up, the probe, the tracer's
+polling, reading the records, the tree, the report); and `strace -f -e trace=process` when strace is
+installed. Goal: the whole `sipdoctor trace`'s extra cost at most 2x the no-op library's.
+
+Then a CPU-bound command of about 2 s (a Python loop of fixed length), untraced and under the whole
+`sipdoctor trace` as a new process. Goal: at most +3% and +0.15 s. With --vitest DIR it also times `npx
+vitest bench --run` in that project the same way (the "real benchmark" figure).
 
 Fairness: every variant runs once untimed first (page cache, the probe build, the dynamic loader's caches),
 then the timed runs are interleaved in rounds (A B C D, B C D A, ...) so that machine noise lands on all
@@ -18,7 +22,7 @@ rounds (a ratio of two small differences is noisy: trust it only with a narrow i
 follows for the CPU time of the child processes, which scheduling noise disturbs less (the tracer's own
 polling runs in this process and is not in it).
 
-    python bench/bench_trace.py [--count 3000] [--rounds 15] [--vitest DIR] [--baseline-probe LIB]
+    python bench/bench_trace.py [--count 2000] [--rounds 15] [--vitest DIR] [--baseline-probe LIB]
 """
 
 from __future__ import annotations
@@ -37,17 +41,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import compile_package, sipdoctor_argv
 
 from sipdoctor.trace.build import LEAN_LINK, build_probe, find_toolchain
 from sipdoctor.trace.runner import make_trace_dir
-from sipdoctor.trace.session import run_trace
 
 NOOP_SOURCE = "__attribute__((constructor)) static void noop(void) {}\n"
 UNTRACED = "untraced"
 NOOP = "no-op LD_PRELOAD library"
 NOOP_LEAN = "no-op, linked like the probe"
 PROBE = "probe (LD_PRELOAD, records)"
-TRACE = "sipdoctor trace (probe + polling)"
+TRACE = "sipdoctor trace (new process)"
 STRACE = "strace -f -e trace=process"
 BASELINE = "baseline probe (--baseline-probe)"
 Runner = Callable[[], object]
@@ -62,7 +68,23 @@ def build_noop(workdir: Path, *link: str) -> Path:
 
 
 def shell_loop(count: int) -> list[str]:
-    return ["/bin/sh", "-c", f"i=0; while [ $i -lt {count} ]; do /bin/true; i=$((i+1)); done"]
+    return ["bash", "-c", f"for i in $(seq {count}); do /bin/true; done"]
+
+
+def cpu_bound(loops: int) -> list[str]:
+    return [sys.executable, "-c", f"x = 0\nfor i in range({loops}): x += i"]
+
+
+def calibrate(seconds: float) -> int:
+    """Loop iterations for about `seconds` of CPU in a new interpreter."""
+    loops = 2_000_000
+    while True:
+        start = children_cpu()
+        subprocess.run(cpu_bound(loops), check=True)
+        spent = children_cpu() - start
+        if spent > 0.5:
+            return int(loops * seconds / spent)
+        loops *= 4
 
 
 def subprocess_runner(argv: list[str], env: dict[str, str], cwd: Path | None = None,
@@ -76,25 +98,9 @@ def subprocess_runner(argv: list[str], env: dict[str, str], cwd: Path | None = N
     return run
 
 
-def traced_runner(argv: list[str], probe: Path, cwd: Path | None = None) -> Runner:
-    def run() -> object:
-        here = os.getcwd()
-        os.chdir(cwd or here)
-        try:
-            with open(os.devnull, "w") as sink:  # the command's output, as the untraced runs discard theirs
-                saved = [os.dup(1), os.dup(2)]
-                for fd in (1, 2):
-                    os.dup2(sink.fileno(), fd)
-                try:
-                    return run_trace(argv, probe=probe)
-                finally:
-                    for fd, copy in zip((1, 2), saved, strict=True):
-                        os.dup2(copy, fd)
-                        os.close(copy)
-        finally:
-            os.chdir(here)
-
-    return run
+def traced_runner(argv: list[str], cwd: Path | None = None) -> Runner:
+    """The whole `sipdoctor trace -- argv` as a new process; its report and the command's output discarded."""
+    return subprocess_runner([*sipdoctor_argv(), "trace", "--", *argv], {**os.environ, "NO_COLOR": "1"}, cwd)
 
 
 def loop_variants(count: int, probe: Path, noops: tuple[Path, Path], trace_dir: Path, baseline: Path | None
@@ -111,7 +117,7 @@ def loop_variants(count: int, probe: Path, noops: tuple[Path, Path], trace_dir: 
     if baseline is not None:
         variants[BASELINE] = subprocess_runner(
             argv, {**env, "LD_PRELOAD": str(baseline), "SIPDOCTOR_TRACE_DIR": str(trace_dir)}, records=records)
-    variants[TRACE] = traced_runner(argv, probe)
+    variants[TRACE] = traced_runner(argv)
     if shutil.which("strace"):
         variants[STRACE] = subprocess_runner(["strace", "-f", "-e", "trace=process", "-o", os.devnull, *argv], env)
     return variants
@@ -174,9 +180,26 @@ def print_table(title: str, samples: dict[str, list[float]]) -> None:
               f" {ratio_cell(samples, name, NOOP):>26} {ratio_cell(samples, name, NOOP_LEAN):>26}")
 
 
+def print_extra(samples: dict[str, list[float]], what: str) -> None:
+    """The traced run's extra cost over the untraced run of the same round: median and 90% interval."""
+    extras = [t - u for t, u in zip(samples[TRACE], samples[UNTRACED], strict=True)]
+    shares = [e / u for e, u in zip(extras, samples[UNTRACED], strict=True)]
+    rng = random.Random(0)
+
+    def interval(values: list[float]) -> tuple[float, float]:
+        medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(2000))
+        return medians[len(medians) // 20], medians[-len(medians) // 20 - 1]
+
+    (low, high), (share_low, share_high) = interval(extras), interval(shares)
+    print(f"sipdoctor trace, extra {what}: {statistics.median(extras):+.3f} s ({low:+.3f}..{high:+.3f}), "
+          f"{100 * statistics.median(shares):+.1f}% ({100 * share_low:+.1f}..{100 * share_high:+.1f}); "
+          f"goal at most +3% and +0.15 s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=3000, help="processes per run (default 3000)")
+    parser.add_argument("--count", type=int, default=2000, help="processes per run (default 2000)")
+    parser.add_argument("--cpu-seconds", type=float, default=2.0, help="the CPU-bound command's length (default 2)")
     parser.add_argument("--rounds", "--repeat", type=int, default=15,
                         help="timed rounds, each running every variant once (default 15)")
     parser.add_argument("--vitest", type=Path, help="a project with vitest installed, for the real-benchmark figure")
@@ -184,6 +207,7 @@ def main() -> int:
                         help="another build of the probe library to time alongside (before/after comparisons)")
     args = parser.parse_args()
     probe = build_probe()
+    compile_package()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         noops = (build_noop(workdir), build_noop(workdir, *LEAN_LINK))
@@ -196,10 +220,22 @@ def main() -> int:
         title = f"{args.count} x /bin/true from a shell loop, {args.rounds} interleaved rounds"
         print_table(f"{title}: wall time", wall)
         print_table(f"{title}: CPU time of the child processes", cpu)
+        for label, samples in (("wall", wall), ("CPU", cpu)):
+            print(f"sipdoctor trace, extra {label} / the no-op library's: {ratio_cell(samples, TRACE, NOOP)}; "
+                  "goal at most 2x")
+        loops = calibrate(args.cpu_seconds)
+        bound = cpu_bound(loops)
+        wall, cpu = interleaved({UNTRACED: subprocess_runner(bound, dict(os.environ)), TRACE: traced_runner(bound)},
+                                args.rounds)
+        title = f"a CPU-bound Python loop of {loops:,} iterations, {args.rounds} interleaved rounds"
+        print_table(f"{title}: wall time", wall)
+        print_table(f"{title}: CPU time (the tracer's own included)", cpu)
+        print_extra(wall, "wall")
+        print_extra(cpu, "CPU")
         if args.vitest:
             bench = ["npx", "vitest", "bench", "--run"]
             real, _ = interleaved({UNTRACED: subprocess_runner(bench, dict(os.environ), args.vitest),
-                                   TRACE: traced_runner(bench, probe, args.vitest)}, args.rounds)
+                                   TRACE: traced_runner(bench, args.vitest)}, args.rounds)
             print_table(f"vitest bench in {args.vitest}, {args.rounds} interleaved rounds: wall time", real)
     return 0
 

@@ -554,6 +554,7 @@ static const char *search_path(const char *file, char *out) {
     while (*path) {
         const char *end = find_byte(path, path + text_len(path), ':');
         size_t dlen = end ? (size_t)(end - path) : text_len(path);
+        out[0] = 0; /* every branch below that builds no candidate leaves it empty, never unread */
         if (dlen == 0) {
             if (flen + 1 < PATH_MAX) copy_bytes(out, file, flen + 1);
         } else if (dlen + 1 + flen + 1 <= PATH_MAX) {
@@ -797,36 +798,72 @@ int HOOK(execvpe)(const char *file, char *const argv[], char *const envp[]) {
 }
 #endif
 
-/* execl, execlp, execle: collect the variadic arguments into a stack array (a VLA, never malloc) and go
- * through the matching hook above, which records and calls the real function. */
-#define COLLECT_VARARGS(first, args, envp_out)                                                             \
-    va_list ap, count_ap;                                                                                  \
-    va_start(ap, first);                                                                                   \
-    va_copy(count_ap, ap);                                                                                 \
-    size_t n_args = 1;                                                                                     \
-    while (va_arg(count_ap, char *)) n_args++;                                                             \
-    va_end(count_ap);                                                                                      \
-    char *args[n_args + 1];                                                                                \
-    args[0] = (char *)(first);                                                                             \
-    for (size_t i = 1; i < n_args; i++) args[i] = va_arg(ap, char *);                                      \
-    args[n_args] = va_arg(ap, char *); /* the terminating NULL, consumed so execle finds envp next */     \
-    envp_out;                                                                                              \
-    va_end(ap)
+/* execl, execlp, execle: collect the variadic arguments into an array (on the stack up to STACK_ARGS, else an
+ * anonymous mapping: a caller's argument count must not size a stack array, a thread's stack can be small)
+ * and go through the matching hook above, which records and calls the real function. Never malloc. */
+#define STACK_ARGS 256
+
+static char **collect_args(const char *first, va_list *ap, char **on_stack, size_t *mapped) {
+    va_list count_ap;
+    va_copy(count_ap, *ap);
+    size_t n_args = 1;
+    while (va_arg(count_ap, char *)) n_args++;
+    va_end(count_ap);
+    char **args = on_stack;
+    *mapped = 0;
+    if (n_args + 1 > STACK_ARGS) {
+        *mapped = (n_args + 1) * sizeof(char *);
+        void *area = mmap(NULL, *mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0);
+        if (area == MAP_FAILED) return NULL;
+        args = area;
+    }
+    args[0] = (char *)first;
+    for (size_t i = 1; i < n_args; i++) args[i] = va_arg(*ap, char *);
+    args[n_args] = va_arg(*ap, char *); /* the terminating NULL, consumed so execle finds envp next */
+    return args;
+}
+
+static int release_args(char **args, size_t mapped, int rc) {
+    if (mapped) {
+        ERRNO_SAVE(saved);
+        munmap(args, mapped);
+        ERRNO_RESTORE(saved);
+    }
+    return rc;
+}
 
 int HOOK(execl)(const char *path, const char *arg, ...) {
-    COLLECT_VARARGS(arg, args, (void)0);
-    return HOOK(execv)(path, args);
+    char *on_stack[STACK_ARGS];
+    size_t mapped;
+    va_list ap;
+    va_start(ap, arg);
+    char **args = collect_args(arg, &ap, on_stack, &mapped);
+    va_end(ap);
+    if (!args) return errno = E2BIG, -1;
+    return release_args(args, mapped, HOOK(execv)(path, args));
 }
 
 int HOOK(execlp)(const char *file, const char *arg, ...) {
-    COLLECT_VARARGS(arg, args, (void)0);
-    return HOOK(execvp)(file, args);
+    char *on_stack[STACK_ARGS];
+    size_t mapped;
+    va_list ap;
+    va_start(ap, arg);
+    char **args = collect_args(arg, &ap, on_stack, &mapped);
+    va_end(ap);
+    if (!args) return errno = E2BIG, -1;
+    return release_args(args, mapped, HOOK(execvp)(file, args));
 }
 
 int HOOK(execle)(const char *path, const char *arg, ...) {
-    char **envp;
-    COLLECT_VARARGS(arg, args, envp = va_arg(ap, char **));
-    return HOOK(execve)(path, args, envp);
+    char *on_stack[STACK_ARGS];
+    size_t mapped;
+    va_list ap;
+    va_start(ap, arg);
+    char **args = collect_args(arg, &ap, on_stack, &mapped);
+    char **envp = args ? va_arg(ap, char **) : NULL;
+    va_end(ap);
+    if (!args) return errno = E2BIG, -1;
+    return release_args(args, mapped, HOOK(execve)(path, args, envp));
 }
 
 #ifdef __APPLE__

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import datetime
+import os
 import platform
 import sys
 import traceback
 from pathlib import Path
 
 from sipdoctor import __version__
+
+
+def _unique(folder: Path, stem: str) -> Path:
+    """A new file: two crashes in the same second (two processes, or a retry loop) never overwrite each other."""
+    for n in range(1000):
+        path = folder / (f"{stem}.txt" if n == 0 else f"{stem}-{n}.txt")
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(folder / f"{stem}.txt")
 
 
 def write_report(exc: BaseException, argv: list[str]) -> Path | str:
@@ -24,7 +37,7 @@ def write_report(exc: BaseException, argv: list[str]) -> Path | str:
     try:
         folder = Path(user_cache_dir("sipdoctor")) / "reports"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"crash-{stamp}.txt"
+        path = _unique(folder, f"crash-{stamp}")
         path.write_text(text, "utf-8")
     except OSError:
         sys.stderr.write(text)

@@ -19,12 +19,52 @@ IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 behaviour is tested explicitly), but a missing toolchain must still fail a CI run rather than skip."""
 
 
+def _keep_tool_caches_out_of_home() -> None:
+    """npm, pip and zig write caches under HOME: the tests point them at their own cache root, once per process
+    (xdist workers inherit it), and give the session the id that tests/downloads.py stamps failures with."""
+    import uuid
+
+    from tests.downloads import SESSION_VAR, cache_root
+
+    root = cache_root()
+    os.environ.setdefault(SESSION_VAR, uuid.uuid4().hex)
+    for variable, folder in (("npm_config_cache", "npm-cache"), ("PIP_CACHE_DIR", "pip-cache"),
+                             ("ZIG_GLOBAL_CACHE_DIR", "zig-cache")):
+        os.environ.setdefault(variable, str(root / folder))
+
+
+_keep_tool_caches_out_of_home()
+
+NETWORK_SIGNS = ("toolchains.", "yarn1_bin(", "vitest_project", "_download(")
+"""What in a test or its fixtures means it may download (tests/downloads.py)."""
+
+
+def _downloads(item: pytest.Item) -> bool:
+    import inspect
+
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in (info.name2fixturedefs.values() if info else ()):
+        functions.extend(d.func for d in definitions)
+    for function in functions:
+        try:
+            source = inspect.getsource(function) if function is not None else ""
+        except (OSError, TypeError):
+            continue
+        if any(sign in source for sign in NETWORK_SIGNS):
+            return True
+    return False
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _downloads(item):
+            item.add_marker(pytest.mark.network)
     if sys.platform == "darwin":
         return
     skip = pytest.mark.skip(reason="needs a real Mac (runs in the macOS CI job)")
     for item in items:
-        if "macos" in item.keywords:
+        if item.get_closest_marker("macos") is not None:  # not `in item.keywords`: a parameter id "macos" is one
             item.add_marker(skip)
 
 

@@ -1,6 +1,6 @@
 """Binary verdicts: what the loader does with the injected library for one file, and why.
 
-Public API (imported lazily so that `sipdoctor --help` does not load macholib or pyelftools):
+Public API (imported lazily so that `sipdoctor --help` does not load the binary readers):
 Assumptions, BinaryReport, SliceReport, judge_file, resolve_command, read_shebang, Shebang, VerdictCache,
 INPUT_PROBLEMS.
 """

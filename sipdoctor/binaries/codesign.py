@@ -1,6 +1,6 @@
 """A small, bounds-checked reader of the embedded code signature (the LC_CODE_SIGNATURE SuperBlob).
 
-macholib stops at the load command; the blob layout below is xnu `osfmk/kern/cs_blobs.h` (CS_SuperBlob,
+The Mach-O reader stops at the load command; the blob layout below is xnu `osfmk/kern/cs_blobs.h` (CS_SuperBlob,
 CS_CodeDirectory with its version-gated fields, CSSLOT_*), all big-endian. Only sizes read from the blob are
 *checked* against the bytes we were handed: nothing is allocated or looped by an untrusted number, and the
 only exception that leaves this module is CodeSignatureError.

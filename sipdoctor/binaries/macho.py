@@ -1,8 +1,10 @@
-"""Mach-O structure with macholib's structure definitions: fat slices, headers, load commands.
+"""Mach-O structure: fat slices, headers, the few load commands the verdicts need.
 
-macholib's `MachO` class reads every section's contents (80 MB for a large binary) and trusts fat offsets, so
-this module reads only the bytes it needs (fat table, each header, the load-command area, the signature) and
-decodes them with macholib's structures, every size checked against the file before it is read.
+Reads only the bytes it needs (fat table, each header, the load-command area, the signature), every size
+checked against the file before it is read, and decodes them with `struct` using the layouts of
+<mach-o/loader.h> and <mach-o/fat.h> (docs/macos-facts.md). macholib decodes the same structures field by
+field in Python, 10x slower per file (README, Performance); tests/binaries/test_macho_lean.py checks that
+both agree on every fixture.
 """
 
 from __future__ import annotations
@@ -11,22 +13,6 @@ import os
 import struct
 from dataclasses import dataclass
 from typing import Any, BinaryIO
-
-from macholib.mach_o import (
-    MH_FILETYPE_SHORTNAMES,
-    fat_arch,
-    fat_arch64,
-    fat_header,
-    linkedit_data_command,
-    load_command,
-    mach_header,
-    mach_header_64,
-    section,
-    section_64,
-    segment_command,
-    segment_command_64,
-)
-from macholib.ptypes import sizeof
 
 from sipdoctor.binaries.codesign import CodeSignature, CodeSignatureError, parse_signature
 
@@ -37,6 +23,8 @@ MAX_LOAD_COMMANDS_BYTES = 16 << 20
 MAX_SIGNATURE_BYTES = 64 << 20
 
 MH_EXECUTE = 2
+MH_FILETYPE_SHORTNAMES = {1: "object", 2: "execute", 3: "fvmlib", 4: "core", 5: "preload", 6: "dylib",
+                          7: "dylinker", 8: "bundle", 9: "dylib_stub", 10: "dsym"}
 LC_SEGMENT = 0x1
 LC_SEGMENT_64 = 0x19
 LC_CODE_SIGNATURE = 0x1D
@@ -47,6 +35,17 @@ CPU_SUBTYPE_ARM64E = 2
 CPU_SUBTYPE_X86_64_H = 8
 CPU_NAMES = {7: "i386", CPU_ARCH_ABI64 | 7: "x86_64", 12: "arm", CPU_ARCH_ABI64 | 12: "arm64",
              0x02000000 | 12: "arm64_32", 18: "ppc", CPU_ARCH_ABI64 | 18: "ppc64"}
+
+
+FAT_HEADER = struct.Struct(">II")  # magic, nfat_arch
+FAT_ARCH = struct.Struct(">iiIII")  # cputype, cpusubtype, offset, size, align
+FAT_ARCH_64 = struct.Struct(">iiQQII")  # cputype, cpusubtype, offset, size, align, reserved
+HEADER_SIZES = {False: 28, True: 32}  # mach_header, mach_header_64 (a reserved word more)
+HEADER_FIELDS = "Iii3I"  # magic, cputype, cpusubtype, filetype, ncmds, sizeofcmds (flags follow)
+LOAD_COMMAND = "II"  # cmd, cmdsize
+SEGMENT = {False: (56, "16x24xI"), True: (72, "16x40xI")}  # command size; after cmd, cmdsize: up to nsects
+SECTION = {False: (68, "16s16s"), True: (80, "16s16s")}  # sectname, segname lead both sizes
+LINKEDIT_DATA = "II"  # dataoff, datasize (after cmd/cmdsize)
 
 
 class MachOFormatError(Exception):
@@ -96,40 +95,39 @@ def _read_exact(fh: BinaryIO, offset: int, size: int, limit: int) -> bytes:
     return data
 
 
-def _structure(cls: Any, data: bytes, offset: int, endian: str) -> Any:
-    size = sizeof(cls)
+def _unpack(layout: str, data: bytes, offset: int, what: str) -> tuple[Any, ...]:
+    size = struct.calcsize(layout)
     if offset + size > len(data):
-        raise MachOFormatError(f"truncated {cls.__name__} at offset {offset}")
-    return cls.from_str(data[offset:offset + size], _endian_=endian)
+        raise MachOFormatError(f"truncated {what} at offset {offset}")
+    return struct.unpack_from(layout, data, offset)
 
 
 def _fat_slices(fh: BinaryIO, file_size: int) -> list[tuple[int, int]]:
-    head = _read_exact(fh, 0, 8, file_size)
-    header = fat_header.from_str(head, _endian_=">")
-    entry = fat_arch64 if FAT_MAGICS[header.magic] else fat_arch
-    if not 0 < header.nfat_arch <= MAX_FAT_ARCHES:
-        raise MachOFormatError(f"fat header claims {header.nfat_arch} architectures")
-    table = _read_exact(fh, 8, header.nfat_arch * sizeof(entry), file_size)
+    magic, count = FAT_HEADER.unpack(_read_exact(fh, 0, 8, file_size))
+    entry = FAT_ARCH_64 if FAT_MAGICS[magic] else FAT_ARCH
+    if not 0 < count <= MAX_FAT_ARCHES:
+        raise MachOFormatError(f"fat header claims {count} architectures")
+    table = _read_exact(fh, 8, count * entry.size, file_size)
     slices = []
-    for index in range(header.nfat_arch):
-        arch = _structure(entry, table, index * sizeof(entry), ">")
-        if arch.offset + arch.size > file_size or arch.size == 0:
-            raise MachOFormatError(f"fat slice {index} ({arch.offset}+{arch.size}) lies outside the file")
-        slices.append((int(arch.offset), int(arch.size)))
+    for index in range(count):
+        _cpu, _subtype, offset, size = entry.unpack_from(table, index * entry.size)[:4]
+        if offset + size > file_size or size == 0:
+            raise MachOFormatError(f"fat slice {index} ({offset}+{size}) lies outside the file")
+        slices.append((offset, size))
     return slices
 
 
-def _section_names(command: Any, commands: bytes, offset: int, endian: str) -> list[tuple[str, str]]:
-    is64 = command.cmd == LC_SEGMENT_64
-    seg_cls, sect_cls = (segment_command_64, section_64) if is64 else (segment_command, section)
-    seg = _structure(seg_cls, commands, offset + 8, endian)
+def _section_names(is64: bool, size: int, commands: bytes, offset: int, endian: str) -> list[tuple[str, str]]:
+    seg_size, seg_layout = SEGMENT[is64]
+    sect_size, sect_layout = SECTION[is64]
+    (nsects,) = _unpack(endian + seg_layout, commands, offset + 8, "segment command")
+    first = offset + seg_size
+    if first + nsects * sect_size > offset + size:
+        raise MachOFormatError(f"segment claims {nsects} sections that do not fit its command")
     names = []
-    first = offset + 8 + sizeof(seg_cls)
-    if first + seg.nsects * sizeof(sect_cls) > offset + command.cmdsize:
-        raise MachOFormatError(f"segment claims {seg.nsects} sections that do not fit its command")
-    for index in range(seg.nsects):
-        sect = _structure(sect_cls, commands, first + index * sizeof(sect_cls), endian)
-        names.append((_name(sect.segname), _name(sect.sectname)))
+    for index in range(nsects):
+        sectname, segname = struct.unpack_from(endian + sect_layout, commands, first + index * sect_size)
+        names.append((_name(segname), _name(sectname)))
     return names
 
 
@@ -143,28 +141,30 @@ def _read_slice(fh: BinaryIO, offset: int, size: int) -> MachOSlice:
     if magic not in THIN_MAGICS:
         raise MachOFormatError(f"slice at {offset} has magic {magic:#x}, not Mach-O")
     endian = ">" if magic in (0xFEEDFACE, 0xFEEDFACF) else "<"
-    header_cls = mach_header_64 if magic in (0xFEEDFACF, 0xCFFAEDFE) else mach_header
-    header = _structure(header_cls, _read_exact(fh, offset, sizeof(header_cls), end), 0, endian)
-    if header.sizeofcmds > MAX_LOAD_COMMANDS_BYTES:
-        raise MachOFormatError(f"header claims {header.sizeofcmds} bytes of load commands")
-    commands = _read_exact(fh, offset + sizeof(header_cls), header.sizeofcmds, end)
+    header_size = HEADER_SIZES[magic in (0xFEEDFACF, 0xCFFAEDFE)]
+    header = _read_exact(fh, offset, header_size, end)
+    _magic, cputype, cpusubtype, filetype, ncmds, sizeofcmds = struct.unpack_from(endian + HEADER_FIELDS, header)
+    if sizeofcmds > MAX_LOAD_COMMANDS_BYTES:
+        raise MachOFormatError(f"header claims {sizeofcmds} bytes of load commands")
+    commands = _read_exact(fh, offset + header_size, sizeofcmds, end)
     restrict, signature_range = False, None
     position = 0
-    for _ in range(header.ncmds):
-        command = _structure(load_command, commands, position, endian)
-        if command.cmdsize < 8 or position + command.cmdsize > len(commands):
-            raise MachOFormatError(f"load command at {position} claims {command.cmdsize} bytes")
-        if command.cmd in (LC_SEGMENT, LC_SEGMENT_64):
-            restrict |= ("__RESTRICT", "__restrict") in _section_names(command, commands, position, endian)
-        elif command.cmd == LC_CODE_SIGNATURE:
-            link = _structure(linkedit_data_command, commands, position + 8, endian)
-            signature_range = (offset + link.dataoff, int(link.datasize))
-        position += command.cmdsize
+    for _ in range(ncmds):
+        cmd, cmdsize = _unpack(endian + LOAD_COMMAND, commands, position, "load_command")
+        if cmdsize < 8 or position + cmdsize > len(commands):
+            raise MachOFormatError(f"load command at {position} claims {cmdsize} bytes")
+        if cmd in (LC_SEGMENT, LC_SEGMENT_64):
+            names = _section_names(cmd == LC_SEGMENT_64, cmdsize, commands, position, endian)
+            restrict |= ("__RESTRICT", "__restrict") in names
+        elif cmd == LC_CODE_SIGNATURE:
+            dataoff, datasize = _unpack(endian + LINKEDIT_DATA, commands, position + 8, "linkedit_data_command")
+            signature_range = (offset + dataoff, datasize)
+        position += cmdsize
     signature, error = _read_signature(fh, signature_range, end)
     return MachOSlice(
-        arch=arch_name(header.cputype, header.cpusubtype),
-        filetype=MH_FILETYPE_SHORTNAMES.get(header.filetype, f"filetype-{header.filetype}"),
-        filetype_code=int(header.filetype), offset=offset, size=size, restrict_section=restrict,
+        arch=arch_name(cputype, cpusubtype),
+        filetype=MH_FILETYPE_SHORTNAMES.get(filetype, f"filetype-{filetype}"),
+        filetype_code=filetype, offset=offset, size=size, restrict_section=restrict,
         signature_range=signature_range, signature=signature, signature_error=error,
     )
 
@@ -192,5 +192,5 @@ def read_macho(path: str | os.PathLike[str] | int) -> list[MachOSlice]:
             magic = struct.unpack(">I", _read_exact(fh, 0, 4, file_size))[0]
             ranges = _fat_slices(fh, file_size) if magic in FAT_MAGICS else [(0, file_size)]
             return [_read_slice(fh, offset, size) for offset, size in ranges]
-    except (struct.error, ValueError, KeyError) as exc:  # macholib's own complaints about a structure
+    except (struct.error, ValueError, KeyError) as exc:  # a structure cut short
         raise MachOFormatError(str(exc)) from exc

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from sipdoctor.chains.context import Context
@@ -218,7 +217,7 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     notes = [p.note() for p in makefile.problems]
     goal_list = goals or ([makefile.default_goal] if makefile.default_goal else [])
     shell = overrides.get("SHELL") or makefile.shell or "/bin/sh"
-    child_ctx = replace(ctx.with_cwd(str(directory)), make_goal_only=False)
+    child_ctx = ctx.with_cwd(str(directory)).evolve(make_goal_only=False)
     out: list[Spawn] = []
     for goal in goal_list:
         if goal not in makefile.rules:
@@ -262,7 +261,9 @@ def _make_args(args: list[str], ctx: Context) -> tuple[Path, str | None, list[st
 def _makefile_path(directory: Path, file: str | None, exists: Callable[[str], bool]) -> Path | None:
     if file is not None:
         return directory / file
-    return next((directory / n for n in MAKEFILE_NAMES if exists(os.path.join(directory, n))), None)
+    folder = str(directory)
+    found = next((n for n in MAKEFILE_NAMES if exists(os.path.join(folder, n))), None)
+    return directory / found if found else None
 
 
 def _just(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:

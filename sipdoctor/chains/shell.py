@@ -155,10 +155,10 @@ def parse_command_line(line: str) -> ParsedLine:
             assignments.append((name, value))
         walker._add(tuple(words), tuple(assignments))
         return ParsedLine(line, tuple(walker.out))
-    import bashlex
+    from sipdoctor.chains.bashlex_tables import load_bashlex
 
     try:
-        trees = bashlex.parse(line)
+        trees = load_bashlex().parse(line)
     except Exception as exc:  # bashlex raises ParsingError, NotImplementedError and assorted others
         return _fallback(line, f"{type(exc).__name__}: {exc}")
     walker = _Walker()

@@ -7,8 +7,8 @@ runs the interpreter (the hop records the script in `via`). Children are the pro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sipdoctor.model import Reason, Verdict
 
@@ -92,7 +92,7 @@ def propagate(root: Process, reinjecting: frozenset[str] = frozenset(), cause: s
         hop, cause = _judge_hop(hop, reinjecting, cause)
         chain.append(hop)
     children = tuple(propagate(child, reinjecting, cause) for child in root.children)
-    return replace(root, chain=tuple(chain), children=children)
+    return _evolve(root, chain=tuple(chain), children=children)
 
 
 def _judge_hop(hop: Hop, reinjecting: frozenset[str], cause: str | None) -> tuple[Hop, str | None]:
@@ -100,8 +100,8 @@ def _judge_hop(hop: Hop, reinjecting: frozenset[str], cause: str | None) -> tupl
     if reinjected:
         cause = None
     if cause is not None:
-        return replace(hop, status=NOT_PROFILED, cause=cause), cause
-    hop = replace(hop, status=hop.verdict.value, cause=None, reinjected=reinjected)
+        return _evolve(hop, status=NOT_PROFILED, cause=cause), cause
+    hop = _evolve(hop, status=hop.verdict.value, cause=None, reinjected=reinjected)
     if hop.verdict in (Verdict.STRIPPED, Verdict.LOAD_FAILS):
         cause = hop.path or hop.argv[0]
     return hop, cause
@@ -111,3 +111,14 @@ def stripped_hops(root: Process) -> list[Hop]:
     """Every hop that removes the variable or aborts the launch, whether or not an earlier hop already did:
     each one must be fixed before the tree runs profiled. `cause` is set when an earlier hop came first."""
     return [hop for hop in root.walk() if hop.verdict in (Verdict.STRIPPED, Verdict.LOAD_FAILS)]
+
+
+T = TypeVar("T")
+
+
+def _evolve(frozen: T, **changes: object) -> T:
+    """dataclasses.replace without re-running __init__ (these frozen dataclasses have no __post_init__): a
+    Makefile of thousands of targets propagates tens of thousands of hops."""
+    clone = object.__new__(type(frozen))
+    clone.__dict__.update(frozen.__dict__, **changes)
+    return clone

@@ -20,6 +20,7 @@ from sipdoctor.commands.options import (
     Target,
     TargetOpt,
     VerboseOpt,
+    choices,
     target_platform,
 )
 from sipdoctor.errors import ConfigError
@@ -36,7 +37,8 @@ def check(
     color: ColorOpt = ColorMode.AUTO,
     fail_on: Annotated[
         FailOn | None,
-        typer.Option("--fail-on", help="Lowest severity that exits 1. Default: the configuration's, else error."),
+        typer.Option("--fail-on", metavar=choices(FailOn),
+                     help="Lowest severity that exits 1. Default: the configuration's, else error."),
     ] = None,
     rules: Annotated[
         list[Path] | None, typer.Option("--rules", metavar="PATH", help="Extra rule file or directory (repeatable).")

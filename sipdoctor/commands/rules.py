@@ -11,7 +11,9 @@ from sipdoctor.commands.options import OutputOpt, ReportFormat, ReportFormatOpt
 from sipdoctor.errors import EXIT_USAGE, ConfigError
 
 app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True, rich_markup_mode=None)
-RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or directory.")]
+RulesOpt = Annotated[
+    list[Path] | None, typer.Option("--rules", metavar="PATH", help="Extra rule file or directory (repeatable).")
+]
 
 
 @app.command("list")

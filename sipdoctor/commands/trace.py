@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
@@ -34,7 +37,9 @@ EmulateOpt = Annotated[
 OutputOpt = Annotated[
     Path | None,
     typer.Option("--output", "-o", metavar="FILE",
-                 help="Write the report to this file (default: human on stderr, the other formats on stdout)."),
+                 help="Write the report to this file, checked before the command runs (default: human on stderr; "
+                 "the other formats on stdout, and then the command's own standard output goes to standard error, "
+                 "so that stdout holds only the report)."),
 ]
 
 
@@ -48,7 +53,8 @@ def trace(
 ) -> int:
     """Run a command with the profiler-style probe injected and show which processes it reached.
 
-    Exits with the command's exit status (128 + N when signal N ended it).
+    Exits with the command's exit status (128 + N when signal N ended it). With --format json or github and
+    no -o, the report is all of standard output: the command's own output goes to standard error.
     """
     from sipdoctor.commands.progress import progress
     from sipdoctor.trace.build import build_probe
@@ -57,12 +63,33 @@ def trace(
     argv, skipped = _what_to_run(command or [], sample)
     if emulate_sip and sys.platform == "darwin":
         raise InputError("--emulate-sip emulates macOS on Linux; on a Mac, SIP itself strips the probe")
-    with progress("Compiling the probe library (first use)...", enabled=(output_format or "human") == "human"):
-        probe = build_probe()
-    result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample, probe=probe)
-    result.skipped = skipped
-    _report(result, output_format or TraceFormat.HUMAN, color, output)
+    fmt = output_format or TraceFormat.HUMAN
+    report_on_stdout = output is None and fmt != TraceFormat.HUMAN
+    target = open_output(output) if output is not None else None  # a path that cannot be written: before running
+    try:
+        with progress("Compiling the probe library (first use)...", enabled=fmt == TraceFormat.HUMAN):
+            probe = build_probe()
+        result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample, probe=probe,
+                           stdout_fd=2 if report_on_stdout else None)
+        result.skipped = skipped
+        _report(result, fmt, color, target)
+    finally:
+        if target is not None:
+            target.close()
     return result.exit_code
+
+
+def open_output(path: Path) -> TextIO:
+    """The report file, opened before the command runs: without truncating it (a trace that fails leaves it
+    as it was), never blocking on a FIFO that has no reader, refusing a directory."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0), 0o666)
+    except OSError as exc:
+        reason = "a FIFO with no reader: writing the report would block" if exc.errno == errno.ENXIO else \
+            (exc.strerror or str(exc))
+        raise InputError(f"cannot write the report: {reason}", path=path) from None
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def _what_to_run(command: list[str], sample: bool) -> tuple[list[str], list[str]]:
@@ -78,7 +105,7 @@ def _what_to_run(command: list[str], sample: bool) -> tuple[list[str], list[str]
     return list(command), []
 
 
-def _report(result: TraceResult, fmt: TraceFormat, color: ColorMode, output: Path | None) -> None:
+def _report(result: TraceResult, fmt: TraceFormat, color: ColorMode, output: TextIO | None) -> None:
     from sipdoctor.render.terminal import make_console, use_ascii
     from sipdoctor.render.trace import render_github, render_trace, trace_json
 
@@ -121,12 +148,15 @@ def _plain(renderable: RenderableType) -> str:
     return console.export_text()
 
 
-def _write(text: str, output: Path | None, stream: TextIO) -> None:
+def _write(text: str, output: TextIO | None, stream: TextIO) -> None:
     if output is None:
         stream.write(text)
         stream.flush()
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        if stat.S_ISREG(os.fstat(output.fileno()).st_mode):
+            output.truncate(0)
+        output.write(text)
+        output.flush()
     except OSError as exc:
-        raise InputError(f"cannot write the report: {exc.strerror or exc}", path=output) from exc
+        raise InputError(f"cannot write the report: {exc.strerror or exc}", path=output.name) from exc

@@ -10,7 +10,9 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,39 +42,40 @@ def gitignore_patterns(root: Path) -> list[str]:
             if line.strip() and not line.startswith(("#", "!"))]
 
 
-def _ignored(relative: str, name: str, patterns: list[str]) -> bool:
-    for pattern in patterns:
-        anchored = pattern.lstrip("/")
-        if fnmatch.fnmatch(name, anchored) or fnmatch.fnmatch(relative, anchored):
-            return True
-    return False
+def ignore_matcher(patterns: list[str]) -> Callable[[str], object] | None:
+    """One compiled regex for all the patterns, as fnmatch would match each (None: nothing is ignored)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(p.lstrip("/")) for p in patterns)).match
 
 
 def scan_scripts(root: Path) -> ScriptScan:
     scan = ScriptScan()
-    patterns = gitignore_patterns(root)
-    pending = [root] + [root / extra for extra in ALWAYS_SCAN]  # missing ones are skipped below
+    ignored = ignore_matcher(gitignore_patterns(root))
+    # (directory, its path relative to root with a trailing slash): relative paths by concatenation, as
+    # os.path.relpath on every entry was half the walk's time on a large tree; missing ones are skipped below
+    pending = [(str(root), "")] + [(str(root / extra), extra + "/") for extra in ALWAYS_SCAN]
     seen: set[str] = set()
     while pending and scan.visited < MAX_ENTRIES:
-        directory = pending.pop()
-        if str(directory) in seen:
+        directory, prefix = pending.pop()
+        if directory in seen:
             continue
-        seen.add(str(directory))
+        seen.add(directory)
         try:
             entries = list(os.scandir(directory))
         except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as exc:
-            scan.problems.append(Problem(str(directory), None, f"cannot list: {exc.strerror}"))
+            scan.problems.append(Problem(directory, None, f"cannot list: {exc.strerror}"))
             continue
         for entry in entries:
             scan.visited += 1
-            relative = os.path.relpath(entry.path, root)
-            if entry.name in ALWAYS_SKIP or _ignored(relative, entry.name, patterns):
+            name = entry.name
+            if name in ALWAYS_SKIP or (ignored is not None and (ignored(name) or ignored(prefix + name))):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                if entry.name not in OPAQUE:
-                    pending.append(Path(entry.path))
+                if name not in OPAQUE:
+                    pending.append((entry.path, prefix + name + "/"))
                 continue
             _consider(entry, scan, read_shebang)
     return scan

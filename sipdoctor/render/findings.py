@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from sipdoctor.model import SCHEMA_VERSION, CheckResult, Finding, Remediation, Severity, Verdict
+from sipdoctor.render import utf8_text
 from sipdoctor.render.terminal import VERDICT_STYLES
 from sipdoctor.render.tree import render_tree
 
@@ -145,7 +146,7 @@ def to_json(result: CheckResult) -> str:
             "exit_code": result.exit_code,
         },
     }
-    return json.dumps(payload, indent=2, ensure_ascii=False)
+    return utf8_text(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
 def _command_json(command: dict[str, Any]) -> dict[str, Any]:

@@ -10,13 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from sipdoctor.model import SCHEMA_VERSION
+from sipdoctor.render import utf8_text
 
 
 def to_json(platform: str, sip: dict[str, Any] | None, linux: dict[str, Any] | None) -> str:
     payload: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "platform": platform, "sip": sip}
     if linux is not None:
         payload["linux"] = linux
-    return json.dumps(payload, indent=2, ensure_ascii=False)
+    return utf8_text(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
 def human(sip: dict[str, Any] | None, linux: dict[str, Any] | None) -> RenderableType:

@@ -49,6 +49,7 @@ def trace_json(result: TraceResult, findings: Sequence[Finding] = ()) -> dict[st
             "cpu_profiled_fraction": None if fraction is None else round(fraction, 4),
         },
         "missed_estimate": result.missed_estimate,
+        "incomplete": result.incomplete,
         "findings": [f.to_json() for f in findings],
     }
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 STATUS_LINE = re.compile(
-    r"^\s*System Integrity Protection status:\s*(?P<word>[^\s.(]+)\s*(?:\((?P<qualifier>[^)]*)\))?\s*\.?\s*$",
+    r"^\s*System Integrity Protection status:\s*(?P<word>[A-Za-z][A-Za-z-]*)\s*(?:\((?P<qualifier>[^)]*)\))?\s*\.?\s*$",
     re.IGNORECASE,
 )
 CONFIG_LINE = re.compile(r"^[ \t]+(?P<label>[^:]+?)\s*:\s*(?P<value>\S.*?)\.?\s*$")
@@ -57,9 +57,12 @@ def snake_case(label: str) -> str:
 
 def parse_csrutil(text: str) -> CsrutilStatus:
     lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if STATUS_LINE.match(line)), None)
-    if start is None:
+    starts = [i for i, line in enumerate(lines) if STATUS_LINE.match(line)]
+    if not starts:
         raise CsrutilParseError("no 'System Integrity Protection status:' line")
+    if len({STATUS_LINE.match(lines[i])["word"].lower() for i in starts}) > 1:  # type: ignore[index]
+        raise CsrutilParseError("more than one 'System Integrity Protection status:' line, and they disagree")
+    start = starts[0]
     match = STATUS_LINE.match(lines[start])
     assert match is not None
     word = match["word"].lower()

@@ -72,6 +72,8 @@ def read_text(path: str | os.PathLike[str], limit: int = MAX_TEXT_BYTES, *, whol
         os.close(fd)
     if not whole:
         return data.decode("utf-8", "replace").removeprefix(BOM)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Unreadable(path, "UTF-16 text (a byte-order mark says so): save it as UTF-8")
     try:
         text = data.decode("utf-8").removeprefix(BOM)
     except UnicodeDecodeError as exc:

@@ -188,7 +188,11 @@ def _add_rules(makefile: Makefile, r: re.Match[str], number: int) -> list[Rule]:
         if rule is None:
             rule = makefile.rules[target] = Rule(target, [], number)
             makefile.order.append(target)
-        rule.prerequisites.extend(p for p in prerequisites if p not in rule.prerequisites)
+        known = set(rule.prerequisites)  # a set: `all: t1 ... t5000` would be quadratic against the list
+        for prerequisite in prerequisites:
+            if prerequisite not in known:
+                known.add(prerequisite)
+                rule.prerequisites.append(prerequisite)
         if r.group("inline"):
             rule.recipe.append(RecipeLine(r.group("inline").strip(), number))
         rules.append(rule)

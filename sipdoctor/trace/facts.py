@@ -34,6 +34,7 @@ def trace_facts(result: TraceResult, system: System) -> dict[str, Any]:
             "exit_code": result.exit_code,
             "emulate_sip": result.emulate_sip,
             "missed_estimate": result.missed_estimate,
+            "incomplete": result.incomplete,
             "coverage": {
                 "processes_profiled": coverage.processes_profiled,
                 "processes_total": coverage.processes_total,

@@ -68,7 +68,7 @@ def judge_unloaded(path: str, secure: bool | None, ctx: Context) -> Judgement:
 
 def _file_verdict(path: str, ctx: Context) -> tuple[Verdict, str]:
     """sipdoctor.binaries' verdict for the file, as (verdict, reasons in one sentence)."""
-    from sipdoctor.binaries.judge import judge_file  # loads macholib: only once a file is judged
+    from sipdoctor.binaries.judge import judge_file  # the binary readers: only once a file is judged
 
     machine = MACHINES.get(platform.machine().lower())
     arches = frozenset({machine}) if machine and ctx.target == "linux" else frozenset({"arm64", "x86_64"})

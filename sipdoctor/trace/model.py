@@ -88,6 +88,9 @@ class TraceResult:
     """--sample: shapes not run because their tools are missing here."""
     prediction_differences: list[str] | None = None
     """Where the trace contradicts the prediction (compare.py); None when no prediction was made."""
+    incomplete: str | None = None
+    """Why the records may be incomplete (the directory removed or full); processes without a record are then
+    not proof of a stripped or failed load."""
 
     def nodes(self) -> list[Node]:
         return [n for root in self.roots for n in root.walk()]

@@ -94,6 +94,13 @@ def read_secure(pid: int) -> bool | None:
     return bool(pairs.get(AT_SECURE)) if pairs else None
 
 
+def _thread_ids(proc: psutil.Process) -> list[int]:
+    try:
+        return [t.id for t in proc.threads()]
+    except psutil.Error:
+        return []
+
+
 def last_pid() -> int | None:
     try:
         return int(Path("/proc/sys/kernel/ns_last_pid").read_text())
@@ -206,6 +213,7 @@ class Observer:
             return
         self._outsiders.pop(pid, None)
         self._members[pid] = (proc, key)
+        self._seen_ids.update(_thread_ids(proc))  # a thread takes a pid too: not a missed process
         self._children_seen[ppid] += 1
         self.processes.setdefault(key, ObservedProcess(pid, key[1], ppid))
         if self._events is not None:

@@ -63,6 +63,8 @@ class ParseResult:
     records: list[Record] = field(default_factory=list)
     malformed: int = 0
     """Lines that could not be parsed: a torn or foreign write. The concurrency test expects zero."""
+    incomplete: str | None = None
+    """Why records may be missing (read_records), else None."""
 
 
 def unescape(raw: bytes) -> str:
@@ -126,12 +128,25 @@ def parse_lines(lines: Iterable[bytes]) -> ParseResult:
 
 
 def read_records(trace_dir: Path) -> ParseResult:
+    """The records, and why they may be incomplete: the directory removed or replaced during the run, or its
+    file system full (the probe cannot report a failed write from inside the traced process)."""
     path = trace_dir / RECORDS_NAME
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        return ParseResult()
-    return parse_lines(data.splitlines(keepends=True))
+    except OSError as exc:
+        gone = isinstance(exc, (FileNotFoundError, NotADirectoryError))
+        why = "was removed or replaced during the run" if gone else f"could not be read ({exc.strerror or exc})"
+        result = ParseResult()
+        result.incomplete = f"the records directory {trace_dir} {why}"
+        return result
+    result = parse_lines(data.splitlines(keepends=True))
+    try:
+        full = os.statvfs(trace_dir).f_bavail == 0
+    except OSError:
+        full = False
+    if full:
+        result.incomplete = f"the file system of the records directory {trace_dir} is full"
+    return result
 
 
 def by_process(records: Iterable[Record]) -> Iterator[tuple[tuple[int, int], list[Record]]]:

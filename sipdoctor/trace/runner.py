@@ -36,6 +36,11 @@ PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 SI_KERNEL = 0x80  # <asm-generic/siginfo.h>: sent by the kernel, e.g. Ctrl-C on the terminal
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 POLL_SECONDS = 0.01
+POLL_MAX_SECONDS = 0.1
+POLL_GROWTH = 1.1
+"""The process table is looked at every 10 ms at first, then 10% less often at each look up to every 100 ms
+(reached after about half a second): the probe's records describe every process that loaded it, so polling only
+names the ones that did not (a static binary, a stripped child), and a look costs about a millisecond of CPU."""
 ORPHAN_GRACE_SECONDS = 2.0
 
 
@@ -143,20 +148,27 @@ def make_trace_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 def run_traced(argv: Sequence[str], probe: Path, *, emulate_sip: bool = False,
-               base_env: Mapping[str, str] | None = None) -> RunOutcome:
-    """Run argv to completion under the probe; the caller reads the records and removes trace_dir."""
+               base_env: Mapping[str, str] | None = None, stdout_fd: int | None = None) -> RunOutcome:
+    """Run argv to completion under the probe; the caller reads the records and removes trace_dir.
+    With stdout_fd, the command's standard output goes there (a JSON report owns sipdoctor's stdout)."""
     trace_dir = make_trace_dir()
-    emulate_list = write_protected_list(trace_dir) if emulate_sip else None
-    env = traced_environment(os.environ if base_env is None else base_env, probe, trace_dir, emulate_list)
-    program = resolve_program(argv, env)
+    try:
+        emulate_list = write_protected_list(trace_dir) if emulate_sip else None
+        env = traced_environment(os.environ if base_env is None else base_env, probe, trace_dir, emulate_list)
+        program = resolve_program(argv, env)
+    except BaseException:  # a command that cannot be found leaves no records directory behind
+        shutil.rmtree(trace_dir, ignore_errors=True)
+        raise
     become_subreaper()
     observer = Observer(inject_var())
     with SignalGate() as gate:
         spawn_ns = probe_clock_ns()
         try:
-            pid = os.posix_spawn(program, list(argv), env, setsigmask=(),
+            actions = [(os.POSIX_SPAWN_DUP2, stdout_fd, 1)] if stdout_fd is not None else []
+            pid = os.posix_spawn(program, list(argv), env, setsigmask=(), file_actions=actions,
                                  setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, *FORWARDED))
         except OSError as exc:
+            shutil.rmtree(trace_dir, ignore_errors=True)
             raise InputError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
         root_start = start_key(psutil.Process(pid))  # not reaped yet, so always readable
         observer.start(pid)
@@ -207,10 +219,12 @@ class SignalGate:
 
 def _supervise(pid: int, observer: Observer, gate: SignalGate) -> int:
     """Poll, forward signals and reap orphans until the command exits; return its exit code."""
+    interval = POLL_SECONDS
     while True:
         observer.poll()
-        for signo in gate.wait(observer.wait_events(POLL_SECONDS)):
+        for signo in gate.wait(observer.wait_events(interval)):
             _forward(pid, signo)
+        interval = min(POLL_MAX_SECONDS, interval * POLL_GROWTH)
         _reap_orphans(pid, observer)
         done, status = os.waitpid(pid, os.WNOHANG)
         if done == pid:

@@ -12,22 +12,23 @@ from sipdoctor.trace.build import build_probe
 from sipdoctor.trace.compare import differences, predicted_states
 from sipdoctor.trace.emulate import protected_paths
 from sipdoctor.trace.judge import Context
-from sipdoctor.trace.model import TraceResult
+from sipdoctor.trace.model import Node, State, TraceResult
 from sipdoctor.trace.records import Record, assign_starts, read_records
 from sipdoctor.trace.runner import RunOutcome, run_traced
 from sipdoctor.trace.tree import build_tree
 
 
 def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | None = None,
-              env: Mapping[str, str] | None = None, compare: bool = False) -> TraceResult:
+              env: Mapping[str, str] | None = None, compare: bool = False,
+              stdout_fd: int | None = None) -> TraceResult:
     """Run argv under the probe and return its tree; the command's stdio is the caller's. With compare, the
     prediction for argv (sipdoctor.chains; as on macOS under --emulate-sip) is checked against the trace."""
     probe = build_probe() if probe is None else probe
-    outcome = run_traced(argv, probe, emulate_sip=emulate_sip, base_env=env)
+    outcome = run_traced(argv, probe, emulate_sip=emulate_sip, base_env=env, stdout_fd=stdout_fd)
     try:
         parsed = read_records(outcome.trace_dir)
     finally:
-        shutil.rmtree(outcome.trace_dir, ignore_errors=True)
+        _remove(outcome.trace_dir)
     outcome.observer.account(pid for r in parsed.records for pid in (r.pid, r.child_pid) if pid > 0)
     ctx = Context(emulated=frozenset(protected_paths()) if emulate_sip else None)
     known: dict[int, list[int]] = {}
@@ -37,13 +38,34 @@ def run_trace(argv: Sequence[str], *, emulate_sip: bool = False, probe: Path | N
     records = assign_starts([*parsed.records, _root_spawn(outcome, argv)], known, os.sysconf("SC_CLK_TCK"))
     roots = build_tree(records, outcome.observer.processes, root_pid=outcome.root_pid,
                        tracer_pid=outcome.tracer_pid, ctx=ctx)
-    result = TraceResult(list(argv), outcome.exit_code, roots, outcome.observer.missed_estimate,
-                         malformed_records=parsed.malformed, emulate_sip=emulate_sip)
+    result = TraceResult(list(argv), outcome.exit_code, roots, _missed(outcome.observer.missed_estimate, roots),
+                         malformed_records=parsed.malformed, emulate_sip=emulate_sip, incomplete=parsed.incomplete)
     if compare:
         target = "macos" if emulate_sip else host_platform()
         predicted = predicted_states(argv, target, os.environ if env is None else env, Path.cwd())
         result.prediction_differences = None if predicted is None else differences(predicted, result.nodes())
     return result
+
+
+def _remove(trace_dir: Path) -> None:
+    """The records directory, or whatever the command left in its place (a file, a link)."""
+    if trace_dir.is_symlink() or (trace_dir.exists() and not trace_dir.is_dir()):
+        trace_dir.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+
+
+def _missed(estimate: int | None, roots: list[Node]) -> int | None:
+    """Only a process without the probe can start a child that neither polling nor a record sees: when every
+    process of the tree loaded it (or ignored it and passed it on), nothing relevant escaped, whatever the
+    pid counter says (it counts threads and unrelated processes too)."""
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if node.state not in (State.PROFILED, State.IGNORED):
+            return estimate
+        pending.extend(node.children)
+    return 0
 
 
 def _root_spawn(outcome: RunOutcome, argv: Sequence[str]) -> Record:

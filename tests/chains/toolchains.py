@@ -1,36 +1,21 @@
-"""Real toolchains for the prediction tests, installed once into a cache directory shared across runs.
-
-SIPDOCTOR_TEST_CACHE overrides the cache directory (default ~/.cache/sipdoctor-tests). When an install fails
-the tests that need it are skipped, except in CI (CI set), where the failure fails the run.
-"""
+"""Real toolchains for the prediction tests, installed once (tests/downloads.py: pinned, one cache root, locked,
+a failure remembered for the session; skipped offline except in CI)."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.downloads import PINS, DownloadFailed, cache_root, provide
 
-from tests.conftest import IN_CI
-
-NPM_PACKAGES = ("vitest@3", "tinybench@2")
+NPM_PACKAGES = (PINS["vitest"], PINS["tinybench"])
 BENCH_SCRIPTS = {"bench": "vitest bench --run", "test": "vitest run"}
 
 
 def cache_dir() -> Path:
-    root = Path(os.environ.get("SIPDOCTOR_TEST_CACHE") or Path.home() / ".cache" / "sipdoctor-tests")
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
-def _unavailable(what: str, detail: str) -> None:
-    message = f"{what} could not be installed: {detail}"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    return cache_root()
 
 
 def _run(argv: list[str], cwd: Path, what: str) -> None:
@@ -38,10 +23,16 @@ def _run(argv: list[str], cwd: Path, what: str) -> None:
         done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600, check=False,
                               stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        _unavailable(what, str(exc))
-        return
+        raise DownloadFailed(f"{what}: {exc}") from None
     if done.returncode != 0:
-        _unavailable(what, (done.stderr or done.stdout)[-2000:])
+        raise DownloadFailed(f"{what}: {(done.stderr or done.stdout)[-2000:]}")
+
+
+def _npm() -> str:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise DownloadFailed("npm is not on PATH")
+    return npm
 
 
 def _write_package(directory: Path, name: str) -> None:
@@ -53,25 +44,25 @@ def _write_package(directory: Path, name: str) -> None:
 def npm_project() -> Path:
     """A project with vitest and tinybench installed by npm (node_modules/.bin/vitest -> vitest.mjs)."""
     project = cache_dir() / "npm-project"
-    if not (project / "node_modules" / ".bin" / "vitest").exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            _unavailable("npm project", "npm is not on PATH")
+
+    def install() -> None:
         _write_package(project, "npm-bench")
-        _run([str(npm), "install", "--no-audit", "--no-fund", *NPM_PACKAGES], project, "npm project")
+        _run([_npm(), "install", "--no-audit", "--no-fund", *NPM_PACKAGES], project, "npm project")
+
+    provide("npm-project", (project / "node_modules" / ".bin" / "vitest").exists, install)
     return project
 
 
 def pnpm_bin() -> Path:
-    """pnpm installed with `npm install --prefix <cache>/pnpm pnpm`."""
+    """pnpm (the pinned version) installed with `npm install --prefix <cache>/pnpm`."""
     prefix = cache_dir() / "pnpm"
     pnpm = prefix / "node_modules" / ".bin" / "pnpm"
-    if not pnpm.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            _unavailable("pnpm", "npm is not on PATH")
+
+    def install() -> None:
         prefix.mkdir(parents=True, exist_ok=True)
-        _run([str(npm), "install", "--no-audit", "--no-fund", "--prefix", str(prefix), "pnpm"], prefix, "pnpm")
+        _run([_npm(), "install", "--no-audit", "--no-fund", "--prefix", str(prefix), PINS["pnpm"]], prefix, "pnpm")
+
+    provide("pnpm", pnpm.exists, install)
     return pnpm.parent
 
 
@@ -79,7 +70,10 @@ def pnpm_project() -> Path:
     """A project with vitest installed by pnpm (node_modules/.bin/vitest is a #!/bin/sh wrapper)."""
     project = cache_dir() / "pnpm-project"
     bin_dir = pnpm_bin()
-    if not (project / "node_modules" / ".bin" / "vitest").exists():
+
+    def install() -> None:
         _write_package(project, "pnpm-bench")
         _run([str(bin_dir / "pnpm"), "add", "--ignore-scripts", *NPM_PACKAGES], project, "pnpm project")
+
+    provide("pnpm-project", (project / "node_modules" / ".bin" / "vitest").exists, install)
     return project

@@ -24,8 +24,6 @@ rules:
     message: CI is {host.ci}
 """
 TARGETS = ("macos", "linux")
-TARGET_IDS = ["for-macos", "for-linux"]
-"""Not "macos": tests/conftest.py skips every test with a `macos` keyword off the Mac, parameter ids included."""
 MACHO = ("deno_hardened_allowdyld_disablelv", "ccmake_fat_hardened_allowdyld")
 
 
@@ -35,7 +33,7 @@ def json_of(result, *codes: int) -> dict:
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=TARGET_IDS)
+@pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_check(cli, tmp_path: Path, shape: str, target: str) -> None:
     project = SHAPES[shape](tmp_path)
@@ -67,13 +65,13 @@ def test_explain_built_macho(cli, zig_macho, kind: str) -> None:
     assert data["kind"] == "mach-o" and data["slices"]
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=TARGET_IDS)
+@pytest.mark.parametrize("target", TARGETS)
 def test_explain_elf(cli, target: str) -> None:
     for path in (os.path.realpath(sys.executable), "/bin/sh"):
         assert_valid("explain-file", json_of(cli("explain", path, "-f", "json", "--target", target), 0, 1))
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=TARGET_IDS)
+@pytest.mark.parametrize("target", TARGETS)
 def test_explain_script(cli, tmp_path: Path, target: str) -> None:
     script = write_executable(tmp_path / "tool", "#!/usr/bin/env python3\nprint('hi')\n")
     data = json_of(cli("explain", script, "-f", "json", "--target", target, "--no-cache"), 0, 1)
@@ -96,7 +94,7 @@ def test_explain_of_bad_input_is_not_json_but_an_error(cli, tmp_path: Path) -> N
     ["sh", "-c", "python3 -c pass"],
     ["no-such-program-here", "--flag"],
 ])
-@pytest.mark.parametrize("target", TARGETS, ids=TARGET_IDS)
+@pytest.mark.parametrize("target", TARGETS)
 def test_explain_command(cli, tmp_path: Path, monkeypatch, words: list[str], target: str) -> None:
     SHAPES["npm"](tmp_path)
     SHAPES["makefile"](tmp_path)
@@ -123,7 +121,7 @@ def test_status_unreadable_and_without_sip(cli, csrutil_stub, monkeypatch) -> No
     assert_valid("status", json_of(cli("status", "-f", "json")))
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=TARGET_IDS)
+@pytest.mark.parametrize("target", TARGETS)
 def test_scan_path(cli, target: str) -> None:
     data = json_of(cli("scan", "path", "-f", "json", "--target", target))
     assert_valid("scan-path", data)

@@ -71,3 +71,13 @@ def test_status_word_without_configuration_or_period() -> None:
 def test_unparseable_text_is_an_error_not_a_crash(text: str) -> None:
     with pytest.raises(CsrutilParseError):
         parse_csrutil(text)
+
+
+@pytest.mark.parametrize("text", [
+    "System Integrity Protection status: enabled.\nSystem Integrity Protection status: disabled.\n",
+    "System Integrity Protection status: 1234.\n",
+    "System Integrity Protection status: $(rm).\n",
+])
+def test_conflicting_or_non_word_status_lines_are_not_taken(text: str) -> None:
+    with pytest.raises(CsrutilParseError):
+        parse_csrutil(text)

@@ -203,3 +203,43 @@ def test_make_goal_outside_check_still_follows_prerequisites_up_to_a_cap(cli, tm
     data = check_json(cli, tmp_path)
     (npm,) = [c for c in data["commands"] if c["source"] == "package.json"]
     assert "more than 32 targets" in json.dumps(npm["tree"])
+
+
+PROJECT_FILES = ("package.json", "Makefile", "justfile", "tox.ini", "noxfile.py", ".npmrc", "bunfig.toml",
+                 "pnpm-workspace.yaml", "yarn.lock", ".gitignore", "hatch.toml", ".github/workflows/ci.yml",
+                 ".venv/pyvenv.cfg", "node_modules/.bin/tool", "run.sh")
+
+
+def _damage(path: Path, kind: str) -> None:
+    import os
+    import random
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "garbage":
+        path.write_bytes(random.Random(path.name).randbytes(3000))
+        path.chmod(0o755)
+    elif kind == "utf16":
+        path.write_bytes('{"scripts": {"bench": "node b.js"}}\nbench:\n\techo hi\n'.encode("utf-16"))
+    elif kind == "latin1":
+        path.write_bytes("bench:\n\techo caf\xe9\n".encode("latin-1"))
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "symlink-loop":
+        os.symlink(path.name, path)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "dangling":
+        os.symlink("/nonexistent/sipdoctor-test", path)
+
+
+@pytest.mark.parametrize("kind", ["garbage", "utf16", "latin1", "empty", "symlink-loop", "directory", "dangling"])
+def test_every_project_file_damaged_the_same_way(cli, tmp_path: Path, kind: str) -> None:
+    """The tour: each file `check` reads, all damaged at once; one problem per file it could not use."""
+    for name in PROJECT_FILES:
+        _damage(tmp_path / name, kind)
+    data = check_json(cli, tmp_path)
+    if kind in ("garbage", "utf16", "latin1"):
+        named = {Path(p["file"]).name for p in data["problems"]}
+        assert {"package.json", "Makefile", "justfile", "tox.ini", "ci.yml"} <= named, named
+    if kind == "utf16":
+        assert any("UTF-16" in p["message"] for p in data["problems"])

@@ -87,16 +87,18 @@ def test_pnpm_project(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
 
 
 def yarn1_bin() -> Path:
-    """yarn 1 installed with `npm install --prefix <cache>/yarn1 yarn@1`."""
+    """yarn 1 (pinned) installed with `npm install --prefix <cache>/yarn1`."""
+    from tests.downloads import PINS, provide
+
     prefix = toolchains.cache_dir() / "yarn1"
     yarn = prefix / "node_modules" / ".bin" / "yarn"
-    if not yarn.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            toolchains._unavailable("yarn 1", "npm is not on PATH")
+
+    def install() -> None:
         prefix.mkdir(parents=True, exist_ok=True)
-        toolchains._run([str(npm), "install", "--no-audit", "--no-fund", "--prefix", str(prefix), "yarn@1"],
-                        prefix, "yarn 1")
+        toolchains._run([toolchains._npm(), "install", "--no-audit", "--no-fund", "--prefix", str(prefix),
+                         PINS["yarn1"]], prefix, "yarn 1")
+
+    provide("yarn1", yarn.exists, install)
     return yarn.parent
 
 

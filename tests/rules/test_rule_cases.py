@@ -32,6 +32,7 @@ QUIET: dict[str, list[tuple[tuple[Any, ...], Any]]] = {
     "PTH001": [(("path", "shadowing"), [])],
     "TRC001": [(("trace", "blind_spots", 0, "percent"), 0)],
     "TRC002": [(("trace", "missed_estimate"), 0)],
+    "TRC003": [(("trace", "incomplete"), None)],
     "VNV001": [(("project", "venvs", 0, "interpreters", 0, "verdict"), "profiled")],
     "PRJ001": [(("project", "problems"), [])],
 }

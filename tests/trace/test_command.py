@@ -64,7 +64,8 @@ def test_json_report_follows_the_contract(cli_env: dict[str, str], tmp_path: Pat
     assert done.returncode == 3
     data = json.loads(report.read_text())
     assert set(data) == {"schema_version", "command", "exit_code", "processes", "coverage", "missed_estimate",
-                         "findings"}
+                         "incomplete", "findings"}
+    assert data["incomplete"] is None
     # TRC002 joins when the tracer may have missed a short-lived process (timing-dependent)
     assert [f["rule"] for f in data["findings"]][:1] == ["TRC001"] and data["findings"][0]["evidence"]["percent"] == 100
     assert data["schema_version"] == 1 and data["exit_code"] == 3 and data["command"][0] == "/bin/bash"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sipdoctor.trace.model import State, TraceResult
-from tests.conftest import IN_CI
+from tests.downloads import PINS, DownloadFailed, provide
 from tests.trace.trace_helpers import LINUX, find
 
 pytestmark = [
@@ -104,13 +104,13 @@ def vitest_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         "name": "vb", "version": "1.0.0", "private": True, "type": "module",
         "scripts": {"bench": "vitest bench --run"}}))
     (project / "loop.bench.js").write_text(VITEST_BENCH)
-    if not (project / "node_modules" / ".bin" / "pnpm").exists():
-        done = subprocess.run(["npm", "install", "--no-save", "vitest@3", "pnpm@9"], cwd=project,
+    def install() -> None:
+        done = subprocess.run(["npm", "install", "--no-save", PINS["vitest"], PINS["pnpm9"]], cwd=project,
                               env=npm_env(project), capture_output=True, text=True, timeout=600, check=False)
         if done.returncode != 0:
-            if IN_CI:
-                pytest.fail(f"npm install failed in CI: {done.stderr[-500:]}")
-            pytest.skip(f"cannot install vitest and pnpm (offline?): {done.stderr[-200:]}")
+            raise DownloadFailed(f"cannot install vitest and pnpm (offline?): {done.stderr[-300:]}")
+
+    provide("vitest-project", (project / "node_modules" / ".bin" / "pnpm").exists, install)
     return project
 
 
