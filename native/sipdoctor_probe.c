@@ -451,12 +451,12 @@ static const char *env_lookup(const char *name) {
 }
 
 #ifndef __APPLE__
-/* Remove every NAME=... entry in place, as dyld's pruneEnvVars does: no allocation, and the process sees
- * the change through `environ` and main's envp alike. */
-static void env_remove(const char *name) {
+/* Remove the injection variable and every DYLD_* entry in place, as dyld's pruneEnvVars removes every
+ * DYLD_* entry: no allocation, and the process sees the change through `environ` and main's envp alike. */
+static void env_prune(void) {
     size_t out = 0;
     for (size_t i = 0; environ && environ[i]; i++)
-        if (!env_value(environ[i], name)) environ[out++] = environ[i];
+        if (!env_value(environ[i], INJECT_VAR) && !has_prefix(environ[i], "DYLD_")) environ[out++] = environ[i];
     if (environ) environ[out] = NULL;
 }
 #endif
@@ -573,9 +573,9 @@ static const char *search_path(const char *file, char *out) {
 
 /* ---------------------------------------------------------------------------------------------------
  * --emulate-sip (Linux only): a process whose executable macOS ships in a SIP-protected directory gets
- * what dyld gives it on a Mac: the injection variable is removed from its environment and the library
- * does nothing else there (dyld's pruneEnvVars, dyld/DyldProcessConfig.cpp; see
- * shared/reference/macos-injection-facts.md 1.1). The list file holds one absolute path per line.
+ * what dyld gives it on a Mac: the injection variable and every DYLD_* variable are removed from its
+ * environment and the library does nothing else there (dyld's pruneEnvVars, dyld/DyldProcessConfig.cpp; see
+ * docs/macos-facts.md#prune). The list file holds one absolute path per line.
  */
 #ifndef __APPLE__
 static int list_contains(const char *list, size_t size, const char *path) {
@@ -734,7 +734,7 @@ __attribute__((constructor)) static void probe_load(void) {
     char exe[PATH_MAX];
     own_executable(exe, sizeof exe, execfn, emulating);
     if (emulating && emulated_protected(env.emulate_list, exe, execfn)) {
-        env_remove(INJECT_VAR); /* g_enabled stays 0: no record, no hooks */
+        env_prune(); /* g_enabled stays 0: no record, no hooks */
         return;
     }
     OWN_ARGV();

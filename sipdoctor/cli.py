@@ -17,7 +17,20 @@ from typing import Annotated, Any
 import typer
 
 from sipdoctor import __version__
-from sipdoctor.commands import cache, check, completion, explain, helpstyle, probe, rules, scan, schema, status, trace
+from sipdoctor.commands import (
+    cache,
+    check,
+    completion,
+    explain,
+    helpstyle,
+    probe,
+    rules,
+    run,
+    scan,
+    schema,
+    status,
+    trace,
+)
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, SipdoctorError
 
 EXIT_CODES_HELP = (
@@ -55,6 +68,7 @@ def _root(
 app.command("check", epilog=EXIT_CODES_HELP)(check.check)
 app.command("explain", epilog=explain.EPILOG)(explain.explain)
 app.command("trace", context_settings=trace.CONTEXT_SETTINGS)(trace.trace)
+app.command("run", context_settings=run.CONTEXT_SETTINGS)(run.run)
 app.command("status")(status.status)
 app.add_typer(scan.app, name="scan", help="Print the raw facts: PATH, shebangs of a directory, a project.")
 app.add_typer(rules.app, name="rules")

@@ -5,6 +5,7 @@
     format = "json"                     # default output format
     fail-on = "warning"                 # lowest severity that makes `check` exit 1 (or "never")
     rules = ["ci/sipdoctor-rules"]      # extra rule files or directories, relative to the config file
+    reinject-skip = ["git"]             # `sipdoctor run`: programs whose DYLD_* variables are never restored
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sipdoctor.errors import ConfigError
 from sipdoctor.model import Severity
 from sipdoctor.sources.files import Unreadable, read_text
 
-KEYS = ("ignore", "severity", "format", "fail-on", "rules")
+KEYS = ("ignore", "severity", "format", "fail-on", "rules", "reinject-skip")
 FORMATS = ("human", "json", "github", "sarif", "markdown")
 FAIL_ON = ("error", "warning", "info", "never")
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -33,6 +34,7 @@ class Config:
     format: str | None = None
     fail_on: str | None = None
     rules: tuple[Path, ...] = ()
+    reinject_skip: tuple[str, ...] = ()
 
 
 def find_config(directory: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -67,6 +69,7 @@ def load_config(directory: Path) -> Config:
         format=_choice(table, "format", FORMATS, path, text),
         fail_on=_choice(table, "fail-on", FAIL_ON, path, text),
         rules=tuple(path.parent / p for p in _strings(table, "rules", path, text)),
+        reinject_skip=tuple(_program_names(table, path, text)),
     )
 
 
@@ -100,6 +103,15 @@ def _strings(table: dict[str, Any], key: str, path: Path, text: str) -> list[str
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"'{key}' must be a list of strings", path=path, line=_line(text, key))
     return value
+
+
+def _program_names(table: dict[str, Any], path: Path, text: str) -> list[str]:
+    names = _strings(table, "reinject-skip", path, text)
+    for name in names:
+        if not name or "/" in name or ":" in name:
+            raise ConfigError(f"'reinject-skip': {name!r} is not a program name", path=path,
+                              line=_line(text, "reinject-skip"))
+    return names
 
 
 def _rule_ids(table: dict[str, Any], path: Path, text: str) -> list[str]:

@@ -1,8 +1,8 @@
 """Where SIP protects files on macOS, and which executables macOS ships there.
 
 Protected directories: Apple's SIP guide ("All directories in /usr except for /usr/local are restricted to the
-system") and the rootless.conf exclusions quoted in shared/reference/macos-injection-facts.md section 2. The
-executable list is shared/data/macos-system-binaries.tsv (macOS 15.4), shipped as data/macos-system-binaries.tsv.
+system") and the rootless.conf exclusions (docs/macos-facts.md#sip-protected). The executable list (macOS 15.4) is
+data/macos-system-binaries.tsv, its sources in sipdoctor/data/macos-system-binaries.md.
 """
 
 from __future__ import annotations
@@ -65,9 +65,3 @@ def shipped_binaries() -> dict[str, ShippedBinary]:
 def shipped_binary(path: str) -> ShippedBinary | None:
     """The macOS-shipped executable at this path, if any."""
     return shipped_binaries().get(str(PurePosixPath(path)))
-
-
-def shipped_names_in(directory: str) -> frozenset[str]:
-    """Names of the executables macOS ships in one directory (e.g. "/usr/bin")."""
-    prefix = directory.rstrip("/") + "/"
-    return frozenset(p[len(prefix):] for p in shipped_binaries() if p.startswith(prefix) and "/" not in p[len(prefix):])

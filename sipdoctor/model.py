@@ -1,4 +1,4 @@
-"""The shared vocabulary: verdicts, severities, findings (fixed in shared/reference/README.md)."""
+"""The shared vocabulary: verdicts, severities, findings (fixed in docs/macos-facts.md#verdicts)."""
 
 from __future__ import annotations
 

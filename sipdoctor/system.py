@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -52,7 +53,6 @@ def run_bounded(argv: Sequence[str], timeout: float, env: Mapping[str, str] | No
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    import contextlib
     import signal
 
     with contextlib.suppress(OSError):  # the group is already empty

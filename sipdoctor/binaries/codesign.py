@@ -46,10 +46,7 @@ HASH_NAMES = {1: "sha1", 2: "sha256", 3: "sha256-truncated", 4: "sha384"}
 HASH_PRIORITY = {4: 4, 2: 3, 3: 2, 1: 1}
 
 MAX_BLOBS = 64
-MAX_DER_DEPTH = 16
 CD_VERSION_TEAMID = 0x20200
-CD_VERSION_EXECSEG = 0x20400
-CD_VERSION_RUNTIME = 0x20500
 
 
 class CodeSignatureError(Exception):
@@ -65,7 +62,6 @@ class CodeDirectory:
     platform: int
     identifier: str
     team_id: str | None
-    exec_seg_flags: int | None
 
     @property
     def hash_name(self) -> str:
@@ -109,13 +105,6 @@ def _u32(data: bytes, offset: int) -> int:
     return value
 
 
-def _u64(data: bytes, offset: int) -> int:
-    if offset < 0 or offset + 8 > len(data):
-        raise CodeSignatureError(f"truncated: need 8 bytes at offset {offset}, blob is {len(data)} bytes")
-    value: int = struct.unpack_from(">Q", data, offset)[0]
-    return value
-
-
 def _cstring(data: bytes, offset: int) -> str:
     if offset <= 0 or offset >= len(data):
         raise CodeSignatureError(f"string offset {offset} outside a {len(data)}-byte CodeDirectory")
@@ -146,7 +135,6 @@ def parse_code_directory(slot: int, blob: bytes) -> CodeDirectory:
         platform=blob[38],
         identifier=_cstring(blob, _u32(blob, 20)),
         team_id=_cstring(blob, team_offset) if team_offset else None,
-        exec_seg_flags=_u64(blob, 80) if version >= CD_VERSION_EXECSEG else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""ELF facts that decide what glibc's loader does with LD_PRELOAD (ld.so(8), shared/reference section 5).
+"""ELF facts that decide what glibc's loader does with LD_PRELOAD (ld.so(8), docs/macos-facts.md#linux).
 
 The header, the program headers, PT_INTERP and DT_FLAGS_1 in PT_DYNAMIC are decoded with `struct` in the
 layouts of <elf.h> (elf(5)): importing pyelftools cost more than judging a file, in every `check` and `trace`

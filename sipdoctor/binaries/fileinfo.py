@@ -33,8 +33,6 @@ class FileFacts:
     path: str  # absolute, as named (symlinks not resolved)
     real_path: str  # symlinks resolved: what the kernel executes
     mode: int
-    uid: int
-    gid: int
     size: int
     device: int
     inode: int
@@ -90,8 +88,8 @@ def inspect(path: str) -> FileFacts:
     if st.st_size == 0:
         raise BadInput("empty-file", "the file is empty")
     return FileFacts(
-        path=os.path.abspath(path), real_path=os.path.realpath(path), mode=st.st_mode, uid=st.st_uid,
-        gid=st.st_gid, size=st.st_size, device=st.st_dev, inode=st.st_ino, mtime_ns=st.st_mtime_ns,
+        path=os.path.abspath(path), real_path=os.path.realpath(path), mode=st.st_mode,
+        size=st.st_size, device=st.st_dev, inode=st.st_ino, mtime_ns=st.st_mtime_ns,
         st_flags=getattr(st, "st_flags", None),
     )
 

@@ -58,9 +58,6 @@ class Listing:
     entries: tuple[os.DirEntry[str], ...]
     keys: frozenset[str] | None
 
-    def may_hold(self, key: str) -> bool:
-        return self.keys is None or key in self.keys
-
 
 @dataclass(frozen=True)
 class Search:

@@ -1,7 +1,7 @@
 """The whole decision: from the facts about one file to a verdict with reasons. Pure: no I/O here.
 
-Meanings of the verdicts: shared/reference/README.md. Each rule cites shared/reference/macos-injection-facts.md
-("facts §N"). Dylibs and bundles get `unknown` with reason code `not-an-executable`: they are not programs, so
+Meanings of the verdicts: docs/macos-facts.md#verdicts. Each rule cites the section of docs/macos-facts.md it
+rests on. Dylibs and bundles get `unknown` with reason code `not-an-executable`: they are not programs, so
 the process that loads them decides.
 """
 
@@ -33,7 +33,7 @@ def _setugid(facts: FileFacts) -> str | None:
 
 
 def sip_protection(facts: FileFacts) -> Reason | None:
-    """SF_RESTRICTED (read only on a Mac) or a SIP-protected directory (facts §1.5 and §2)."""
+    """SF_RESTRICTED (read only on a Mac) or a SIP-protected directory (docs/macos-facts.md#sip-protected)."""
     if facts.sf_restricted:
         return Reason("sf-restricted", f"st_flags: restricted ({facts.st_flags:#x}): SIP protects this file")
     where = next((p for p in (facts.path, facts.real_path) if is_protected_path(p)), None)
@@ -56,19 +56,20 @@ def file_level(facts: FileFacts, assume: Assumptions) -> tuple[Verdict | None, t
     if protection and assume.sip == "on":
         return Verdict.STRIPPED, (protection, Reason(
             "sip-strips", "dyld removes DYLD_* from protected processes while SIP is on: this process and "
-                          "everything it starts run without the library (facts §1.5)"))
+                          "everything it starts run without the library (docs/macos-facts.md#sip-protected)"))
     if protection:
         reasons += [protection, Reason("sip-off", f"SIP is {assume.sip}: protected binaries keep DYLD_*")]
     setugid = _setugid(facts)
     if setugid:
         return Verdict.STRIPPED, (*reasons, Reason(
             "setuid", f"mode {stat.S_IMODE(facts.mode):04o} ({setugid}): dyld prunes DYLD_* for setuid/setgid "
-                      "programs (dyld pruneEnvVars, facts §1.1, §1.3)"))
+                      "programs (dyld pruneEnvVars, docs/macos-facts.md#prune)"))
     return None, tuple(reasons)
 
 
 def _hardened(flags: str, team: str | None, entitled: dict[str, bool]) -> Judgement:
-    """Hardened runtime: the allow-dyld entitlement, then library validation (facts §1.1, §1.6, README)."""
+    """Hardened runtime: the allow-dyld entitlement, then library validation (docs/macos-facts.md#hardened-runtime,
+    #library-validation)."""
     ent = f"team={team or 'none'}, entitlements: {', '.join(k for k, v in entitled.items() if v) or 'none'}"
     if not entitled[ALLOW_DYLD]:
         return Verdict.IGNORED, (Reason("hardened-runtime", f"flags={flags}, {ent}: hardened runtime without "
@@ -92,13 +93,14 @@ def _signature_verdict(piece: MachOSlice, assume: Assumptions) -> Judgement | No
     flags = describe_flags(sig.flags)
     if sig.flags & CS_RESTRICT and assume.sip == "on":
         return Verdict.STRIPPED, (Reason("cs-restrict", f"flags={flags}: CS_RESTRICT makes dyld treat the "
-                                         "process as restricted while SIP is on (facts §1.3, §1.4)"),)
+                                         "process as restricted while SIP is on (docs/macos-facts.md#sip-protected)"),)
     entitled = {key: sig.entitled(key) for key in (ALLOW_DYLD, DISABLE_LV)}
     if sig.flags & CS_RUNTIME:
         return _hardened(flags, sig.team_id, entitled)
     if sig.flags & CS_REQUIRE_LV and not entitled[DISABLE_LV]:
         return Verdict.IGNORED, (Reason("library-validation", f"flags={flags}: library validation without "
-            "hardened runtime: an ad-hoc library is silently not loaded (reported on Sonoma, facts §1.2)"),)
+            "hardened runtime: an ad-hoc library is silently not loaded (reported on Sonoma, "
+            "docs/macos-facts.md#library-validation)"),)
     return None
 
 
@@ -109,7 +111,8 @@ def judge_slice(piece: MachOSlice, assume: Assumptions) -> Judgement:
                                         "whether the library loads is decided by the process that loads it"),)
     if piece.restrict_section:
         return Verdict.STRIPPED, (Reason("restrict-section", "has a __RESTRICT,__restrict section: dyld treats "
-                                         "the process as restricted and prunes DYLD_* (facts §1.1)"),)
+                                         "the process as restricted and prunes DYLD_* "
+                                         "(docs/macos-facts.md#sip-protected)"),)
     if piece.signature_error:
         return Verdict.UNKNOWN, (Reason("signature-unparseable", f"code signature: {piece.signature_error}"),)
     decided = _signature_verdict(piece, assume)
@@ -169,7 +172,8 @@ def judge_macho(facts: FileFacts, slices: Sequence[MachOSlice], assume: Assumpti
 
 
 def judge_foreign_for_macos(facts: FileFacts, kind: str, assume: Assumptions) -> BinaryReport:
-    """A non-Mach-O file judged for a Mac (--target macos): only its path can tell (issue 4 relies on this)."""
+    """A non-Mach-O file judged for a Mac (--target macos): only its path can tell (`check --target macos`
+    relies on this)."""
     file_verdict, reasons = file_level(facts, assume)
     if file_verdict is None:
         note = "this host's file is not Mach-O, so the Mac's own binary at this path cannot be examined"
@@ -181,7 +185,8 @@ def judge_foreign_for_macos(facts: FileFacts, kind: str, assume: Assumptions) ->
 
 def judge_elf_linux(facts: FileFacts, elf: ElfInfo, capabilities: bytes | None,
                     assume: Assumptions) -> BinaryReport:
-    """glibc's loader (ld.so(8), facts §5): AT_SECURE strips, no interpreter ignores, wrong class fails."""
+    """glibc's loader (ld.so(8), docs/macos-facts.md#linux): AT_SECURE strips, no interpreter ignores, wrong class
+    fails."""
     def report(verdict: Verdict, *reasons: Reason) -> BinaryReport:
         return BinaryReport(facts.path, facts.path, "elf", verdict, reasons)
 

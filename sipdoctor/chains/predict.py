@@ -3,7 +3,7 @@
 `predict_command_line("npm run bench", ctx)` parses the line (sipdoctor.chains.shell), follows each command
 to the images its process runs (execchain, shims), adds the children each program starts (runners), and
 propagates the verdicts: after a stripping hop every later hop is "not profiled", with that hop as the cause,
-unless the profiler re-injects there (`--profiler codspeed`: node and go, shared/reference/peers.md 1.c).
+unless the profiler re-injects there (`--profiler codspeed`: node and go, docs/macos-facts.md#peers).
 """
 
 from __future__ import annotations

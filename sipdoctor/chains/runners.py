@@ -7,7 +7,9 @@
 - yarn 2+ runs scripts in its own in-process shell (@yarnpkg/shell): no /bin/sh; a dependency's binary runs
   as `node <its entry>`. bun runs them with the first `bash` on PATH, or in its own shell (`_bun`).
 - make runs a recipe line directly when it has no shell metacharacters and the shell is Bourne-like, else
-  `$(SHELL) -c LINE` with SHELL defaulting to /bin/sh (GNU make job.c, construct_command_argv_internal).
+  `$(SHELL) $(.SHELLFLAGS) LINE` with SHELL defaulting to /bin/sh and .SHELLFLAGS to `-c` (GNU make job.c,
+  construct_command_argv_internal); under `.ONESHELL` the whole recipe is one such LINE. macOS's own make is GNU
+  make 3.81, which has neither `.ONESHELL` nor `.SHELLFLAGS` (both came in 3.82; docs/macos-facts.md#make).
 - Python project runners (uv, pdm, poetry, hatch): sipdoctor.chains.python_runners.
 - just runs each line of a recipe (and of its dependencies, first) with `sh -cu` or the justfile's
   `set shell`, and a shebang or [script] recipe with its interpreter (sipdoctor.sources.justfile).
@@ -26,6 +28,7 @@ from sipdoctor.chains.python_runners import PYTHON_HANDLERS
 from sipdoctor.chains.shell import shell_invocation
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.spawn import Handler, Spawn
+from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.sources.files import Unreadable, read_text
 from sipdoctor.sources.justfile import find_justfile, parse_justfile, script_body
 from sipdoctor.sources.makefile import MAKEFILE_NAMES, MAX_FOLLOWED_TARGETS, load_makefile
@@ -43,6 +46,8 @@ MAKE_SH_WORDS = {"case", "do", "done", "elif", "else", "esac", "eval", "exec", "
                  "if", "in", "read", "readonly", "set", "shift", "then", "trap", "until", "while", "cd", ".",
                  ":", "break", "continue", "return", "umask", "unset", "wait", "test", "["}
 """GNU make job.c sh_chars and sh_cmds: a line with any of these goes through the shell."""
+MAKE_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "rksh", "zsh", "ash"})
+"""GNU make job.c is_bourne_compatible_shell."""
 NODE_SCRIPTS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
                 "pnpx.cjs": "pnpx", "yarn.js": "yarn", "yarn.cjs": "yarn"}
 
@@ -119,12 +124,12 @@ def _run_script(program: tuple[str, ...], followed: Followed) -> tuple[list[Spaw
     child_ctx = ctx.prepend_path(bin_dirs(found.parent)).with_cwd(str(found.parent))
     if tool == "yarn" and package.yarn_berry:
         return [Spawn(child_ctx, f"yarn 2+ runs script `{n}` in its in-process shell",
-                      inline_script=_with_args(package.script(n), n == name, extra), script_name=n)
+                      inline_script=_with_args(package.script(n), n == name, extra))
                 for n in names], notes
     version = package.manager_version if package.manager == tool else None
     shell, where = _script_shell(ctx, found.parent, tool, version)
     return [Spawn(child_ctx, f"{tool} runs script `{n}` with `{shell} -c` (script-shell: {where})",
-                  argv=(shell, "-c", _with_args(package.script(n), n == name, extra)), script_name=n)
+                  argv=(shell, "-c", _with_args(package.script(n), n == name, extra)))
             for n in names], notes
 
 
@@ -192,10 +197,9 @@ def _bun(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     notes += [problem.note()] if problem else []
     shell = next((f.split("=", 1)[1] for f in flags if f.startswith("--shell=")), None) or configured
     if shell == "bun":
-        return [Spawn(child_ctx, f"bun runs script `{name}` in its own shell", inline_script=command,
-                      script_name=name)], notes
+        return [Spawn(child_ctx, f"bun runs script `{name}` in its own shell", inline_script=command)], notes
     return [Spawn(child_ctx, f"bun runs script `{name}` with `bash -c` (the first bash on PATH)",
-                  argv=("bash", "-c", command), script_name=name)], notes
+                  argv=("bash", "-c", command))], notes
 
 
 def _package_dir(ctx: Context) -> Path:
@@ -217,6 +221,13 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     notes = [p.note() for p in makefile.problems]
     goal_list = goals or ([makefile.default_goal] if makefile.default_goal else [])
     shell = overrides.get("SHELL") or makefile.shell or "/bin/sh"
+    flags = _shell_words(makefile.shell_flags(overrides))
+    one_shell = makefile.one_shell
+    if ctx.target == "macos" and _apple_make(followed):
+        if one_shell or ".SHELLFLAGS" in {**makefile.variables, **overrides}:
+            notes.append(f"{path}: macOS's make is GNU make 3.81, which ignores .ONESHELL and .SHELLFLAGS: each "
+                         f"recipe line runs on its own, as `{shell} -c` when it needs a shell")
+        flags, one_shell = ("-c",), False
     child_ctx = ctx.with_cwd(str(directory)).evolve(make_goal_only=False)
     out: list[Spawn] = []
     for goal in goal_list:
@@ -226,18 +237,54 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
         if truncated and not ctx.make_goal_only:
             notes.append(f"{path}: `make {goal}` has more than {MAX_FOLLOWED_TARGETS} targets to run; the recipes "
                          f"of the prerequisites beyond those were not predicted")
+        recipes: dict[str, list[tuple[int, str]]] = {}
         for target, line in lines:
-            text = makefile.expand(line.text, target, overrides).lstrip("@-+ \t")
-            out.append(_recipe_spawn(text, shell, child_ctx, f"{path}:{line.line} recipe of `{target}`"))
+            recipes.setdefault(target, []).append((line.line, makefile.expand(line.text, target, overrides)))
+        for target, texts in recipes.items():
+            where = f"{path}:{texts[0][0]} recipe of `{target}`"
+            if one_shell:
+                out.extend(_recipe_spawn(_one_shell_script([t for _, t in texts], shell), shell, flags, child_ctx,
+                                         f"{where}: one shell for the whole recipe (.ONESHELL)"))
+                continue
+            for number, text in texts:
+                out.extend(_recipe_spawn(text.lstrip("@-+ \t"), shell, flags, child_ctx,
+                                         f"{path}:{number} recipe of `{target}`"))
     return out, notes
 
 
-def _recipe_spawn(text: str, shell: str, ctx: Context, where: str) -> Spawn:
+def _apple_make(followed: Followed) -> bool:
+    """macOS's own make: the /usr/bin stub, or the Command Line Tools' or Xcode's make behind it."""
+    paths = [p for hop in followed.hops for p in (hop.path, hop.via) if p]
+    return any(os.path.basename(p) in ("make", "gnumake") and (shipped_binary(p) is not None or "/Developer/" in p)
+               for p in paths)
+
+
+def _one_shell_script(lines: list[str], shell: str) -> str:
+    """The recipe as GNU make hands it to one shell under .ONESHELL: the lines joined with newlines, the first
+    line's prefix characters (`@`, `-`, `+`) taken as make's; a POSIX shell's later lines lose theirs too
+    (GNU make manual, "Using One Shell"; job.c construct_command_argv_internal)."""
+    posix = os.path.basename(shell) in MAKE_POSIX_SHELLS
+    rest = [line.lstrip("@-+ \t") if posix else line for line in lines[1:]]
+    return "\n".join([lines[0].lstrip("@-+ \t"), *rest]).strip("\n")
+
+
+def _shell_words(flags: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(flags))
+    except ValueError:
+        return tuple(flags.split())
+
+
+def _recipe_spawn(text: str, shell: str, flags: tuple[str, ...], ctx: Context, where: str) -> list[Spawn]:
+    """make starts nothing for an empty line, runs a simple one directly, and the rest with `$(SHELL)
+    $(.SHELLFLAGS) TEXT` (GNU make job.c: the direct path needs a POSIX shell and `-c` or `-ec`)."""
     words = text.split()
-    bourne = os.path.basename(shell) in SHELLS
-    if bourne and words and not (set(text) & MAKE_SH_CHARS) and words[0] not in MAKE_SH_WORDS:
-        return Spawn(ctx, f"{where}: make runs it directly (no shell metacharacters)", argv=tuple(words))
-    return Spawn(ctx, f"{where}: make runs it with `{shell} -c`", argv=(shell, "-c", text))
+    if not words:
+        return []
+    direct = os.path.basename(shell) in SHELLS and flags in (("-c",), ("-ec",))
+    if direct and not (set(text) & MAKE_SH_CHARS) and words[0] not in MAKE_SH_WORDS:
+        return [Spawn(ctx, f"{where}: make runs it directly (no shell metacharacters)", argv=tuple(words))]
+    return [Spawn(ctx, f"{where}: make runs it with `{shlex.join((shell, *flags))}`", argv=(shell, *flags, text))]
 
 
 def _make_args(args: list[str], ctx: Context) -> tuple[Path, str | None, list[str], dict[str, str]]:

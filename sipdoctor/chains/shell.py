@@ -52,8 +52,6 @@ class SimpleCommand:
     assignments: tuple[tuple[str, str], ...] = ()
     cwd: str | None = None
     """Directory set by an earlier `cd` in the same line, relative to where the line starts."""
-    replaces_shell: bool = False
-    """`exec CMD`: the command replaces the shell process instead of becoming its child."""
 
     @property
     def is_builtin(self) -> bool:
@@ -99,14 +97,13 @@ class _Walker:
         self._add(tuple(words), tuple(assignments))
 
     def _add(self, words: tuple[str, ...], assignments: tuple[tuple[str, str], ...]) -> None:
-        replaces = False
         if words[:1] == ("exec",):
-            words, replaces = words[1:], True
+            words = words[1:]
         if not words:
             return
         if words[0] == "cd":
             self.cwd = _join_cwd(self.cwd, words[1] if len(words) > 1 else "~")
-        self.out.append(SimpleCommand(words, assignments, self.cwd, replaces))
+        self.out.append(SimpleCommand(words, assignments, self.cwd))
 
 
 def _children(node: Any) -> list[Any]:

@@ -6,7 +6,7 @@ Sources: env(1) for `env [-i] [-u NAME] [NAME=VALUE] [-S STRING] CMD`; pyenv/rbe
 (`exec asdf exec "python3" "$@"`, asdf `lib/commands/command-reshim.bash`); pnpm's `.bin` wrappers (pnpm's
 cmd-shim: `exec node "$basedir/../pkg/bin.js" "$@"`, newer ones `exec node "$basedir_abs"/'../.pnpm/...'`);
 Xcode's /usr/bin tool shims (libxcselect, exec the tool from the active developer dir;
-shared/data/macos-system-binaries.md "Xcode shims").
+sipdoctor/data/macos-system-binaries.md "Xcode shims").
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ class Spawn:
     why: str
     argv: tuple[str, ...] = ()
     inline_script: str | None = None
-    script_name: str | None = None
 
 
 Handler = Callable[[tuple[str, ...], Followed], tuple[list[Spawn], list[str]]]

@@ -83,7 +83,7 @@ class Process:
 def propagate(root: Process, reinjecting: frozenset[str] = frozenset(), cause: str | None = None) -> Process:
     """Fill in status and cause: after a hop strips the variable, every later hop is not profiled.
 
-    `reinjecting` names programs the profiler re-arms (CodSpeed: node and go, shared/reference/peers.md 1.c):
+    `reinjecting` names programs the profiler re-arms (CodSpeed: node and go, docs/macos-facts.md#peers):
     their PATH shims restore DYLD_INSERT_LIBRARIES from a copy SIP does not prune, so the hop runs profiled.
     A `load-fails` hop aborts the launch, so nothing after it runs profiled either.
     """

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sipdoctor.commands.options import OutputOpt, ReportFormat, ReportFormatOpt
-from sipdoctor.errors import EXIT_USAGE, ConfigError
+from sipdoctor.errors import EXIT_OK, EXIT_USAGE, ConfigError
 
 app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True, rich_markup_mode=None)
 RulesOpt = Annotated[
@@ -80,7 +80,7 @@ def rules_validate(
             failed = failed or bool(failures)
             if not failures:
                 typer.echo(f"{path}: {len(rules)} rules OK")
-    return EXIT_USAGE if failed else 0
+    return EXIT_USAGE if failed else EXIT_OK
 
 
 @app.command("docs")

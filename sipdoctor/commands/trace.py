@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from sipdoctor.model import Finding
     from sipdoctor.trace.model import TraceResult
+    from sipdoctor.trace.runner import EnvHook
 
 CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
 """Register with app.command("trace", context_settings=CONTEXT_SETTINGS) so that the command's own
@@ -33,6 +34,11 @@ SampleOpt = Annotated[bool, typer.Option("--sample", help="Trace the bundled sam
 EmulateOpt = Annotated[
     bool,
     typer.Option("--emulate-sip", help="Linux: behave as macOS would, stripping the probe from macOS system binaries."),
+]
+ReinjectOpt = Annotated[
+    bool,
+    typer.Option("--reinject", help="Run it as `sipdoctor run` would (shims restore DYLD_* after SIP's hops) and "
+                 "show what the shims covered and what remains."),
 ]
 OutputOpt = Annotated[
     Path | None,
@@ -47,6 +53,7 @@ def trace(
     command: CommandArg = None,
     sample: SampleOpt = False,
     emulate_sip: EmulateOpt = False,
+    reinject: ReinjectOpt = False,
     output: OutputOpt = None,
     output_format: TraceFormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
@@ -69,9 +76,12 @@ def trace(
     try:
         with progress("Compiling the probe library (first use)...", enabled=fmt == TraceFormat.HUMAN):
             probe = build_probe()
-        result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample, probe=probe,
-                           stdout_fd=2 if report_on_stdout else None)
+        notes: list[str] = []
+        hook = _reinject_hook(argv, emulate_sip, notes) if reinject else None
+        result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample and not reinject, probe=probe,
+                           stdout_fd=2 if report_on_stdout else None, env_hook=hook)
         result.skipped = skipped
+        result.reinject_notes = notes
         _report(result, fmt, color, target)
     finally:
         if target is not None:
@@ -90,6 +100,14 @@ def open_output(path: Path) -> TextIO:
         raise InputError(f"cannot write the report: {reason}", path=path) from None
     os.set_blocking(fd, True)
     return os.fdopen(fd, "w", encoding="utf-8")
+
+
+def _reinject_hook(argv: list[str], emulate_sip: bool, notes: list[str]) -> EnvHook:
+    from sipdoctor.config import load_config
+    from sipdoctor.reinject.setup import trace_env_hook
+
+    skip = load_config(Path.cwd()).reinject_skip
+    return trace_env_hook(argv, Path.cwd(), emulate_sip=emulate_sip, skip=skip, notes=notes)
 
 
 def _what_to_run(command: list[str], sample: bool) -> tuple[list[str], list[str]]:

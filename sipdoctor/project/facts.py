@@ -21,6 +21,9 @@
                                             # process = {"argv", "chain": [hop], "children": [process], "notes"}
                                             # hop = {"path", "argv", "via", "verdict", "own_verdict", "cause",
                                             #        "reinjected", "why", "reasons": [{"code", "message"}]}
+         "reinject": {"covers": bool,       # `sipdoctor run -- CMD` restores after every stripping hop
+                      "names": [str],       # the programs it would shim (reached by PATH after a hop)
+                      "gaps": [str]},       # the hops it cannot cover (absolute paths, protected targets)
          "stripped_hops": [                 # every hop whose own verdict is stripped or load-fails
             {"path", "name", "via", "argv", "verdict", "status", "cause", "why", "role",
              "reason_codes": [str], "reinjected_below": bool}],
@@ -48,7 +51,7 @@ from sipdoctor.binaries import Assumptions
 from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.predict import Prediction, make_context, predict_argv, predict_command_line, predict_shell_script
 from sipdoctor.chains.shims import SHELLS
-from sipdoctor.chains.tree import Hop, Process, stripped_hops
+from sipdoctor.chains.tree import Hop, stripped_hops
 from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.project.scripts import scan_scripts
 from sipdoctor.project.venvs import find_venvs, venv_facts
@@ -111,8 +114,18 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
         "benchmark": bool(BENCHMARK_WORDS.search(name) or BENCHMARK_WORDS.search(command)),
         "verdict": hops[0].verdict.value if hops else "profiled",
         "tree": prediction.to_json(),
+        "reinject": _reinject_fact(prediction),
         "stripped_hops": [_hop_fact(h, every) for h in hops],
     }
+
+
+def _reinject_fact(prediction: Prediction) -> dict[str, Any]:
+    """What `sipdoctor run` would do for this command (sipdoctor.chains.reinject, from the same prediction)."""
+    from sipdoctor.chains.reinject import plan_prediction
+
+    plan = plan_prediction(prediction)
+    return {"covers": bool(plan.covered) and plan.covers_every_hop, "names": sorted(plan.names),
+            "gaps": list(dict.fromkeys(g.sentence() for g in plan.gaps))}
 
 
 def _hop_fact(hop: Hop, every: list[Hop]) -> dict[str, Any]:
@@ -227,13 +240,3 @@ def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
             prediction = predict_argv((*(task.shell or ("sh", "-c")), task.command), ctx,
                                       f"{task.source} recipe `{task.name}`")
         out.append(command_fact(task.source, task.file, task.line, task.name, task.command, prediction))
-
-
-def all_processes(prediction: Prediction) -> list[Process]:
-    out: list[Process] = []
-    pending = list(prediction.roots)
-    while pending:
-        process = pending.pop(0)
-        out.append(process)
-        pending.extend(process.children)
-    return out

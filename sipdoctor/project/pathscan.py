@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import PurePosixPath
 from typing import Any
 
 from sipdoctor.binaries import Assumptions
 from sipdoctor.binaries.fileinfo import OPEN_FLAGS
 from sipdoctor.binaries.script import SHEBANG_READ, Shebang, parse_shebang
 from sipdoctor.chains.context import Judge
-from sipdoctor.macos_paths import PROTECTED_ROOTS, is_protected_path
+from sipdoctor.macos_paths import is_protected_path
 from sipdoctor.project.toolchains import collect_toolchains
 from sipdoctor.system import System
 
@@ -25,7 +24,6 @@ COMMANDS_THAT_MATTER = (
 )
 
 
-PROTECTED_TOPS = frozenset(PurePosixPath(root).parts[:2] for root in PROTECTED_ROOTS)
 
 
 def path_entries(env_path: str, target: str) -> list[dict[str, Any]]:

@@ -151,7 +151,7 @@ def to_json(result: CheckResult) -> str:
 
 def _command_json(command: dict[str, Any]) -> dict[str, Any]:
     keys = ("source", "file", "line", "name", "command", "run_as", "benchmark", "job", "verdict", "tree",
-            "stripped_hops")
+            "reinject", "stripped_hops")
     return {key: command.get(key) for key in keys}
 
 

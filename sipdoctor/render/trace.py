@@ -51,6 +51,8 @@ def trace_json(result: TraceResult, findings: Sequence[Finding] = ()) -> dict[st
         "missed_estimate": result.missed_estimate,
         "incomplete": result.incomplete,
         "findings": [f.to_json() for f in findings],
+        **({} if result.shim_events is None else {"reinject": {
+            "events": [e.to_json() for e in result.shim_events], "notes": list(result.reinject_notes)}}),
     }
 
 
@@ -63,6 +65,8 @@ def _process_json(node: Node) -> dict[str, Any]:
         "state": node.state.value,
         "cause": node.cause,
         "cpu_seconds": round(node.cpu_seconds, 4),
+        **({} if node.shim is None else {"shim": node.shim.to_json()}),
+        **({"is_shim": True} if node.is_shim else {}),
     }
 
 
@@ -87,7 +91,12 @@ def _short(word: str) -> str:
 
 def node_label(node: Node) -> str:
     label = shlex.join(_short(w) for w in node.argv) if node.argv else node.exe
-    return label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 3] + "..."
+    label = label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 3] + "..."
+    if node.shim is not None:
+        label += f"  [shim: {node.shim.outcome}]"
+    if node.is_shim:
+        label += "  (the shim)"
+    return label
 
 
 @dataclass(frozen=True)
@@ -137,10 +146,34 @@ def summary_lines(result: TraceResult) -> list[str]:
         lines += [f"  - {difference}" for difference in result.prediction_differences]
     elif result.prediction_differences is not None:
         lines.append("The trace agrees with the prediction (sipdoctor explain) for every predicted program.")
+    lines += reinject_lines(result)
     if result.skipped:
         lines.append("Sample shapes skipped (tool missing here): " + ", ".join(result.skipped) + ".")
     if result.malformed_records:
         lines.append(f"Warning: {result.malformed_records} probe records could not be read.")
+    return lines
+
+
+def reinject_lines(result: TraceResult) -> list[str]:
+    """trace --reinject: what the shims did (covered) and what still ran without the profiler (remaining)."""
+    if result.shim_events is None:
+        return []
+    events = result.shim_events
+    restored = [e for e in events if e.outcome == "restored"]
+    lines = [f"Re-injection (--reinject): {len(events)} shim runs, {len(restored)} restored the variables."]
+    for outcome in ("restored", "present", "skipped", "nothing-saved", "not-found", "exec-failed"):
+        counts: dict[str, int] = {}
+        for event in events:
+            if event.outcome == outcome:
+                counts[event.sentence()] = counts.get(event.sentence(), 0) + 1
+        lines += [f"  {outcome}: {text}" + (f" (x{n})" if n > 1 else "") for text, n in counts.items()]
+    remaining = [(node, cpu) for node, cpu in result.blind_spots() if cpu > 0]
+    if remaining:
+        lines.append("Remaining blind spots: " + "; ".join(
+            f"{node.exe or '?'} (pid {node.pid}, {cpu:.2f}s)" for node, cpu in remaining[:5]) + ".")
+    else:
+        lines.append("Remaining blind spots: none with CPU time.")
+    lines += [f"  {note}" for note in result.reinject_notes]
     return lines
 
 

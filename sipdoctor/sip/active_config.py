@@ -1,5 +1,5 @@
 """Decoding the active CSR configuration, which sipdoctor.system reads with csr_get_active_config (xnu
-bsd/sys/csr.h, section 4 of shared/reference/macos-injection-facts.md). A set bit *allows* something, i.e.
+bsd/sys/csr.h, docs/macos-facts.md#csrutil). A set bit *allows* something, i.e.
 turns a protection off."""
 
 from __future__ import annotations

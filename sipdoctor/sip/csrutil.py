@@ -1,4 +1,4 @@
-"""Parse `csrutil status` output (formats: shared/reference/macos-injection-facts.md section 3).
+"""Parse `csrutil status` output (formats: docs/macos-facts.md#csrutil).
 
 The structure, not a fixed list, is parsed: any status word, any parenthesised qualifier, any number of tab-indented
 `Label: value` configuration lines, and any trailing lines (the "unsupported configuration" sentence and others).
@@ -40,7 +40,6 @@ class CsrutilStatus:
     protections: dict[str, str] = field(default_factory=dict)
     implied: bool = False
     unsupported_note: bool = False
-    extra_lines: tuple[str, ...] = ()
 
     @property
     def dyld_env_stripping(self) -> bool:
@@ -78,7 +77,6 @@ def parse_csrutil(text: str) -> CsrutilStatus:
         protections=protections,
         implied=implied,
         unsupported_note=any(UNSUPPORTED in line.lower() for line in extra),
-        extra_lines=tuple(extra),
     )
 
 

@@ -46,6 +46,7 @@ class Makefile:
     variables: dict[str, str] = field(default_factory=dict)
     variable_lines: dict[str, int] = field(default_factory=dict)
     one_shell: bool = False
+    """`.ONESHELL` is a target: each recipe runs as one shell script (GNU make 3.82 and later)."""
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -55,6 +56,13 @@ class Makefile:
     @property
     def shell(self) -> str | None:
         return self.expand(self.variables["SHELL"]) if "SHELL" in self.variables else None
+
+    def shell_flags(self, overrides: dict[str, str] | None = None) -> str:
+        """`.SHELLFLAGS`, the options make passes its shell before the recipe: `-c`, or `-ec` under `.POSIX`."""
+        values = {**self.variables, **(overrides or {})}
+        if ".SHELLFLAGS" in values:
+            return self.expand(values[".SHELLFLAGS"], overrides=overrides)
+        return "-ec" if ".POSIX" in self.rules else "-c"
 
     def expand(self, text: str, target: str = "", overrides: dict[str, str] | None = None) -> str:
         values = {**self.variables, **(overrides or {})}
@@ -67,13 +75,10 @@ class Makefile:
         text = text.replace("$$", "\0").replace("$@", target)
         return REFERENCE.sub(one, text).replace("\0", "$")
 
-    def recipe_for(self, goal: str) -> list[tuple[str, RecipeLine]]:
-        """(target, line) for a goal: its prerequisites' recipes first, as make runs them, each target once."""
-        return self.recipe_plan(goal)[0]
-
     def recipe_plan(self, goal: str, max_targets: int | None = None) -> tuple[list[tuple[str, RecipeLine]], bool]:
-        """recipe_for, following at most `max_targets` targets (the goal always among them); the flag says
-        whether prerequisites were left out. Iterative: a generated Makefile can chain more targets than
+        """(target, line) for a goal: its prerequisites' recipes first, as make runs them, each target once,
+        following at most `max_targets` targets (the goal always among them); the flag says whether
+        prerequisites were left out. Iterative: a generated Makefile can chain more targets than
         Python's stack, and the cap keeps one prediction per target of a deep chain from costing O(n^2)."""
         lines: list[tuple[str, RecipeLine]] = []
         seen: set[str] = set()

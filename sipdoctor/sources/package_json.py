@@ -140,14 +140,20 @@ def npmrc_setting(key: str, project_dir: Path, env: dict[str, str] | None = None
             return env[name], f"${name}"
     home = env.get("HOME") or os.path.expanduser("~")
     for rc in (project_dir / ".npmrc", Path(home) / ".npmrc"):
-        try:
-            text = read_text(str(rc), 65536)
-        except Unreadable:
-            continue
-        for m in NPMRC_LINE.finditer(text):
-            if m.group("key") == key:
-                return m.group("value").strip("\"'"), str(rc)
+        _, found = _setting_in(rc, NPMRC_LINE, key)
+        if found is not None:
+            return found
     return None
+
+
+def _setting_in(path: Path, lines: re.Pattern[str], key: str) -> tuple[bool, tuple[str, str] | None]:
+    """(whether the file could be read, (value, file) of the first `key` line in it)."""
+    try:
+        text = read_text(str(path), 65536)
+    except Unreadable:
+        return False, None
+    value = next((m.group("value").strip("\"'") for m in lines.finditer(text) if m.group("key") == key), None)
+    return True, None if value is None else (value, str(path))
 
 
 PNPM_WORKSPACE_LINE = re.compile(r"^(?P<key>[A-Za-z][\w-]*)\s*:\s*(?P<value>.*?)\s*$", re.MULTILINE)
@@ -161,15 +167,9 @@ def pnpm_setting(key: str, project_dir: Path, env: dict[str, str] | None = None)
     if env.get(variable):
         return env[variable], f"${variable}"
     for directory in (project_dir, *project_dir.parents):
-        workspace = directory / "pnpm-workspace.yaml"
-        try:
-            text = read_text(str(workspace), 65536)
-        except Unreadable:
-            continue
-        for m in PNPM_WORKSPACE_LINE.finditer(text):
-            if m.group("key") == key:
-                return m.group("value").strip("\"'"), str(workspace)
-        return None  # the workspace root decides
+        readable, found = _setting_in(directory / "pnpm-workspace.yaml", PNPM_WORKSPACE_LINE, key)
+        if readable:
+            return found  # the workspace root decides
     return None
 
 

@@ -4,7 +4,7 @@ A `run:` step without `shell:` runs as `bash -e {0}` (GitHub docs, "Workflow syn
 `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`, `sh` is `sh -e {0}`, anything else is a custom
 command line with `{0}`. On the macOS runner images `bash` is Apple's /bin/bash 3.2 (actions/runner-images#12868:
 the image keeps the system shell). CodSpeedHQ/action runs its `run` input with Homebrew bash on macOS
-(shared/reference/peers.md 1.b) under the CodSpeed profiler.
+(docs/macos-facts.md#peers) under the CodSpeed profiler.
 """
 
 from __future__ import annotations

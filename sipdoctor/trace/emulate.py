@@ -3,8 +3,8 @@
 The tracer writes the paths of the executables macOS ships in SIP-protected directories (the macOS 15.4 list
 in sipdoctor/data, read through sipdoctor.macos_paths) to a file named in $SIPDOCTOR_EMULATE_SIP. The probe
 (native/sipdoctor_probe.c, emulated_protected) compares each process's executable against that file and, on a
-match, removes LD_PRELOAD from the environment and stays inert, as dyld does on a Mac
-(dyld/DyldProcessConfig.cpp pruneEnvVars; shared/reference/macos-injection-facts.md 1.1).
+match, removes LD_PRELOAD and every DYLD_* variable from the environment and stays inert, as dyld does on a Mac
+(dyld/DyldProcessConfig.cpp pruneEnvVars; docs/macos-facts.md#prune).
 
 Host layout: Debian links /bin to /usr/bin, so `/bin/bash` runs with /proc/self/exe = /usr/bin/bash. Each
 macOS path is written as is (matched against AT_EXECFN, the path as executed) and with its directory

@@ -2,7 +2,7 @@
 next poll. macOS: kqueue EVFILT_PROC. Elsewhere there is no such source and polling does all the work (on
 Linux the tracer is a subreaper instead, runner.py).
 
-What kqueue can and cannot do (../shared/reference/peers.md section 4; xnu bsd/sys/event.h,
+What kqueue can and cannot do (docs/macos-facts.md#process-events; xnu bsd/sys/event.h,
 bsd/kern/kern_event.c filt_procattach/filt_procprocess, tag xnu-11417.101.15):
 - NOTE_FORK, NOTE_EXEC and NOTE_EXIT attach to any pid we can see, without privileges; EV_CLEAR is forced, so
   several forks between two reads arrive as one event.

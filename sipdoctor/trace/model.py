@@ -6,6 +6,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sipdoctor.trace.shim_events import ShimEvent
 
 Key = tuple[int, int]
 """(pid, start time): a reused pid never merges two processes."""
@@ -45,6 +49,10 @@ class Node:
     """For unprofiled nodes: the stripped ancestor that removed the variable."""
     cpu_seconds: float = 0.0
     children: list[Node] = field(default_factory=list)
+    shim: ShimEvent | None = None
+    """trace --reinject: what the re-injection shim did just before this image (same pid)."""
+    is_shim: bool = False
+    """trace --reinject: this image is the re-injection shim itself (it execs the real program in place)."""
 
     @property
     def key(self) -> Key:
@@ -91,6 +99,10 @@ class TraceResult:
     incomplete: str | None = None
     """Why the records may be incomplete (the directory removed or full); processes without a record are then
     not proof of a stripped or failed load."""
+    shim_events: list[ShimEvent] | None = None
+    """trace --reinject: every re-injection shim event, in time order; None without --reinject."""
+    reinject_notes: list[str] = field(default_factory=list)
+    """trace --reinject: what `sipdoctor run` said it covers and cannot cover for this command."""
 
     def nodes(self) -> list[Node]:
         return [n for root in self.roots for n in root.walk()]

@@ -3,7 +3,7 @@
 Polls with psutil. On Linux the tracer is a child subreaper (runner.py), so orphans stay below it and are
 still found. On macOS the kernel's process events (kqueue_watch.py) also report each fork and exec of a
 process already seen, and the observer looks at that process and its children at once, between polls; polling
-remains the fallback for everything the events cannot report (peers.md section 4).
+remains the fallback for everything the events cannot report (docs/macos-facts.md#process-events).
 
 A process that starts and exits between two looks, below a parent that has no probe, is missed, and
 `missed_estimate` says how many: on Linux the pids handed out during the run that neither a look nor a
@@ -229,7 +229,7 @@ class Observer:
             self._on_fork(event.pid)
 
     def _on_fork(self, pid: int) -> None:
-        """Take the new children (the event does not say which: peers.md section 4); a fork that left no
+        """Take the new children (the event does not say which: docs/macos-facts.md#process-events); a fork that left no
         child we had not seen before ran and exited unseen, or was re-parented before we looked."""
         children = self._events.children(pid) if self._events else []
         for child in children:

@@ -43,10 +43,6 @@ class Record:
     def key(self) -> tuple[int, int]:
         return (self.pid, self.start)
 
-    @property
-    def truncated(self) -> bool:
-        return len(self.argv) < self.argc
-
     def with_times(self, **starts: int) -> Record:
         """A copy with `start` and/or `child_start` set: dataclasses.replace costs ~4 us a record, and a trace
         of a process-heavy benchmark has tens of thousands."""

@@ -19,7 +19,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,8 +147,13 @@ def make_trace_dir(env: Mapping[str, str] | None = None) -> Path:
     return trace_dir
 
 
+EnvHook = Callable[[dict[str, str], Path], dict[str, str]]
+"""Changes the traced command's environment, given the trace directory (trace --reinject)."""
+
+
 def run_traced(argv: Sequence[str], probe: Path, *, emulate_sip: bool = False,
-               base_env: Mapping[str, str] | None = None, stdout_fd: int | None = None) -> RunOutcome:
+               base_env: Mapping[str, str] | None = None, stdout_fd: int | None = None,
+               env_hook: EnvHook | None = None) -> RunOutcome:
     """Run argv to completion under the probe; the caller reads the records and removes trace_dir.
     With stdout_fd, the command's standard output goes there (a JSON report owns sipdoctor's stdout)."""
     trace_dir = make_trace_dir()
@@ -156,6 +161,8 @@ def run_traced(argv: Sequence[str], probe: Path, *, emulate_sip: bool = False,
         emulate_list = write_protected_list(trace_dir) if emulate_sip else None
         env = traced_environment(os.environ if base_env is None else base_env, probe, trace_dir, emulate_list)
         program = resolve_program(argv, env)
+        if env_hook is not None:
+            env = env_hook(env, trace_dir)
     except BaseException:  # a command that cannot be found leaves no records directory behind
         shutil.rmtree(trace_dir, ignore_errors=True)
         raise

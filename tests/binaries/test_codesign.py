@@ -66,7 +66,6 @@ def test_every_code_directory_version(version: int) -> None:
     assert sig.flags == 0x10000
     assert sig.team_id == team
     assert sig.primary.identifier == "com.example.tool"
-    assert sig.primary.exec_seg_flags == (1 if version >= 0x20400 else None)
 
 
 def test_the_strongest_code_directory_wins() -> None:

@@ -151,6 +151,69 @@ def test_makefile_shell_setting_replaces_bin_sh(tmp_path: Path, macos_ctx: MakeC
     assert shell.argv[0] == str(fake_bash)
 
 
+@pytest.fixture
+def gnu_make(tmp_path: Path) -> Path:
+    """A GNU make 3.82+ that is not macOS's own (as Homebrew's would be): this host's make, copied."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make on this host")
+    bin_dir = tmp_path / "gnu-make"
+    bin_dir.mkdir()
+    shutil.copy2(make, bin_dir / "make")
+    return bin_dir
+
+
+def test_oneshell_recipe_runs_in_one_shell(tmp_path: Path, macos_ctx: MakeCtx, gnu_make: Path) -> None:
+    """.ONESHELL: one `$(SHELL) -c` for the whole recipe, its prerequisites' recipes each in their own; the
+    first line's `@-+` are make's, a POSIX shell's later lines lose theirs too."""
+    (tmp_path / "Makefile").write_text(".ONESHELL:\nbench: build\n\t@cd sub\n\t-python3 bench.py\n"
+                                       "\t  +node run.js\nbuild:\n\tcc -o x x.c\n")
+    prediction = predict_command_line("make bench", macos_ctx(tmp_path, gnu_make))
+    build, shell = prediction.roots[0].children
+    assert build.argv == ("cc", "-o", "x", "x.c") and "directly" in build.chain[0].why
+    assert shell.argv == ("/bin/sh", "-c", "cd sub\npython3 bench.py\nnode run.js")
+    assert "(.ONESHELL)" in shell.chain[0].why and shell.chain[0].status == "stripped"
+    assert [p.argv[0] for p in shell.children] == ["python3", "node"]
+    assert_all_after_are_caused_by(prediction, shell.chain[0])
+
+
+def test_macos_make_is_3_81_and_ignores_oneshell(tmp_path: Path, macos_ctx: MakeCtx) -> None:
+    if not shutil.which("make", path="/usr/bin"):
+        pytest.skip("no /usr/bin/make on this host")
+    (tmp_path / "Makefile").write_text(".ONESHELL:\n.SHELLFLAGS = -e -c\nbench:\n\tcd sub\n\tpython3 bench.py\n")
+    prediction = predict_command_line("make bench", macos_ctx(tmp_path))
+    (root,) = prediction.roots
+    assert root.chain[0].path == "/usr/bin/make"
+    assert [c.argv for c in root.children] == [("/bin/sh", "-c", "cd sub"), ("python3", "bench.py")]
+    assert any("GNU make 3.81, which ignores .ONESHELL" in note for note in root.notes)
+
+
+def test_oneshell_honours_shellflags_and_a_non_posix_shell(tmp_path: Path, macos_ctx: MakeCtx, gnu_make: Path
+                                                            ) -> None:
+    python = write_executable(tmp_path / "python3", "#!/bin/true\n")
+    (tmp_path / "Makefile").write_text(f".ONESHELL:\nSHELL = {python}\n.SHELLFLAGS = -c\n"
+                                       "a:\n\t@import sys\n\t-sys.exit(0)\n"
+                                       "b:\n\techo one\n\t@echo two\n")
+    (root,) = predict_command_line("make a", macos_ctx(tmp_path, gnu_make)).roots
+    assert [c.argv for c in root.children] == [(str(python), "-c", "import sys\n-sys.exit(0)")]
+    (tmp_path / "Makefile").write_text(".ONESHELL:\n.SHELLFLAGS = -e -u -c\nb:\n\techo one\n\t@echo two\n"
+                                       "c:\n\t@./bench\n")
+    (root,) = predict_command_line("make b", macos_ctx(tmp_path, gnu_make)).roots
+    assert [c.argv for c in root.children] == [("/bin/sh", "-e", "-u", "-c", "echo one\necho two")]
+    (root,) = predict_command_line("make c", macos_ctx(tmp_path, gnu_make)).roots  # not -c or -ec: never run directly
+    assert [c.argv for c in root.children] == [("/bin/sh", "-e", "-u", "-c", "./bench")]
+
+
+def test_a_one_line_oneshell_recipe_still_runs_directly(tmp_path: Path, macos_ctx: MakeCtx, gnu_make: Path
+                                                        ) -> None:
+    (tmp_path / "Makefile").write_text(".POSIX:\n.ONESHELL:\nbench:\n\t@python3 bench.py\n\t@\n")
+    (root,) = predict_command_line("make bench", macos_ctx(tmp_path, gnu_make)).roots
+    assert [c.argv for c in root.children] == [("python3", "bench.py")]
+    (tmp_path / "Makefile").write_text(".POSIX:\nbench:\n\tpython3 bench.py; true\n\t@\n")
+    (root,) = predict_command_line("make bench", macos_ctx(tmp_path, gnu_make)).roots
+    assert [c.argv for c in root.children] == [("/bin/sh", "-ec", "python3 bench.py; true")]
+
+
 def test_workflow_run_step_strips_at_the_runner_bash(tmp_path: Path, npm_project: Path,
                                                      macos_ctx: MakeCtx) -> None:
     workflow = tmp_path / "bench.yml"

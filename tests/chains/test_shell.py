@@ -30,7 +30,7 @@ def test_cd_accumulates_and_sh_c_stays_one_command() -> None:
 def test_command_substitution_and_exec() -> None:
     parsed = parse_command_line('out=$(date) ; if true; then exec python3 bench.py "$@"; fi')
     assert [c.argv[0] for c in parsed.commands] == ["date", "true", "python3"]
-    assert parsed.commands[-1].replaces_shell
+    assert parsed.commands[-1].argv == ("python3", "bench.py", "$@")
 
 
 def test_unparseable_line_falls_back_with_a_message() -> None:

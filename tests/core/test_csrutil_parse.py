@@ -59,7 +59,7 @@ def test_unknown_words_qualifiers_extra_lines_and_crlf() -> None:
     assert parsed.qualifier == "Some Future Qualifier"
     assert parsed.protections["something_new_in_macos_27"] == "maybe"
     assert parsed.dyld_env_stripping is True
-    assert "Authenticated Root status: enabled" in parsed.extra_lines
+    assert "authenticated_root_status" not in parsed.protections  # a trailing line, not a protection
 
 
 def test_status_word_without_configuration_or_period() -> None:

@@ -90,7 +90,7 @@ def test_huge_argv_is_cut_to_one_record(probe: Path, trace_dir: Path) -> None:
     env = {**base_env(), "LD_PRELOAD": str(probe), "SIPDOCTOR_TRACE_DIR": str(trace_dir)}
     assert subprocess.run(["/bin/true", *args], env=env, check=False).returncode == 0
     (load,) = [r for r in read_records(trace_dir).records if r.kind == "load"]
-    assert load.argc == 401 and load.truncated and load.argv[1] == args[0]
+    assert load.argc == 401 and len(load.argv) < load.argc and load.argv[1] == args[0]
     assert max(len(line) for line in (trace_dir / "records.log").read_bytes().splitlines()) < 4096
 
 

@@ -1,0 +1,127 @@
+"""Build the shim (native/sipdoctor_shim.c) and the opt-in exec hook (native/sipdoctor_hook.c) once per source
+hash and machine, into the same cache as the probe (sipdoctor.trace.build).
+
+macOS: the shim is a universal arm64 + x86_64 executable, ad-hoc signed without the hardened runtime, so dyld
+keeps DYLD_* in it (docs/reinjection.md); the hook is a universal dylib like the probe. Linux: an ELF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from sipdoctor.errors import ConfigError
+from sipdoctor.system import CommandResult, run_bounded
+from sipdoctor.trace.build import (
+    CACHE_ENV,
+    COMPILE_SECONDS,
+    ProbeBuildError,
+    Toolchain,
+    cache_root,
+    check_insertable,
+    find_toolchain,
+    source_dir,
+)
+
+SHIM_SOURCE = "sipdoctor_shim.c"
+HOOK_SOURCE = "sipdoctor_hook.c"
+
+
+def _key(source: str) -> str:
+    digest = hashlib.sha256((source_dir() / source).read_bytes()).hexdigest()[:16]
+    return f"{digest}-{platform.machine() or 'unknown'}"
+
+
+def shim_path(env: dict[str, str] | None = None) -> Path:
+    return cache_root(env) / "shim" / _key(SHIM_SOURCE) / "sipdoctor-shim"
+
+
+def hook_path(env: dict[str, str] | None = None) -> Path:
+    suffix = ".dylib" if _is_macos() else ".so"
+    return cache_root(env) / "hook" / _key(HOOK_SOURCE) / f"libsipdoctor_hook{suffix}"
+
+
+def _is_macos() -> bool:
+    import sys
+
+    return sys.platform == "darwin"
+
+
+def shim_commands(tc: Toolchain, source: Path, output: Path) -> list[list[str]]:
+    """Compile (universal first, host-only as a fallback), then sign ad hoc without `--options runtime`."""
+    common = ["-O2", "-Wall", "-o", str(output), str(source)]
+    if not tc.is_macos:
+        return [[tc.compiler, *common]]
+    return [[tc.compiler, "-arch", "arm64", "-arch", "x86_64", *common], [tc.compiler, *common]]
+
+
+def hook_commands(tc: Toolchain, source: Path, output: Path) -> list[list[str]]:
+    common = ["-O2", "-Wall", "-o", str(output), str(source)]
+    if not tc.is_macos:
+        return [[tc.compiler, "-shared", "-fPIC", *common, "-ldl"]]
+    return [[tc.compiler, "-dynamiclib", "-arch", "arm64", "-arch", "x86_64", *common],
+            [tc.compiler, "-dynamiclib", *common]]
+
+
+def _run(argv: list[str], what: str) -> CommandResult:
+    """A compiler or codesign that hangs is stopped (sipdoctor.system.run_bounded)."""
+    try:
+        done = run_bounded(argv, COMPILE_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise ProbeBuildError(f"building the {what} did not finish within {COMPILE_SECONDS} s and was stopped: "
+                              f"$ {' '.join(argv)}") from None
+    except OSError as exc:
+        raise ProbeBuildError(f"cannot run {argv[0]} to build the {what}: {exc.strerror or exc}") from None
+    return done
+
+
+def _first_that_works(attempts: list[list[str]], what: str) -> None:
+    errors = []
+    for argv in attempts:
+        done = _run(argv, what)
+        if done.returncode == 0:
+            return
+        errors.append(f"$ {' '.join(argv)}\n{done.stderr.strip()}")
+    raise ProbeBuildError(f"compiling the {what} failed:\n" + "\n".join(errors))
+
+
+def _sign_ad_hoc(path: Path) -> None:
+    """`codesign -s -`: an ad-hoc signature with no flags (no `runtime`), replacing the linker's."""
+    codesign = shutil.which("codesign") or "/usr/bin/codesign"
+    done = _run([codesign, "--force", "--sign", "-", str(path)], "re-injection shim")
+    if done.returncode != 0:
+        raise ProbeBuildError(f"signing the shim ad hoc failed: {done.stderr.strip()}")
+
+
+def _build(target: Path, source: str, what: str, *, force: bool, env: dict[str, str] | None) -> Path:
+    if target.is_file() and not force:
+        return target
+    tc = find_toolchain(env)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            partial = Path(tmp) / target.name
+            make = shim_commands if source == SHIM_SOURCE else hook_commands
+            _first_that_works(make(tc, source_dir() / source, partial), what)
+            if tc.is_macos and source == SHIM_SOURCE:
+                _sign_ad_hoc(partial)
+            os.replace(partial, target)
+    except OSError as exc:  # a read-only cache, XDG_CACHE_HOME naming a file
+        raise ConfigError(f"cannot write the {what} under {exc.filename or target.parent}: {exc.strerror or exc}; "
+                          f"set {CACHE_ENV} to a writable directory") from None
+    return target
+
+
+def build_shim(*, force: bool = False, env: dict[str, str] | None = None) -> Path:
+    return _build(shim_path(env), SHIM_SOURCE, "re-injection shim", force=force, env=env)
+
+
+def build_hook(*, force: bool = False, env: dict[str, str] | None = None) -> Path:
+    target = hook_path(env)
+    check_insertable(target)
+    return _build(target, HOOK_SOURCE, "exec hook library", force=force, env=env)
