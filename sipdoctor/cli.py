@@ -17,7 +17,21 @@ from typing import Annotated, Any
 import typer
 
 from sipdoctor import __version__
-from sipdoctor.commands import check, explain, machines, probe, rules, run, scan, schema, status, trace
+from sipdoctor.commands import (
+    cache,
+    check,
+    completion,
+    explain,
+    helpstyle,
+    machines,
+    probe,
+    rules,
+    run,
+    scan,
+    schema,
+    status,
+    trace,
+)
 from sipdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, SipdoctorError
 
 EXIT_CODES_HELP = (
@@ -46,7 +60,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """sipdoctor: a doctor for profiling on macOS."""
@@ -62,6 +76,9 @@ app.add_typer(scan.app, name="scan", help="Print the raw facts: PATH, shebangs o
 app.add_typer(rules.app, name="rules")
 app.command("schema")(schema.schema)
 app.add_typer(probe.app, name="probe")
+app.add_typer(cache.app, name="cache")
+app.command("completion")(completion.completion)
+helpstyle.apply()
 
 
 OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EBADF})
@@ -76,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         print("sipdoctor: error: standard output is closed: nowhere to write the report", file=sys.stderr)
         return EXIT_USAGE
     clicks = _click_exceptions()
+    if os.environ.get(completion.COMPLETE_VAR):
+        from typer._completion_classes import completion_init
+
+        completion_init()  # the shell is asking for candidates (see commands/completion.py)
     command = typer.main.get_command(app)
     interrupted = _note_interrupts()
     try:

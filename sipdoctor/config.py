@@ -22,7 +22,7 @@ from sipdoctor.model import Severity
 from sipdoctor.sources.files import Unreadable, read_text
 
 KEYS = ("ignore", "benchmarks", "severity", "format", "fail-on", "rules", "reinject-skip")
-FORMATS = ("human", "json", "github")
+FORMATS = ("human", "json", "github", "sarif", "markdown")
 FAIL_ON = ("error", "warning", "info", "never")
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 

@@ -189,3 +189,14 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+def preview_edit(root: Path, edit: FileEdit) -> tuple[str, str] | None:
+    """The file's text before and after `edit`, as apply_edits would write it; None when the edit would change
+    nothing or could not be made (outside the project, unreadable, its text gone). Writes nothing."""
+    try:
+        before = _read(_target(root, edit))
+        after = edits.apply(before, edit)
+        return None if after == before else (before.decode("utf-8"), after.decode("utf-8"))
+    except (Refused, edits.EditRefused, OSError, UnicodeDecodeError):
+        return None

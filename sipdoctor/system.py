@@ -133,3 +133,16 @@ class System:
 def host_platform() -> str:
     return "macos" if sys.platform == "darwin" else "linux"
 
+
+
+CACHE_ENV = "SIPDOCTOR_CACHE_DIR"
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """sipdoctor's cache directory: $SIPDOCTOR_CACHE_DIR, else the per-user cache directory (platformdirs)."""
+    env = os.environ if env is None else env
+    if env.get(CACHE_ENV):
+        return Path(env[CACHE_ENV])
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("sipdoctor"))

@@ -24,9 +24,9 @@ MAX_FILE_BYTES = 256 << 20
 
 
 def default_cache_path() -> Path:
-    from platformdirs import user_cache_dir
+    from sipdoctor.system import cache_dir
 
-    return Path(user_cache_dir("sipdoctor")) / "verdicts.json"
+    return cache_dir() / "verdicts.json"
 
 
 def _read_regular(path: Path) -> bytes:

@@ -10,13 +10,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sipdoctor.commands.options import (
+    CheckFormatOpt,
     ColorMode,
     ColorOpt,
-    FormatOpt,
+    FailOn,
     MachineOpt,
+    OutputOpt,
+    Profiler,
+    ProfilerOpt,
+    QuietOpt,
     RootOpt,
     Target,
     TargetOpt,
+    VerboseOpt,
+    choices,
     machine_name,
     root_dir,
     target_platform,
@@ -24,74 +31,99 @@ from sipdoctor.commands.options import (
 from sipdoctor.errors import ConfigError
 
 if TYPE_CHECKING:
+    from sipdoctor.advice.loader import RuleSet
     from sipdoctor.fix import EditOutcome
     from sipdoctor.model import CheckResult
 
 
 def check(
     project_arg: Annotated[str, typer.Argument(metavar="PROJECT", help="The project to check.")] = ".",
-    fmt: FormatOpt = None,
+    fmt: CheckFormatOpt = None,
+    output: OutputOpt = None,
     color: ColorOpt = ColorMode.AUTO,
     fail_on: Annotated[
-        str | None, typer.Option("--fail-on", help="Lowest severity that exits 1: error, warning, info, never.")
+        FailOn | None,
+        typer.Option("--fail-on", metavar=choices(FailOn),
+                     help="Lowest severity that exits 1. Default: the configuration's, else error."),
     ] = None,
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or directory.")] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", metavar="PATH", help="Extra rule file or directory (repeatable).")
+    ] = None,
     target: TargetOpt = Target.HOST,
-    profiler: Annotated[
-        str, typer.Option("--profiler", help="generic, or codspeed (re-injects for Node.js and Go).")
-    ] = "generic",
+    machine: MachineOpt = None,
+    root: RootOpt = None,
+    profiler: ProfilerOpt = Profiler.GENERIC,
     fix: Annotated[
         bool, typer.Option("--fix", help="Make the fix plan's file edits, then check again.")
     ] = False,
     diff: Annotated[
         bool, typer.Option("--diff", help="Print the fix plan's file edits as a unified diff; write nothing.")
     ] = False,
-    machine: MachineOpt = None,
-    root: RootOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> int:
     """Check this machine and a project before profiling: every finding with its fix."""
     from sipdoctor.advice.loader import load_rules
     from sipdoctor.check import CheckOptions, run_check
-    from sipdoctor.config import FAIL_ON, load_config
+    from sipdoctor.commands.output import emit, verbosity
+    from sipdoctor.commands.progress import progress
+    from sipdoctor.config import load_config
+    from sipdoctor.project.benchmarks import Selection
     from sipdoctor.render import findings as render
     from sipdoctor.render.terminal import make_console, use_ascii
     from sipdoctor.system import System
 
+    level = verbosity(quiet, verbose)
     if not project_arg:  # Path("") would quietly be the current directory
         raise ConfigError("the project path is empty")
     project = Path(project_arg)
     if not os.path.isdir(project):
         raise ConfigError("not a directory (or not reachable)", path=project)
-    if fail_on is not None and fail_on not in FAIL_ON:
-        raise ConfigError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
-    if profiler not in ("generic", "codspeed"):
-        raise ConfigError(f"--profiler must be generic or codspeed, not {profiler!r}")
     if fix and diff:
         raise ConfigError("--fix writes the edits and --diff only shows them: use one of them")
     config = load_config(project)
     ruleset = load_rules([*config.rules, *(rules or [])])
-    from sipdoctor.project.benchmarks import Selection
-
-    options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler,
+    options = CheckOptions(project=project.resolve(), target=target_platform(target), profiler=profiler.value,
                            benchmarks=Selection(config.benchmarks, config.not_benchmarks),
                            machine=machine_name(machine), root=root_dir(root, machine))
-    result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
+    floor = fail_on.value if fail_on else (config.fail_on or "error")
+    chosen = fmt.value if fmt else (config.format or "human")
+    shown = chosen == "human" and output is None
+    with progress("Checking this machine and the project...", enabled=shown and not diff):
+        result = run_check(System.real(), options, ruleset, config, floor)
     if diff:
         return _print_diff(options.project, result)
     if fix:
         _apply_fixes(options.project, result)
-        result = run_check(System.real(), options, ruleset, config, fail_on or config.fail_on or "error")
+        with progress("Checking again...", enabled=shown):
+            result = run_check(System.real(), options, ruleset, config, floor)
     for failure in result.rule_failures:
         typer.echo(f"sipdoctor: warning: {failure}", err=True)
-    chosen = fmt.value if fmt else (config.format or "human")
-    if chosen == "json":
-        typer.echo(render.to_json(result))
-    elif chosen == "github":
-        typer.echo(render.github(result))
-    else:
+    if shown:
         console = make_console(color.value)
-        console.print(render.human(result, ascii_only=use_ascii(console), width=console.width), crop=False)
+        console.print(render.human(result, ascii_only=use_ascii(console), width=console.width, verbosity=level),
+                      crop=False)
+    else:
+        emit(check_report(result, chosen, ruleset, options.project, level), output)
     return result.exit_code
+
+
+def check_report(result: CheckResult, chosen: str, ruleset: RuleSet, project: Path, level: int = 0) -> str:
+    """The report as text in a machine format, or as plain human text for a file."""
+    from sipdoctor.commands.output import plain_text, sarif_report
+    from sipdoctor.render import findings as render
+
+    if chosen == "json":
+        return render.to_json(result) + "\n"
+    if chosen == "github":
+        return render.github(result) + "\n"
+    if chosen == "sarif":
+        return sarif_report(result.findings, ruleset, project)
+    if chosen == "markdown":
+        from sipdoctor.render.markdown import markdown
+
+        return markdown(result)
+    return plain_text(render.human(result, ascii_only=False, verbosity=level))
 
 
 def _apply_fixes(project: Path, result: CheckResult) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,9 +20,13 @@ from sipdoctor.commands.options import (
     ArchOpt,
     ColorMode,
     ColorOpt,
-    FormatOpt,
     MachineOpt,
-    OutputFormat,
+    OutputOpt,
+    Profiler,
+    ProfilerOpt,
+    QuietOpt,
+    ReportFormat,
+    ReportFormatOpt,
     RootOpt,
     SipMode,
     SipOpt,
@@ -43,25 +48,26 @@ EPILOG = ("Exit codes: 0 profiled (or only ignored), 1 a process is stripped or 
 def explain(
     words: Annotated[list[str], typer.Argument(metavar="TARGET | -- CMD ARGS...",
                                                help="An executable (path or command name), or a command line.")],
-    fmt: FormatOpt = None,
+    fmt: ReportFormatOpt = None,
+    output: OutputOpt = None,
     color: ColorOpt = ColorMode.AUTO,
     sip: SipOpt = SipMode.ON,
     arch: ArchOpt = None,
     target: TargetOpt = Target.HOST,
-    profiler: Annotated[str, typer.Option("--profiler", help="generic, or codspeed (re-injects for Node.js and Go).")]
-    = "generic",
+    profiler: ProfilerOpt = Profiler.GENERIC,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the verdict cache.")] = False,
     machine: MachineOpt = None,
     root: RootOpt = None,
+    quiet: QuietOpt = False,
 ) -> int:
     """Why one executable, or the processes of one command line, will or will not be profiled."""
     if len(words) == 1 and not any(c in words[0] for c in " ;&|") and not _on_another_machine(
             words[0], target, machine, root):
         return explain_target(words[0], fmt=fmt, color=color, sip=sip, arch=arch, target_os=target,
-                              no_cache=no_cache)
-    return explain_command(list(words), target_os=target, profiler=profiler, sip=sip.value,
+                              no_cache=no_cache, output=output, quiet=quiet)
+    return explain_command(list(words), target_os=target, profiler=profiler.value, sip=sip.value,
                            arch=arch.value if arch else None, fmt=fmt, color=color, use_cache=not no_cache,
-                           machine=machine_name(machine), root=root_dir(root, machine))
+                           output=output, quiet=quiet, machine=machine_name(machine), root=root_dir(root, machine))
 
 
 def _on_another_machine(word: str, target: Target, machine: str | None, root: Path | None) -> bool:
@@ -112,19 +118,22 @@ def judge_target(target: str, *, target_os: Target, sip: SipMode, arch: Arch | N
     return dataclasses.replace(report, target=display_path(target)), candidates
 
 
-def explain_target(target: str, *, fmt: OutputFormat | None = None, color: ColorMode = ColorMode.AUTO,
+def explain_target(target: str, *, fmt: ReportFormat | None = None, color: ColorMode = ColorMode.AUTO,
                    sip: SipMode = SipMode.ON, arch: Arch | None = None, target_os: Target = Target.HOST,
-                   no_cache: bool = False) -> int:
+                   no_cache: bool = False, output: Path | None = None, quiet: bool = False) -> int:
     """`explain TARGET`: the verdict for one executable, with the reasons and evidence behind it."""
+    from sipdoctor.commands.output import emit, plain_text
     from sipdoctor.model import Verdict
     from sipdoctor.render.binary import render_report, report_json
     from sipdoctor.render.terminal import make_console, use_ascii
 
-    if fmt == OutputFormat.GITHUB:
-        raise ConfigError("explain prints human or json; --format github is for check")
     report, candidates = judge_target(target, target_os=target_os, sip=sip, arch=arch, use_cache=not no_cache)
-    if fmt == OutputFormat.JSON:
-        typer.echo(json.dumps(report_json(report), indent=2, sort_keys=False))
+    if fmt == ReportFormat.JSON:
+        emit(json.dumps(report_json(report), indent=2, sort_keys=False) + "\n", output)
+    elif quiet:
+        emit(f"{report.target}: {report.verdict.value}\n", output)
+    elif output is not None:
+        emit(plain_text(render_report(report, ascii_only=False, candidates=candidates)), output)
     else:
         console = make_console(color.value)
         console.print(render_report(report, ascii_only=use_ascii(console), candidates=candidates))
@@ -132,9 +141,10 @@ def explain_target(target: str, *, fmt: OutputFormat | None = None, color: Color
 
 
 def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profiler: str = "generic",
-                    sip: str = "on", arch: str | None = None, fmt: OutputFormat | None = None,
+                    sip: str = "on", arch: str | None = None, fmt: ReportFormat | None = None,
                     color: ColorMode = ColorMode.AUTO, cwd: Path | None = None, use_cache: bool = True,
-                    machine: str | None = None, root: str | None = None) -> int:
+                    output: Path | None = None, quiet: bool = False, machine: str | None = None,
+                    root: str | None = None) -> int:
     """`explain -- CMD ARGS...`: print the predicted tree; exit 1 when a hop strips the variable or aborts the
     launch, else 0.
 
@@ -145,6 +155,7 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
     from sipdoctor.chains.context import Judge
     from sipdoctor.chains.predict import PROFILERS, make_context, predict_argv, predict_command_line
     from sipdoctor.chains.tree import stripped_hops
+    from sipdoctor.commands.output import emit
     from sipdoctor.machines.select import local_machine
     from sipdoctor.system import host_platform
 
@@ -152,8 +163,6 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
         raise InputError("explain --: give the command to predict, e.g. `sipdoctor explain -- npm run bench`")
     if profiler not in PROFILERS:
         raise ConfigError(f"--profiler must be one of {', '.join(PROFILERS)}, not {profiler!r}")
-    if fmt == OutputFormat.GITHUB:
-        raise ConfigError("explain prints human or json; --format github is for check")
     cache = VerdictCache() if use_cache else None
     here = cwd or Path.cwd()
     chosen = local_machine(target_platform(target_os), host_platform(), sip=sip, arch=arch, machine=machine,
@@ -166,20 +175,30 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
     prediction = predict_command_line(argv[0], ctx) if single_line else predict_argv(argv, ctx)
     if cache is not None:
         cache.save()
-    _print(prediction, fmt, color)
-    stripped = any(stripped_hops(root) for root in prediction.roots)
+    hops = [hop for root in prediction.roots for hop in stripped_hops(root)]
+    if quiet and fmt != ReportFormat.JSON:
+        where = ", ".join(dict.fromkeys(f"{h.path or h.argv[0]} ({h.verdict.value})" for h in hops))
+        emit(f"{shlex.join(argv)}: {'loses the variable at ' + where if hops else 'no process loses the variable'}"
+             "\n", output)
+    else:
+        _print(prediction, fmt, color, output)
+    stripped = bool(hops)
     return 1 if stripped else 0
 
 
-def _print(prediction: object, fmt: OutputFormat | None, color: ColorMode) -> None:
+def _print(prediction: object, fmt: ReportFormat | None, color: ColorMode, output: Path | None = None) -> None:
     from sipdoctor.chains.predict import Prediction
+    from sipdoctor.commands.output import emit
     from sipdoctor.model import SCHEMA_VERSION, Verdict
     from sipdoctor.render.terminal import VERDICT_STYLES, make_console, use_ascii
     from sipdoctor.render.tree import render_tree
 
     assert isinstance(prediction, Prediction)
-    if fmt == OutputFormat.JSON:
-        typer.echo(json.dumps({"schema_version": SCHEMA_VERSION, **prediction.to_json()}, indent=2))
+    if fmt == ReportFormat.JSON:
+        emit(json.dumps({"schema_version": SCHEMA_VERSION, **prediction.to_json()}, indent=2) + "\n", output)
+        return
+    if output is not None:
+        emit("".join(line.text + "\n" for line in render_tree(prediction.to_json(), ascii_only=False)), output)
         return
     from rich.text import Text
 

@@ -9,10 +9,38 @@ from typing import Annotated
 import typer
 
 
-class OutputFormat(enum.StrEnum):
+class CheckFormat(enum.StrEnum):
     HUMAN = "human"
     JSON = "json"
     GITHUB = "github"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+
+
+class ReportFormat(enum.StrEnum):
+    """For the commands whose report has no file and line to annotate (status, explain, scan, rules list)."""
+
+    HUMAN = "human"
+    JSON = "json"
+
+
+class FailOn(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
+class Profiler(enum.StrEnum):
+    GENERIC = "generic"
+    CODSPEED = "codspeed"
+
+
+class TraceFormat(enum.StrEnum):
+    HUMAN = "human"
+    JSON = "json"
+    GITHUB = "github"
+    SARIF = "sarif"
 
 
 class ColorMode(enum.StrEnum):
@@ -38,22 +66,53 @@ class Target(enum.StrEnum):
     LINUX = "linux"
 
 
-FormatOpt = Annotated[
-    OutputFormat | None,
-    typer.Option("--format", "-f", help="Output format: human, json, or github (workflow annotations)."),
+def choices(values: type[enum.Enum]) -> str:
+    """The metavar of a choice: its values, `[human|json]` (the same in every Typer version)."""
+    return "[" + "|".join(str(member.value) for member in values) + "]"
+
+
+CheckFormatOpt = Annotated[
+    CheckFormat | None,
+    typer.Option("--format", "-f", metavar=choices(CheckFormat),
+                 help="Output format: human, json, github (workflow annotations), sarif (SARIF "
+                 "2.1.0 for code scanning) or markdown (a job summary). Default: the configuration's, else human."),
+]
+TraceFormatOpt = Annotated[
+    TraceFormat | None,
+    typer.Option("--format", "-f", metavar=choices(TraceFormat),
+                 help="Output format: human, json, github (workflow annotations) or sarif."),
+]
+ReportFormatOpt = Annotated[
+    ReportFormat | None, typer.Option("--format", "-f", metavar=choices(ReportFormat),
+                                help="Output format: human, or json (a stable object).")
+]
+ProfilerOpt = Annotated[
+    Profiler, typer.Option("--profiler", metavar=choices(Profiler),
+                           help="The profiler: codspeed re-injects its library for Node.js and Go.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print the verdict line only (and errors).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Also print the evidence behind each finding.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to this file instead of standard output.",
+                 dir_okay=False, metavar="FILE"),
 ]
 ColorOpt = Annotated[
-    ColorMode, typer.Option("--color", help="Colour in human output: auto (honours NO_COLOR, off when piped).")
+    ColorMode, typer.Option("--color", metavar=choices(ColorMode),
+                            help="Colour in human output: auto (honours NO_COLOR, off when piped).")
 ]
 TargetOpt = Annotated[
     Target,
-    typer.Option("--target", help="Judge as on this OS: macos works from Linux too. Default: the host."),
+    typer.Option("--target", metavar=choices(Target),
+                 help="Judge as on this OS: macos works from Linux too. Default: the host."),
 ]
 SipOpt = Annotated[
-    SipMode, typer.Option("--sip", help="Assume SIP on, off, or debug-off (csrutil enable --without debug).")
+    SipMode, typer.Option("--sip", metavar=choices(SipMode),
+                          help="Assume SIP on, off, or debug-off (csrutil enable --without debug).")
 ]
 ArchOpt = Annotated[
-    Arch | None, typer.Option("--arch", help="The Mac's architecture: which slice runs (default arm64, Apple silicon).")
+    Arch | None, typer.Option("--arch", metavar=choices(Arch),
+                               help="The Mac's architecture: which slice runs (default arm64, Apple silicon).")
 ]
 MachineOpt = Annotated[
     str | None,

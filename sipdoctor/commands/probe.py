@@ -15,9 +15,12 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Rebuild even when a cac
 @app.command("build")
 def probe_build(force: ForceOpt = False) -> int:
     """Compile the probe library for this machine (done automatically on first use) and print its path."""
+    from sipdoctor.commands.progress import progress
     from sipdoctor.trace.build import build_probe
 
-    typer.echo(str(build_probe(force=force)))
+    with progress("Compiling the probe library..."):
+        path = build_probe(force=force)
+    typer.echo(str(path))
     return 0
 
 

@@ -7,23 +7,24 @@ from typing import Annotated
 
 import typer
 
-from sipdoctor.commands.options import FormatOpt, OutputFormat
+from sipdoctor.commands.options import OutputOpt, ReportFormat, ReportFormatOpt
 from sipdoctor.errors import EXIT_OK, EXIT_USAGE, ConfigError
 
 app = typer.Typer(help="List, show and validate the YAML rules.", no_args_is_help=True, rich_markup_mode=None)
-RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or directory.")]
+RulesOpt = Annotated[
+    list[Path] | None, typer.Option("--rules", metavar="PATH", help="Extra rule file or directory (repeatable).")
+]
 
 
 @app.command("list")
-def rules_list(rules: RulesOpt = None, fmt: FormatOpt = None) -> int:
+def rules_list(rules: RulesOpt = None, fmt: ReportFormatOpt = None, output: OutputOpt = None) -> int:
     """List every rule: ID, severity, title and where it comes from."""
     from sipdoctor.advice.loader import load_rules
+    from sipdoctor.commands.output import emit
     from sipdoctor.render import rules as render
 
-    if fmt == OutputFormat.GITHUB:
-        raise ConfigError("rules list prints human or json; --format github is for check")
     ruleset = load_rules(rules or [])
-    typer.echo(render.to_json(ruleset) if fmt == OutputFormat.JSON else render.table(ruleset))
+    emit((render.to_json(ruleset) if fmt == ReportFormat.JSON else render.table(ruleset)) + "\n", output)
     return 0
 
 

@@ -23,11 +23,11 @@ CommandArg = Annotated[
 HookOpt = Annotated[bool, typer.Option(
     "--hook", help="Also insert the exec-hook library (off by default: read the README's risks first).")]
 HookShellOpt = Annotated[Path | None, typer.Option(
-    "--hook-shell", help="With --hook: run this unprotected shell (e.g. Homebrew's bash) where a profiled "
-    "process execs /bin/sh or /bin/bash by absolute path.")]
+    "--hook-shell", metavar="PATH", help="With --hook: run this unprotected shell (e.g. Homebrew's bash) where a "
+    "profiled process execs /bin/sh or /bin/bash by absolute path.")]
 ShimOpt = Annotated[list[str] | None, typer.Option(
-    "--shim", help="Also shim this program name (repeatable).")]
-LogOpt = Annotated[Path | None, typer.Option("--log", help="Append the shims' events to this file.")]
+    "--shim", metavar="NAME", help="Also shim this program name (repeatable).")]
+LogOpt = Annotated[Path | None, typer.Option("--log", metavar="FILE", help="Append the shims' events to this file.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Do not print what is covered.")]
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from sipdoctor.commands.options import ColorMode, ColorOpt, FormatOpt, OutputFormat
+from sipdoctor.commands.options import ColorMode, ColorOpt, TraceFormat, TraceFormatOpt
 from sipdoctor.errors import InputError
 
 if TYPE_CHECKING:
@@ -42,9 +42,10 @@ ReinjectOpt = Annotated[
 ]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write the report to this file, checked before the command runs (default: "
-                 "human on stderr; json and github on stdout, and then the command's own standard output goes to "
-                 "standard error, so that stdout holds only the report)."),
+    typer.Option("--output", "-o", metavar="FILE",
+                 help="Write the report to this file, checked before the command runs (default: human on stderr; "
+                 "the other formats on stdout, and then the command's own standard output goes to standard error, "
+                 "so that stdout holds only the report)."),
 ]
 
 
@@ -54,7 +55,7 @@ def trace(
     emulate_sip: EmulateOpt = False,
     reinject: ReinjectOpt = False,
     output: OutputOpt = None,
-    output_format: FormatOpt = None,
+    output_format: TraceFormatOpt = None,
     color: ColorOpt = ColorMode.AUTO,
 ) -> int:
     """Run a command with the profiler-style probe injected and show which processes it reached.
@@ -62,18 +63,22 @@ def trace(
     Exits with the command's exit status (128 + N when signal N ended it). With --format json or github and
     no -o, the report is all of standard output: the command's own output goes to standard error.
     """
+    from sipdoctor.commands.progress import progress
+    from sipdoctor.trace.build import build_probe
     from sipdoctor.trace.session import run_trace
 
     argv, skipped = _what_to_run(command or [], sample)
     if emulate_sip and sys.platform == "darwin":
         raise InputError("--emulate-sip emulates macOS on Linux; on a Mac, SIP itself strips the probe")
-    fmt = output_format or OutputFormat.HUMAN
-    report_on_stdout = output is None and fmt != OutputFormat.HUMAN
+    fmt = output_format or TraceFormat.HUMAN
+    report_on_stdout = output is None and fmt != TraceFormat.HUMAN
     target = open_output(output) if output is not None else None  # a path that cannot be written: before running
     try:
+        with progress("Compiling the probe library (first use)...", enabled=fmt == TraceFormat.HUMAN):
+            probe = build_probe()
         notes: list[str] = []
         hook = _reinject_hook(argv, emulate_sip, notes) if reinject else None
-        result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample and not reinject,
+        result = run_trace(argv, emulate_sip=emulate_sip, compare=not sample and not reinject, probe=probe,
                            stdout_fd=2 if report_on_stdout else None, env_hook=hook)
         result.skipped = skipped
         result.reinject_notes = notes
@@ -118,15 +123,20 @@ def _what_to_run(command: list[str], sample: bool) -> tuple[list[str], list[str]
     return list(command), []
 
 
-def _report(result: TraceResult, fmt: OutputFormat, color: ColorMode, output: TextIO | None) -> None:
+def _report(result: TraceResult, fmt: TraceFormat, color: ColorMode, output: TextIO | None) -> None:
     from sipdoctor.render.terminal import make_console, use_ascii
     from sipdoctor.render.trace import render_github, render_trace, trace_json
 
     findings = trace_findings(result)
-    if fmt == OutputFormat.JSON:
+    if fmt == TraceFormat.JSON:
         _write(json.dumps(trace_json(result, findings), indent=2) + "\n", output, sys.stdout)
-    elif fmt == OutputFormat.GITHUB:
+    elif fmt == TraceFormat.GITHUB:
         _write(render_github(result, findings), output, sys.stdout)
+    elif fmt == TraceFormat.SARIF:
+        from sipdoctor.advice.loader import load_rules
+        from sipdoctor.commands.output import sarif_report
+
+        _write(sarif_report(findings, load_rules(), None), output, sys.stdout)
     elif output is not None:
         _write(_plain(render_trace(result, findings, ascii_only=True)), output, sys.stderr)
     else:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sipdoctor.machines.catalog import DEFAULT_MODEL, MODELS
 from sipdoctor.machines.model import ModelMachine
+from sipdoctor.model import SCHEMA_VERSION
 
 HIGHLIGHTS = ("bash", "sh", "env", "make", "python3", "node", "npm", "ruby", "perl", "git", "java", "yarn", "go")
 
@@ -36,7 +37,7 @@ def _verdict(program: dict[str, str | None], sip: str) -> str:
 
 
 def machines_json() -> str:
-    return json.dumps({"schema_version": 1, "machines": [_model_json(ModelMachine(m)) for m in MODELS]},
+    return json.dumps({"schema_version": SCHEMA_VERSION, "machines": [_model_json(ModelMachine(m)) for m in MODELS]},
                       indent=2)
 
 

@@ -40,7 +40,10 @@ def sip_summary(facts: dict[str, Any]) -> str:
     return "no SIP facts on this host"
 
 
-def human(result: CheckResult, *, ascii_only: bool, width: int = 100) -> RenderableType:
+def human(result: CheckResult, *, ascii_only: bool, width: int = 100, verbosity: int = 0) -> RenderableType:
+    """The report; `verbosity` -1 (--quiet) is the verdict line alone, 1 (--verbose) adds each finding's evidence."""
+    if verbosity < 0:
+        return _verdict_line(result, ascii_only)
     target = result.facts["host"]["target"]
     dot = "-" if ascii_only else "·"
     parts: list[RenderableType] = [Text(f"sipdoctor check (target {target}) {dot} {sip_summary(result.facts)}", "bold")]
@@ -51,7 +54,7 @@ def human(result: CheckResult, *, ascii_only: bool, width: int = 100) -> Rendera
         if group:
             parts.append(Text(""))
             parts.append(Text(f"{HEADINGS[severity]} ({len(group)})", STYLES[severity]))
-            parts.extend(render_finding(f, ascii_only, width) for f in group)
+            parts.extend(render_finding(f, ascii_only, width, evidence=verbosity > 0) for f in group)
     parts.append(Text(""))
     parts.append(_verdict_line(result, ascii_only))
     return Group(*parts)
@@ -142,12 +145,16 @@ def _wrapped(text: str, indent: int, width: int, style: str = "", first: str = "
     return out
 
 
-def render_finding(finding: Finding, ascii_only: bool, width: int) -> RenderableType:
+def render_finding(finding: Finding, ascii_only: bool, width: int, *, evidence: bool = False) -> RenderableType:
     mark = MARKS[finding.severity][1 if ascii_only else 0]
     lines: list[RenderableType] = [
         Text.assemble((f"  {mark} ", STYLES[finding.severity]), (finding.rule, "bold"), f"  {finding.title}")
     ]
     lines.extend(_wrapped(finding.message, 6, width))
+    if evidence and finding.evidence:
+        lines.append(Text("      Evidence:", "dim"))
+        lines.extend(Text(f"        {key}: {json.dumps(value, ensure_ascii=False)}", "dim", overflow="fold")
+                     for key, value in finding.evidence.items())
     for remedy in finding.remediations:
         lines.extend(_wrapped(remedy.text, 6, width, first="Fix: "))
         lines.extend(Text(f"        {line}", "bold", no_wrap=True, overflow="ignore") for line in remedy_lines(remedy))

@@ -31,6 +31,19 @@ def human(sip: dict[str, Any] | None, linux: dict[str, Any] | None) -> Renderabl
     return Group(*parts)
 
 
+def one_line(sip: dict[str, Any] | None, linux: dict[str, Any] | None) -> str:
+    """`status --quiet`: the state in one line."""
+    if sip is not None:
+        if not sip["readable"]:
+            return f"SIP unreadable ({sip['error']})"
+        qualifier = f" ({sip['qualifier']})" if sip["qualifier"] else ""
+        kept = "stripped when an Apple system binary runs" if sip["dyld_env_stripping"] else "kept"
+        return f"SIP {sip['status']}{qualifier}: DYLD_* {kept}"
+    if linux is not None:
+        return "Linux: no SIP; LD_PRELOAD is removed only for setuid, setgid and file-capability programs"
+    return "No SIP facts on this host"
+
+
 def _sip(sip: dict[str, Any]) -> list[RenderableType]:
     out: list[RenderableType] = []
     if not sip["readable"]:

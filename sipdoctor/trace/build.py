@@ -66,12 +66,9 @@ def source_hash(directory: Path) -> str:
 
 
 def cache_root(env: dict[str, str] | None = None) -> Path:
-    env = dict(os.environ) if env is None else env
-    if env.get(CACHE_ENV):
-        return Path(env[CACHE_ENV])
-    import platformdirs
+    from sipdoctor.system import cache_dir
 
-    return Path(platformdirs.user_cache_dir("sipdoctor"))
+    return cache_dir(env)
 
 
 def check_insertable(path: Path) -> None:

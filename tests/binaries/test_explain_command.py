@@ -58,9 +58,9 @@ def test_bad_option_value_is_a_usage_error(explain_cli: Cli) -> None:
     assert code == 2
 
 
-def test_github_format_is_refused(explain_cli: Cli) -> None:
+def test_a_format_explain_does_not_list_is_refused(explain_cli: Cli) -> None:
     code, _, err = explain_cli("/bin/sh", "--format", "github")
-    assert code == 2 and "human or json" in err
+    assert code == 2 and "'github' is not one of 'human', 'json'" in err
 
 
 def test_ascii_markers_when_piped(tmp_path: Path, explain_cli: Cli) -> None:
