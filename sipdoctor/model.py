@@ -167,12 +167,12 @@ class Plan:
             return ""
         lose = f"{_plural(len(self.losing), 'benchmark command')} {'loses' if len(self.losing) == 1 else 'lose'} " \
                "the profiler"
-        changes = _plural(len(self.steps), "change")
+        changes = _plural(len(self.steps), "change") + (" fixes" if len(self.steps) == 1 else " fix")
         if not self.unfixed:
-            return f"{lose}; {changes} fix {'it' if len(self.losing) == 1 else 'all of them'}"
+            return f"{lose}; {changes} {'it' if len(self.losing) == 1 else 'all of them'}"
         if not self.fixed:
             return f"{lose}; no change found fixes {'it' if len(self.losing) == 1 else 'them'}"
-        return f"{lose}; {changes} fix {len(self.fixed)} of them"
+        return f"{lose}; {changes} {len(self.fixed)} of them"
 
     def to_json(self) -> dict[str, Any]:
         return {"summary": self.summary, "losing": list(self.losing), "fixed": list(self.fixed),

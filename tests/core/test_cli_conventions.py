@@ -113,7 +113,7 @@ def test_quiet_prints_the_verdict_line_and_verbose_the_evidence(cli, csrutil_stu
     (tmp_path / "Makefile").write_text(MAKEFILE)
     quiet = cli("check", tmp_path, "--target", "macos", "-q", "--color", "never")
     assert quiet.exit_code == 1
-    assert quiet.stdout.strip().splitlines() == [quiet.stdout.strip()] and "will hide processes" in quiet.stdout
+    assert quiet.stdout.strip().splitlines() == [quiet.stdout.strip()] and "loses the profiler" in quiet.stdout
     verbose = cli("check", tmp_path, "--target", "macos", "-v", "--color", "never").stdout
     assert "Evidence:" in verbose and 'command: "make bench"' in verbose
     assert "Evidence:" not in cli("check", tmp_path, "--target", "macos", "--color", "never").stdout

@@ -42,7 +42,8 @@ def npm_project(tmp_path: Path, monkeypatch, toolchain) -> tuple[Path, Path]:
 def test_check_sarif_is_valid_with_rules_locations_and_the_fixes_check_fix_makes(cli, monkeypatch, tmp_path,
                                                                                  toolchain) -> None:
     project, _ = npm_project(tmp_path, monkeypatch, toolchain)
-    result = cli("check", project, "--target", "macos", "--format", "sarif")
+    (project / "justfile").write_text("bench:\n    node bench.js\n")  # its shell: a cause with an exact edit
+    result = cli("check", project, "--target", "macos", "--machine", "host", "--format", "sarif")
     assert result.exit_code == 1, result.stderr  # the findings still decide the exit code
     log = validate_sarif(result.stdout)
     (run,) = log["runs"]
@@ -58,7 +59,8 @@ def test_check_sarif_is_valid_with_rules_locations_and_the_fixes_check_fix_makes
                            for r in results)
     for r in results:
         location = r["locations"][0]["physicalLocation"]
-        assert location["artifactLocation"] == {"uri": "package.json", "uriBaseId": "%SRCROOT%"}
+        assert location["artifactLocation"] in ({"uri": "package.json", "uriBaseId": "%SRCROOT%"},
+                                                {"uri": "justfile", "uriBaseId": "%SRCROOT%"})
         assert location["region"]["startLine"] >= 1
     assert len({tuple(r["partialFingerprints"].items()) for r in results}) == len(results)
 
@@ -72,9 +74,13 @@ def test_check_sarif_is_valid_with_rules_locations_and_the_fixes_check_fix_makes
             (edit,) = change["replacements"]
             if apply_replacement(before.get(name, ""), edit) not in (before.get(name), expected.get(name)):
                 expected[name] = apply_replacement(expected.get(name, ""), edit)
-    assert expected.keys() > before.keys(), "a fix creates .npmrc"
-    cli("check", project, "--target", "macos", "--fix", "--fail-on", "never")
-    assert {p.name: p.read_text() for p in project.iterdir() if p.is_file()} == expected
+    changed = {name: text for name, text in expected.items() if text != before.get(name)}
+    assert "justfile" in changed, "the justfile's result carries its exact fix"
+    # --fix makes the whole plan's edits: each file a SARIF fix changes ends as that fix leaves it (the plan may
+    # also change other files, for causes below the first, which are context of one result, not results)
+    cli("check", project, "--target", "macos", "--machine", "host", "--fix", "--fail-on", "never")
+    after = {p.name: p.read_text() for p in project.iterdir() if p.is_file()}
+    assert all(after.get(name) == text for name, text in changed.items()), (changed, after)
 
 
 def test_findings_about_the_machine_are_notifications_not_results(cli, csrutil_stub, tmp_path) -> None:
