@@ -3,7 +3,8 @@ see. Each entry says how. Reviewed: dead code is deleted, not listed here."""
 
 from sipdoctor.advice.expr import _Evaluator
 from sipdoctor.binaries import __getattr__ as binaries_getattr
-from sipdoctor.commands.options import Arch, ColorMode, SipMode, Target
+from sipdoctor.commands.completion import Shell
+from sipdoctor.commands.options import Arch, CheckFormat, ColorMode, Profiler, SipMode, Target
 from sipdoctor.errors import EXIT_FINDINGS
 
 # _Evaluator.visit calls the method named after the node's class: getattr(self, f"_{type(node).__name__}").
@@ -15,7 +16,7 @@ binaries_getattr
 
 # Typer turns the option's text into the enum member with that value.
 (ColorMode.ALWAYS, ColorMode.NEVER, SipMode.OFF, SipMode.DEBUG_OFF, Arch.ARM64, Arch.X86_64, Target.MACOS,
- Target.LINUX)
+ Target.LINUX, CheckFormat.MARKDOWN, Profiler.CODSPEED, Shell.BASH, Shell.ZSH, Shell.FISH)
 
 # The exit-code table (0 ok, 1 findings, 2, 3, 130); CheckResult.exit_code in model.py, which imports nothing,
 # returns the 1 itself.

@@ -91,10 +91,6 @@ def host_facts(system: System, options: CheckOptions) -> dict[str, Any]:
     }
 
 
-def collect_facts(system: System, options: CheckOptions) -> dict[str, Any]:
-    return collect_facts_and_judge(system, options)[0]
-
-
 def collect_facts_and_judge(system: System, options: CheckOptions) -> tuple[dict[str, Any], Judge]:
     """SIP first (it decides what the binary verdicts assume), then the collectors, sharing one verdict cache;
     with the judge of the machine they were judged on (the fix plan predicts again on the same machine)."""

@@ -116,11 +116,13 @@ ArchOpt = Annotated[
 ]
 MachineOpt = Annotated[
     str | None,
-    typer.Option("--machine", metavar="NAME", help="Judge local commands on this machine model (`sipdoctor machines` lists them)."),
+    typer.Option("--machine", metavar="NAME",
+                 help="Judge local commands on this machine model (`sipdoctor machines` lists them)."),
 ]
 RootOpt = Annotated[
     Path | None,
-    typer.Option("--root", metavar="DIR", help="Judge on the Mac file system laid out under this directory (a mounted disk)."),
+    typer.Option("--root", metavar="DIR",
+                 help="Judge on the Mac file system laid out under this directory (a mounted disk)."),
 ]
 
 

@@ -4,5 +4,5 @@ Public API (other layers import from here; the fix planners ask a Machine for pa
 - Machine (base), HostMachine, ModelMachine, RootMachine, SipState
 - MODELS, ModelSpec, model_spec, runner_for_label, DEFAULT_MODEL (the shipped catalog)
 - local_machine(...): the machine local commands are judged on; job_machine(...): a workflow job's runner
-- machine.which(name) / resolve / realpath / shebang / verdict / default_path / homebrew / on_label
+- machine.which(name) / resolve / realpath / shebang / verdict / default_path / homebrew
 """

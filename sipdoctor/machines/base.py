@@ -114,16 +114,6 @@ class Machine(ABC):
     def is_host(self) -> bool:
         return self.kind == "host"
 
-    @property
-    def on_label(self) -> str:
-        """"on this Mac" / "on GitHub's macos-15 arm64 runner": how output says where it judged."""
-        return f"on {self.label}"
-
-    def profiled_here(self, path: str) -> bool | None:
-        """Whether a modelled program at `path` is profiled (None when only a binary judge can tell)."""
-        known = self.known_verdict(path)
-        return None if known is None else known[0] == Verdict.PROFILED
-
     def is_shared(self, path: str) -> bool:
         """True for the project's own files: read from this computer's disk whatever the machine."""
         if not os.path.isabs(path) or path in self._reached:

@@ -155,7 +155,9 @@ def assert_hidden(report: dict[str, Any]) -> None:
     nodes = node_processes(report)
     assert any(p["argv"][1].endswith(("/vitest", "/vitest.mjs")) and "bench" in p["argv"] for p in nodes), nodes
     assert len(nodes) >= 3 and all(p["state"] == "unprofiled" for p in nodes), nodes
-    assert cpu_coverage(report) < 0.1, report["coverage"]
+    # the package manager's own process, started directly, is profiled: about a tenth of the CPU, more on a busy
+    # machine; the bench itself (every node process above) is not
+    assert cpu_coverage(report) < 0.25, report["coverage"]
 
 
 def remediate(project: Path, env: dict[str, str], run_as: str) -> tuple[list[dict[str, Any]], list[str]]:

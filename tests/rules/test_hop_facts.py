@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sipdoctor.check import CheckOptions, collect_facts
+from sipdoctor.check import CheckOptions, collect_facts_and_judge
 from sipdoctor.system import System
 from tests.chains import toolchains
 from tests.chains.conftest import host_path
@@ -19,7 +19,7 @@ def test_npm_hops_carry_the_direct_invocation(tmp_path: Path) -> None:
     (project / "package.json").write_text(json.dumps({"name": "p", "scripts": scripts}))
     link_node_modules(project, toolchains.npm_project())
     system = System(platform="linux", env={"PATH": host_path(), "HOME": str(project)})
-    stripped = collect_facts(system, CheckOptions(project=project, target="macos"))["project"]["stripped"]
+    stripped = collect_facts_and_judge(system, CheckOptions(project=project, target="macos"))[0]["project"]["stripped"]
     facts = {(h["command"]["run_as"], h["path"], h["cause"]): {**h, "command": h["command"]["run_as"]}
              for h in stripped}
     top = facts[("npm run bench", "/usr/bin/env", None)]
@@ -46,7 +46,8 @@ def test_text_found_twice_on_the_commands_line_is_not_replaceable(tmp_path: Path
     system = System(platform="linux", env={"PATH": host_path(), "HOME": str(project)})
     for indent, replaceable in ((None, False), (2, True)):
         (project / "package.json").write_text(json.dumps({"name": "p", "scripts": scripts}, indent=indent))
-        stripped = collect_facts(system, CheckOptions(project=project, target="macos"))["project"]["stripped"]
+        facts, _ = collect_facts_and_judge(system, CheckOptions(project=project, target="macos"))
+        stripped = facts["project"]["stripped"]
         tool = [h for h in stripped if h["invoked_as"] == "vitest bench" and h["command"]["name"] == "bench"]
         assert tool and all(h["replaceable"] == replaceable for h in tool)
 
