@@ -62,8 +62,8 @@ def _project(c: Collecting) -> dict[str, Any]:
     project["stripped"] = flatten_stripped(project["commands"], project["project"], path)
     project["ignored"] = ignored_hops(project["commands"])
     project["causes"] = root_causes(project["stripped"], c.options.profiler)
-    project["others_losing"] = [command_label(x) for x in project["commands"]
-                                if not x["benchmark"] and x["stripped_hops"]]
+    project["others_losing"] = list(dict.fromkeys(command_label(x) for x in project["commands"]
+                                                  if not x["benchmark"] and x["stripped_hops"]))
     project["machines"] = machines_summary(project["commands"])
     return {"project": project}
 
