@@ -11,20 +11,19 @@ import hashlib
 import os
 import platform
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 from sipdoctor.errors import ConfigError
-from sipdoctor.system import CommandResult, run_bounded
 from sipdoctor.trace.build import (
     CACHE_ENV,
-    COMPILE_SECONDS,
     ProbeBuildError,
     Toolchain,
     cache_root,
     check_insertable,
     find_toolchain,
+    first_that_works,
+    run_tool,
     source_dir,
 )
 
@@ -68,32 +67,10 @@ def hook_commands(tc: Toolchain, source: Path, output: Path) -> list[list[str]]:
             [tc.compiler, "-dynamiclib", *common]]
 
 
-def _run(argv: list[str], what: str) -> CommandResult:
-    """A compiler or codesign that hangs is stopped (sipdoctor.system.run_bounded)."""
-    try:
-        done = run_bounded(argv, COMPILE_SECONDS)
-    except subprocess.TimeoutExpired:
-        raise ProbeBuildError(f"building the {what} did not finish within {COMPILE_SECONDS} s and was stopped: "
-                              f"$ {' '.join(argv)}") from None
-    except OSError as exc:
-        raise ProbeBuildError(f"cannot run {argv[0]} to build the {what}: {exc.strerror or exc}") from None
-    return done
-
-
-def _first_that_works(attempts: list[list[str]], what: str) -> None:
-    errors = []
-    for argv in attempts:
-        done = _run(argv, what)
-        if done.returncode == 0:
-            return
-        errors.append(f"$ {' '.join(argv)}\n{done.stderr.strip()}")
-    raise ProbeBuildError(f"compiling the {what} failed:\n" + "\n".join(errors))
-
-
 def _sign_ad_hoc(path: Path) -> None:
     """`codesign -s -`: an ad-hoc signature with no flags (no `runtime`), replacing the linker's."""
     codesign = shutil.which("codesign") or "/usr/bin/codesign"
-    done = _run([codesign, "--force", "--sign", "-", str(path)], "re-injection shim")
+    done = run_tool([codesign, "--force", "--sign", "-", str(path)], "re-injection shim")
     if done.returncode != 0:
         raise ProbeBuildError(f"signing the shim ad hoc failed: {done.stderr.strip()}")
 
@@ -107,7 +84,7 @@ def _build(target: Path, source: str, what: str, *, force: bool, env: dict[str, 
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             partial = Path(tmp) / target.name
             make = shim_commands if source == SHIM_SOURCE else hook_commands
-            _first_that_works(make(tc, source_dir() / source, partial), what)
+            first_that_works(make(tc, source_dir() / source, partial), what)
             if tc.is_macos and source == SHIM_SOURCE:
                 _sign_ad_hoc(partial)
             os.replace(partial, target)

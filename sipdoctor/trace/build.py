@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from sipdoctor.errors import ConfigError, SipdoctorError
-from sipdoctor.system import run_bounded
+from sipdoctor.system import CommandResult, run_bounded
 
 SOURCE_NAME = "sipdoctor_probe.c"
 CACHE_ENV = "SIPDOCTOR_CACHE_DIR"
@@ -119,19 +119,29 @@ def _compile(tc: Toolchain, source: Path, output: Path) -> None:
         attempts.append(compile_command(tc, source, output, universal=False))
     else:  # a linker without the lean options still gets a working probe
         attempts.append(compile_command(tc, source, output, lean=False))
+    first_that_works(attempts, "probe library")
+
+
+def run_tool(argv: list[str], what: str) -> CommandResult:
+    """Run a compiler or codesign to build `what`; one that hangs is stopped (sipdoctor.system.run_bounded)."""
+    try:
+        return run_bounded(argv, COMPILE_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise ProbeBuildError(f"building the {what} did not finish within {COMPILE_SECONDS} s and was stopped: "
+                              f"$ {' '.join(argv)}") from None
+    except OSError as exc:
+        raise ProbeBuildError(f"cannot run {argv[0]} to build the {what}: {exc.strerror or exc}") from None
+
+
+def first_that_works(attempts: list[list[str]], what: str) -> None:
+    """Try each command line in turn until one succeeds; else the error lists what each one said."""
     errors = []
     for argv in attempts:
-        try:
-            done = run_bounded(argv, COMPILE_SECONDS)
-        except subprocess.TimeoutExpired:
-            raise ProbeBuildError(f"the C compiler did not finish within {COMPILE_SECONDS} s and was stopped: "
-                                  f"$ {' '.join(argv)}") from None
-        except OSError as exc:
-            raise ProbeBuildError(f"cannot run the C compiler {argv[0]}: {exc.strerror or exc}") from None
+        done = run_tool(argv, what)
         if done.returncode == 0:
             return
         errors.append(f"$ {' '.join(argv)}\n{done.stderr.strip()}")
-    raise ProbeBuildError("compiling the probe library failed:\n" + "\n".join(errors))
+    raise ProbeBuildError(f"compiling the {what} failed:\n" + "\n".join(errors))
 
 
 def build_probe(*, force: bool = False, env: dict[str, str] | None = None) -> Path:
