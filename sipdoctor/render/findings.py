@@ -46,7 +46,8 @@ def human(result: CheckResult, *, ascii_only: bool, width: int = 100, verbosity:
         return _verdict_line(result, ascii_only)
     target = result.facts["host"]["target"]
     dot = "-" if ascii_only else "·"
-    parts: list[RenderableType] = [Text(f"sipdoctor check (target {target}) {dot} {sip_summary(result.facts)}", "bold")]
+    parts: list[RenderableType] = list(wrapped(f"sipdoctor check (target {target}) {dot} {sip_summary(result.facts)}",
+                                               width, 4, "bold"))
     parts.extend(plan_lines(result.plan, width))
     parts.extend(_trees(result.facts, ascii_only, width))
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
@@ -75,7 +76,9 @@ def plan_lines(plan: Plan | None, width: int) -> list[RenderableType]:
         title = STEP_TITLES[step.kind].format(file=where, command=step.change.get("command", ""))
         check = "confirmed by predicting again" if step.confirmed else "not checked by the prediction"
         fixes = ", ".join(step.commands)
-        out.append(Text.assemble(f"  {number}. ", (title, "bold"), (f"  [{step.rule}; for {fixes}; {check}]", "dim")))
+        lines = wrapped(f"  {number}. {title}  [{step.rule}; for {fixes}; {check}]", width, 7)
+        lines[0].stylize("bold", len(f"  {number}. "), len(f"  {number}. {title}"))
+        out.extend(lines)
         out.extend(_exact(line) for line in _step_change(step))
     for unfixed in plan.unfixed:
         out.extend(_wrapped(f"{unfixed.command} is not fixed by this plan: {unfixed.reason}", 2, width, "yellow"))
@@ -106,8 +109,8 @@ def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100) -> list[Re
         f"Predicted process trees: {len(losing)} of {len(commands)} project commands lose processes", "bold")]
     for command in drawn:
         on = (command.get("machine") or {}).get("label")
-        out.append(Text(f"  {command['source']} `{command['name']}` ({_where(command)})"
-                        + (f", judged on {on}" if on else ""), "dim"))
+        out.extend(wrapped(f"  {command['source']} `{command['name']}` ({_where(command)})"
+                           + (f", judged on {on}" if on else ""), width, 6, "dim"))
         for line in render_tree(command["tree"], ascii_only=ascii_only):
             out.extend(Text(piece, TREE_STYLES.get(line.status, ""), no_wrap=True, overflow="ignore")
                        for piece in hanging("    " + line.text, width))
@@ -119,6 +122,13 @@ def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100) -> list[Re
 
 
 TREE_GLYPHS = " │├└─|`-"
+
+
+def wrapped(line: str, width: int, indent: int, style: str = "") -> list[Text]:
+    """A heading wrapped at spaces with its continuation indented (paths and commands are never cut)."""
+    pieces = textwrap.wrap(line, width, subsequent_indent=" " * indent, break_long_words=False,
+                           break_on_hyphens=False) if len(line) > width and width - indent >= 30 else [line]
+    return [Text(piece, style, no_wrap=True, overflow="ignore") for piece in pieces or [line]]
 
 
 def hanging(line: str, width: int) -> list[str]:
