@@ -207,6 +207,14 @@ class CheckResult:
         return 1 if self.failing else 0
 
     @property
+    def unrecognised_losing(self) -> int:
+        """With no benchmark among the project's commands: how many of the others lose processes to SIP."""
+        project = self.facts.get("project") or {}
+        if any(c.get("benchmark") for c in project.get("commands", [])):
+            return 0
+        return len(project.get("others_losing") or [])
+
+    @property
     def unverified(self) -> str:
         """What could not be judged on its machine: benchmark commands, and outside a project the programs."""
         commands = (self.facts.get("project") or {}).get("commands", [])
@@ -228,6 +236,10 @@ class CheckResult:
             return f"{_plural(errors, 'problem')} will hide processes from the profiler"
         if self.unverified:
             return f"Not verified: {self.unverified} could not be judged"
+        if self.unrecognised_losing:
+            n = self.unrecognised_losing
+            return (f"No benchmark command recognised ({_plural(n, 'other command')} "
+                    f"{'loses' if n == 1 else 'lose'} processes to SIP; see CHN004)")
         if warnings:
             return f"Ready to profile, with {_plural(warnings, 'warning')}"
         return "Ready to profile"

@@ -163,7 +163,8 @@ def test_rules_list(cli, tmp_path: Path) -> None:
 def test_trace(probe: Path, tmp_path: Path, emulate: bool) -> None:
     report = tmp_path / "trace.json"
     env = {**os.environ, "SIPDOCTOR_CACHE_DIR": str(probe.parents[2]), "NO_COLOR": "1"}
-    command = ["/bin/sh", "-c", f'"{sys.executable}" -c "sum(range(100_000))"; exit 3']
+    # the child runs long enough for the process table to see it (under --emulate-sip it never loads the probe)
+    command = ["/bin/sh", "-c", f'"{sys.executable}" -c "sum(range(5_000_000))"; exit 3']
     done = subprocess.run([sys.executable, "-m", "sipdoctor", "trace", "--format", "json", "-o", str(report),
                            *(["--emulate-sip"] if emulate else []), "--", *command],
                           env=env, capture_output=True, text=True, timeout=120, check=False)

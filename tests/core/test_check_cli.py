@@ -185,3 +185,19 @@ def test_ctrl_c_exits_130(tmp_path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "sipdoctor: interrupted"
+
+
+def test_no_benchmark_among_losing_commands_is_not_called_ready(cli, tmp_path) -> None:
+    """Commands that lose processes but none that is a benchmark: exit 0, yet the verdict says so, never
+    "Ready to profile", and the human line is not a green tick."""
+    (tmp_path / "Makefile").write_text(".PHONY: test lint\ntest:\n\t./run-tests\nlint:\n\t./lint\n")
+    data = json.loads(cli("check", tmp_path, "--target", "macos", "-f", "json").stdout)
+    assert [c["benchmark"] for c in data["commands"]] == [False, False]
+    assert data["summary"]["verdict"] == (
+        "No benchmark command recognised (2 other commands lose processes to SIP; see CHN004)")
+    human = cli("check", tmp_path, "--target", "macos", "--color", "never")
+    assert human.exit_code == 0
+    assert human.stdout.rstrip().splitlines()[-1].startswith("! No benchmark command recognised")
+    (tmp_path / "Makefile").write_text(".PHONY: bench test\nbench:\n\t./bench\ntest:\n\t./run-tests\n")
+    benchmark = json.loads(cli("check", tmp_path, "--target", "macos", "-f", "json").stdout)
+    assert not benchmark["summary"]["verdict"].startswith("No benchmark")
