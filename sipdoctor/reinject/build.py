@@ -8,17 +8,14 @@ keeps DYLD_* in it (docs/reinjection.md); the hook is a universal dylib like the
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
 import shutil
-import tempfile
 from pathlib import Path
 
-from sipdoctor.errors import ConfigError
 from sipdoctor.trace.build import (
-    CACHE_ENV,
     ProbeBuildError,
     Toolchain,
+    build_atomically,
     cache_root,
     check_insertable,
     find_toolchain,
@@ -79,19 +76,14 @@ def _build(target: Path, source: str, what: str, *, force: bool, env: dict[str, 
     if target.is_file() and not force:
         return target
     tc = find_toolchain(env)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-            partial = Path(tmp) / target.name
-            make = shim_commands if source == SHIM_SOURCE else hook_commands
-            first_that_works(make(tc, source_dir() / source, partial), what)
-            if tc.is_macos and source == SHIM_SOURCE:
-                _sign_ad_hoc(partial)
-            os.replace(partial, target)
-    except OSError as exc:  # a read-only cache, XDG_CACHE_HOME naming a file
-        raise ConfigError(f"cannot write the {what} under {exc.filename or target.parent}: {exc.strerror or exc}; "
-                          f"set {CACHE_ENV} to a writable directory") from None
-    return target
+
+    def make(partial: Path) -> None:
+        commands = shim_commands if source == SHIM_SOURCE else hook_commands
+        first_that_works(commands(tc, source_dir() / source, partial), what)
+        if tc.is_macos and source == SHIM_SOURCE:
+            _sign_ad_hoc(partial)
+
+    return build_atomically(target, what, make)
 
 
 def build_shim(*, force: bool = False, env: dict[str, str] | None = None) -> Path:

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -151,14 +152,19 @@ def build_probe(*, force: bool = False, env: dict[str, str] | None = None) -> Pa
     if target.is_file() and not force:
         return target
     tc = find_toolchain(env)
+    return build_atomically(target, "probe library", lambda partial: _compile(tc, source_dir() / SOURCE_NAME, partial))
+
+
+def build_atomically(target: Path, what: str, make: Callable[[Path], None]) -> Path:
+    """Build `what` into a temporary file beside `target` with `make`, then rename it into place (concurrent
+    builds are safe; a failed one leaves nothing behind)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             partial = Path(tmp) / target.name
-            _compile(tc, source_dir() / SOURCE_NAME, partial)
+            make(partial)
             os.replace(partial, target)
     except OSError as exc:  # a read-only cache, XDG_CACHE_HOME naming a file, a HOME that does not exist
-        where = exc.filename or target.parent
-        raise ConfigError(f"cannot write the probe library under {where}: {exc.strerror or exc}; set "
-                          f"{CACHE_ENV} to a writable directory") from None
+        raise ConfigError(f"cannot write the {what} under {exc.filename or target.parent}: {exc.strerror or exc}; "
+                          f"set {CACHE_ENV} to a writable directory") from None
     return target
