@@ -101,7 +101,11 @@ def test_vitest_bench(cli: Cli, in_project: Callable[..., None], vitest_project:
     events = shim_events(report)
     assert events and {e["outcome"] for e in events} == {"restored"} and {e["name"] for e in events} == {"node"}
     nodes = [p for p in programs(report) if p["exe"].endswith("/node")]
-    assert len(nodes) >= 3 and {p["state"] for p in nodes} == {"profiled"}  # vitest and its workers
+    profiled = [p for p in nodes if p["state"] == "profiled"]
+    assert len(profiled) >= 3, nodes  # vitest and its workers
+    # a process the tracer only glimpsed in the process table (between fork and exec, or before its record was
+    # written) may show as unprofiled on a busy machine; no node process that did work was missed
+    assert all(p["state"] == "profiled" or p["cpu_seconds"] < 0.05 for p in nodes), nodes
 
 
 def pyenv_root(base: Path) -> Path:
