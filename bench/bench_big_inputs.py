@@ -20,6 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import compile_package
+
 
 def flat_makefile(project: Path) -> None:
     (project / "Makefile").write_text("".join(f"t{i}:\n\techo {i}\n" for i in range(5000)))
@@ -61,6 +64,8 @@ def children_cpu() -> float:
 
 def main() -> None:
     from sipdoctor.cli import main as cli_main
+
+    compile_package()
 
     sipdoctor = [sys.executable, "-m", "sipdoctor"]
     with tempfile.TemporaryDirectory() as tmp:

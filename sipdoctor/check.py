@@ -58,11 +58,13 @@ def _path(c: Collecting) -> dict[str, Any]:
 def _project(c: Collecting) -> dict[str, Any]:
     project = collect_project_facts(c.options.project, c.system, c.judge.assumptions, c.options.profiler, c.judge,
                                     benchmarks=c.options.benchmarks)
+    for command in project["commands"]:
+        command["label"] = command_label(command)
     path = c.judge.machine.environment(c.system.env).get("PATH")
     project["stripped"] = flatten_stripped(project["commands"], project["project"], path)
     project["ignored"] = ignored_hops(project["commands"])
     project["causes"] = root_causes(project["stripped"], c.options.profiler)
-    project["others_losing"] = list(dict.fromkeys(command_label(x) for x in project["commands"]
+    project["others_losing"] = list(dict.fromkeys(x["label"] for x in project["commands"]
                                                   if not x["benchmark"] and x["stripped_hops"]))
     project["machines"] = machines_summary(project["commands"])
     return {"project": project}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
+import shutil
 import stat
 import tempfile
 import time
@@ -111,7 +112,15 @@ class _Session:
         copy = self.backups / path.relative_to(self.root.resolve())
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_bytes(before)
+        _copy_metadata(path, copy)  # `cp -p` gives the file the copy's mode and times: the original's
         return f"cp -p {shlex.quote(str(copy))} {shlex.quote(str(path))}"
+
+
+def _copy_metadata(source: Path, copy: Path) -> None:
+    shutil.copystat(source, copy)
+    st = source.stat()
+    if os.geteuid() == 0:  # only root's `cp -p` sets the owner, and only root can set it on the copy
+        os.chown(copy, st.st_uid, st.st_gid)
 
 
 def _backup_dir() -> Path:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from sipdoctor.binaries.resolve import PathIndex
 from sipdoctor.binaries.script import SHEBANG_READ, Shebang, parse_shebang, read_shebang
@@ -16,6 +16,8 @@ from sipdoctor.model import Reason, Verdict
 
 if TYPE_CHECKING:
     from sipdoctor.binaries import Assumptions, VerdictCache
+
+T = TypeVar("T")
 
 
 class Judge:
@@ -42,6 +44,7 @@ class Judge:
         self._real: dict[str, str] = {}
         self._files: dict[str, bool] = {}
         self._exists: dict[str, bool] = {}
+        self._once: dict[tuple[str, ...], object] = {}
 
     @property
     def target(self) -> str:
@@ -107,6 +110,13 @@ class Judge:
             self._exists[path] = self.machine.exists(path)
         return self._exists[path]
 
+    def once(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """compute() the first time `key` is asked in this run, then its answer (an exception is not kept):
+        a project file read for each of thousands of commands (a Makefile's targets) is read and parsed once."""
+        if key not in self._once:
+            self._once[key] = compute()
+        return cast(T, self._once[key])
+
     def read_text(self, path: str, limit: int = 16384) -> str:
         head = self.machine.read_head(path, limit)
         return head.decode("utf-8", "replace") if head else ""
@@ -150,7 +160,7 @@ class Context:
         return self.evolve(env={**self.env, **extra}) if extra else self
 
     def with_cwd(self, cwd: str | None) -> Context:
-        if not cwd:
+        if not cwd or cwd == str(self.cwd):
             return self
         return self.evolve(cwd=Path(os.path.expanduser(cwd)) if cwd.startswith("~") else self.cwd / cwd)
 

@@ -87,6 +87,15 @@ def _apply(step: Continuation, out: Followed, ctx: Context) -> tuple[list[str], 
 
 def _not_found(argv: Sequence[str], why: str, ctx: Context) -> Hop:
     where = "this computer" if ctx.machine.is_host else ctx.machine.label
-    reason = Reason("not-found", f"`{argv[0]}` is not on the PATH of {where} ({ctx.path})" if "/" not in argv[0]
-                    else f"{argv[0]} does not exist on {where}")
+    reason = Reason("not-found", f"`{argv[0]}` is not on the PATH of {where} ({short_path(ctx.path)})"
+                    if "/" not in argv[0] else f"{argv[0]} does not exist on {where}")
     return Hop(path="", argv=tuple(argv), verdict=Verdict.UNKNOWN, reasons=(reason,), why=why)
+
+
+def short_path(path: str, keep: int = 4) -> str:
+    """A long PATH as its first and last entries and how many there are: a message names where it looked
+    without a 30-entry line (the JSON tree keeps every entry)."""
+    entries = path.split(os.pathsep)
+    if len(entries) <= keep + 1:
+        return path
+    return f"{os.pathsep.join([*entries[:keep - 1], '...', entries[-1]])}, {len(entries)} directories"

@@ -3,7 +3,8 @@
 - npm, pnpm and yarn 1 run a package script as `sh -c SCRIPT` (`script-shell` from the environment or .npmrc
   replaces sh), with node_modules/.bin of the package and its parents first on PATH (@npmcli/run-script
   `make-spawn-args.js`, pnpm `@pnpm/npm-lifecycle`); npm also runs `preX` and `postX`. `npx`/`npm exec` run
-  the command through the same `sh -c`; `pnpm exec` spawns it directly.
+  the command through the same `sh -c`; `pnpm exec` spawns it directly, and so does `pnpm NAME` when the
+  package has no script NAME.
 - yarn 2+ runs scripts in its own in-process shell (@yarnpkg/shell): no /bin/sh; a dependency's binary runs
   as `node <its entry>`. bun runs them with the first `bash` on PATH, or in its own shell (`_bun`).
 - make runs a recipe line directly when it has no shell metacharacters and the shell is Bourne-like, else
@@ -17,6 +18,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 from collections.abc import Callable
@@ -132,6 +134,10 @@ def _run_script(program: tuple[str, ...], followed: Followed) -> tuple[list[Spaw
     if tool == "pnpm" and npmrc_setting("enable-pre-post-scripts", found.parent, dict(ctx.env)) is None:
         names = [name] if package.script(name) else []
     if not names:
+        if tool == "pnpm" and _pnpm_fallback(args, name):
+            child = ctx.prepend_path(bin_dirs(found.parent))
+            return [Spawn(child, f"pnpm has no script `{name}`: as `pnpm exec`, it spawns `{name}` directly",
+                          argv=tuple(args[args.index(name):]))], notes
         return [], [*notes, f"{found} has no script `{name}`"]
     child_ctx = ctx.prepend_path(bin_dirs(found.parent)).with_cwd(str(found.parent))
     if tool == "yarn" and package.yarn_berry:
@@ -161,6 +167,13 @@ def _script_name(tool: str, args: list[str]) -> tuple[str | None, list[str]]:
     if tool in ("pnpm", "yarn") and not words[0].startswith("-") and words[0] not in PM_COMMANDS:
         return words[0], words[1:]
     return None, words
+
+
+def _pnpm_fallback(args: list[str], name: str) -> bool:
+    """`pnpm NAME` (not `pnpm run NAME`) with no script NAME runs NAME as `pnpm exec` would (pnpm
+    `@pnpm/plugin-commands-script-runners` run.ts: `if (opts.fallbackCommandUsed) return exec(...)`)."""
+    words = [a for a in args if a != "--"]
+    return bool(words) and words[0] == name and name not in ("test", "start", "stop", "restart")
 
 
 PM_COMMANDS = {"install", "i", "add", "remove", "rm", "update", "up", "exec", "dlx", "x", "why", "list", "ls",
@@ -223,11 +236,12 @@ def _make(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], li
     ctx = followed.ctx
     assert ctx is not None
     directory, file, goals, overrides = _make_args(list(program[1:]), ctx)
-    path = _makefile_path(directory, file, ctx.judge.exists)
+    path = ctx.judge.once(("makefile-path", str(directory), file or ""),
+                          lambda: _makefile_path(directory, file, ctx.judge.exists))
     if path is None:
         return [], [f"make: no makefile in {directory}"]
     try:
-        makefile = load_makefile(str(path))
+        makefile = load_makefile(str(path))  # by the file's identity: the fix plan edits it between rounds
     except Unreadable as exc:
         return [], [f"{path}: {exc}"]
     notes = [p.note() for p in makefile.problems]
@@ -280,6 +294,7 @@ def _one_shell_script(lines: list[str], shell: str) -> str:
     return "\n".join([lines[0].lstrip("@-+ \t"), *rest]).strip("\n")
 
 
+@functools.lru_cache(maxsize=64)
 def _shell_words(flags: str) -> tuple[str, ...]:
     try:
         return tuple(shlex.split(flags))

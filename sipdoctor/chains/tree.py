@@ -7,6 +7,7 @@ runs the interpreter (the hop records the script in `via`). Children are the pro
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -39,8 +40,8 @@ class Hop:
     script: str | None = None
     """The file a script hop runs (argv[1] of `node npm`), its links resolved on the judged machine."""
 
-    @property
-    def name(self) -> str:
+    @functools.cached_property
+    def name(self) -> str:  # kept in __dict__ (a frozen dataclass allows it); asked for every rule of every hop
         return (self.path or (self.argv[0] if self.argv else "")).rsplit("/", 1)[-1]
 
     def to_json(self) -> dict[str, Any]:

@@ -142,9 +142,12 @@ def _apply_fixes(project: Path, result: CheckResult) -> None:
 
 
 def _report_edits(outcomes: list[EditOutcome]) -> None:
+    """Each edit, then one undo per file changed: each restores its file as it was before this run, so they
+    can be run in any order, or only some of them."""
     for outcome in outcomes:
-        undo = f" (to undo: {outcome.undo})" if outcome.undo else ""
-        typer.echo(f"sipdoctor: {'fixed' if outcome.applied else 'skipped'}: {outcome.note}{undo}", err=True)
+        typer.echo(f"sipdoctor: {'fixed' if outcome.applied else 'skipped'}: {outcome.note}", err=True)
+    for undo in dict.fromkeys(o.undo for o in outcomes if o.applied and o.undo):
+        typer.echo(f"sipdoctor: to undo: {undo}", err=True)
 
 
 def _print_diff(project: Path, result: CheckResult) -> int:

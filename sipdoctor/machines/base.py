@@ -120,9 +120,17 @@ class Machine(ABC):
             return True
         return any(path == d or path.startswith(d.rstrip("/") + "/") for d in self.shared)
 
+    def _default_bash(self) -> str | None:
+        """which("bash") on the default PATH, once per PATH: every predicted command carries the machine's JSON."""
+        memo: dict[str, str | None] = self.__dict__.setdefault("_bash_on", {})
+        path = self.default_path
+        if path not in memo:
+            memo[path] = self.which("bash")
+        return memo[path]
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "label": self.label, "kind": self.kind, "arch": self.arch,
-                               "sip": self.sip.to_json(), "homebrew": self.homebrew, "bash": self.which("bash")}
+                               "sip": self.sip.to_json(), "homebrew": self.homebrew, "bash": self._default_bash()}
         if self.note:
             out["note"] = self.note
         return out

@@ -38,6 +38,8 @@ class Entry:
     target: str | None = None  # a link's target
     inferred: bool = False
     protected: bool = False
+    text: str = ""
+    """A script's whole text when the data holds it (a wrapper the predictor follows past its #! line)."""
 
     @property
     def shebang_line(self) -> str | None:
@@ -75,7 +77,7 @@ def is_optional(row: Mapping[str, str]) -> bool:
     """A row for one way of installing a tool (nvm, setup-node, uv...), not on the model by default."""
     invoked = row["path"].split(" -> ")[0]
     return invoked.startswith(("~", "<")) or "<" in invoked or any(
-        word in row["name"] for word in ("if installed", "nodejs.org .pkg"))
+        word in row["name"] for word in ("if installed", "nodejs.org .pkg", "action-setup"))
 
 
 def _names(row: Mapping[str, str], invoked: str) -> list[str]:
@@ -93,7 +95,9 @@ def entries_of_row(row: Mapping[str, str], home: str = "~") -> list[Entry]:
     kind = row["kind"]
     detail = row["shebang_or_signature"]
     inferred = any(w in (detail + row["source"]).lower() for w in ("inferred", "not verified"))
-    base = Entry(invoked, kind, on, off, detail, row["source"], inferred=inferred, protected=row["protected"] == "yes")
+    text = (row.get("script_text") or "").replace("\\n", "\n")  # one TSV field: newlines written as \n
+    base = Entry(invoked, kind, on, off, detail, row["source"], inferred=inferred, protected=row["protected"] == "yes",
+                 text=text)
     linked = kind in ("mach-o", "script", "symlink") and target.startswith(("/", "../"))
     out: list[Entry] = []
     for name in _names(row, invoked):
@@ -164,13 +168,15 @@ def build_entries(spec: ModelSpec, rows: Iterable[Mapping[str, str]]) -> dict[st
 def setup_entries(spec: ModelSpec, tool: str) -> tuple[str | None, list[Entry]]:
     """What actions/setup-<tool> puts first on a runner's PATH: (directory, entries); None for no data."""
     arch = "arm64" if spec.arch == "arm64" else "x64"
-    wanted = {"node": "setup-node", "python": "setup-python", "go": "go (toolcache)"}.get(tool)
+    wanted = {"node": "setup-node", "python": "setup-python", "go": "go (toolcache)",
+              "pnpm": "pnpm/action-setup"}.get(tool)
     if wanted is None:
         return None, []
     rows = [r for r in model_rows() if r["machine"] == spec.name and wanted in r["name"]]
     entries = [e for r in rows for e in entries_of_row(r, spec.home)]
     directory = {"node": f"{TOOL_CACHE}/node/<ver>/{arch}/bin", "python": f"{TOOL_CACHE}/Python/<ver>/{arch}/bin",
-                 "go": f"{TOOL_CACHE}/go/<ver>/{arch}/bin"}[tool]
+                 "go": f"{TOOL_CACHE}/go/<ver>/{arch}/bin",
+                 "pnpm": f"{spec.home}/setup-pnpm/node_modules/.bin"}[tool]
     return directory, entries
 
 
@@ -299,6 +305,8 @@ class ModelMachine(Machine):
         if self.is_shared(path):
             return read_head(path, limit)
         entry = self._entry(self.realpath(path))
+        if entry is not None and entry.text:
+            return entry.text.encode()[:limit]
         line = entry.shebang_line if entry is not None else None
         return (line + "\n").encode()[:limit] if line else None
 

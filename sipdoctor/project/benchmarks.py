@@ -34,7 +34,12 @@ BENCH_LIBRARIES = re.compile(
 )
 PYTHON_BENCH_LIBRARIES = re.compile(r"^\s*(?:import|from)\s+(?:pyperf|pytest_benchmark|pytest_codspeed)\b", re.M)
 SCRIPT_HEAD = 65536
+QUOTING = re.compile(r"""['"\\#]""")
+"""Characters that make shlex's words differ from whitespace splitting (quotes, escapes, comments)."""
 NODE_RUNNERS = frozenset({"node", "bun", "deno", "tsx", "ts-node"})
+NAMING_TOOLS = frozenset({"make", "gmake", "just", "npm", "pnpm", "yarn", "bun", "tox", "nox"})
+RUNNERS_FIRST = NODE_RUNNERS | {"asv", "pyperf", "hyperfine", "cargo", "go"}
+"""Programs runs_benchmark looks at when they come first (python*, and anything naming vitest or pytest, too)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ def _invoked_names(argvs: Iterable[tuple[str, ...]]) -> Iterator[str]:
     """The names a command runs by name: `make bench`, `just bench`, `npm run bench`, `tox -e bench`."""
     for argv in argvs:
         tool = os.path.basename(argv[0]) if argv else ""
+        if tool not in NAMING_TOOLS:
+            continue
         rest = [a for a in argv[1:] if not a.startswith("-")]
         if tool in ("make", "gmake", "just"):
             yield from (a for a in rest if "=" not in a)
@@ -90,7 +97,7 @@ def _invoked_names(argvs: Iterable[tuple[str, ...]]) -> Iterator[str]:
 def _command_argvs(command: str) -> Iterator[tuple[str, ...]]:
     for piece in re.split(r"&&|\|\||[;|\n]", command):
         try:
-            words = shlex.split(piece)
+            words = shlex.split(piece) if QUOTING.search(piece) else piece.split()
         except ValueError:
             words = piece.split()
         words = [w for w in words if "=" not in w or w.startswith("-")]  # drop VAR=value prefixes
@@ -100,12 +107,15 @@ def _command_argvs(command: str) -> Iterator[tuple[str, ...]]:
 
 def runs_benchmark(argv: tuple[str, ...], cwd: str) -> bool:
     """The argv starts a benchmark runner, or an interpreter on a script that uses a benchmark library."""
+    if not argv:
+        return False
+    joined, first = " ".join(argv), os.path.basename(argv[0])
+    if first not in RUNNERS_FIRST and not first.startswith("python") and "test" not in joined:
+        return False  # most argvs of a big project (echo, rm, cp...): no runner below needs a closer look
+    if EXCLUDES_BENCHMARKS.search(joined):
+        return False
     names = [os.path.basename(a) for a in argv]
-    if not names:
-        return False
     args = set(argv[1:])
-    if EXCLUDES_BENCHMARKS.search(" ".join(argv)):
-        return False
     vitest = next((i for i, n in enumerate(names) if n in ("vitest", "vitest.mjs")), None)
     if vitest is not None and argv[vitest + 1: vitest + 2] == ("bench",):
         return True

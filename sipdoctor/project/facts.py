@@ -16,6 +16,7 @@
          "command": str,                    # the text in the file (script body, recipe line, run: block)
          "run_as": str,                     # what was predicted, e.g. "npm run bench", "make bench"
          "benchmark": bool,                 # sipdoctor.project.benchmarks: configuration, runner, name
+         "profiler": "generic" | "codspeed",  # the profiler it runs under: a CodSpeed action step's is CodSpeed
          "job": str | None,                 # workflows only
          "verdict": str,                    # "profiled" when no hop strips or aborts, else "stripped"/"load-fails"
          "tree": {...},                     # Prediction.to_json(): {"command", "children": [process], "notes"}
@@ -87,6 +88,7 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
     _codspeed_commands(root, ctx, commands, problems)
     _task_commands(root, ctx, commands, problems)
     for command in commands:
+        command["profiler"] = command["profiler"] or profiler  # a CodSpeed step's is CodSpeed whatever was asked
         command["benchmark"] = is_benchmark(command["name"], command["command"], command["run_as"],
                                             tree_argvs(command["tree"]), str(root), command["source"], benchmarks)
     scan = scan_scripts(root)
@@ -121,7 +123,7 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
     unverified = [h for h in every if h.verdict == Verdict.UNKNOWN and h.status != "not-profiled"]
     return {
         "source": source, "file": file, "line": line, "name": name, "command": command,
-        "run_as": prediction.command, "job": extra.get("job"),
+        "run_as": prediction.command, "job": extra.get("job"), "profiler": extra.get("profiler"),
         "benchmark": bool(BENCHMARK_NAME.search(name)),  # collect_project_facts judges it fully
         "verdict": hops[0].verdict.value if hops else ("unknown" if unverified else "profiled"),
         "machine": _machine_fact(prediction),
@@ -244,7 +246,7 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
             if step.codspeed and machine.homebrew is not None:
                 machine = machine.with_homebrew_bash()
                 argv = (f"{machine.homebrew}/bin/bash", *argv[1:]) if argv else argv
-            step_ctx = make_context(ctx.judge.on(machine), ctx.cwd, machine.environment({}),
+            step_ctx = make_context(ctx.judge.on(machine), _step_directory(root, step), machine.environment({}),
                                     "codspeed" if step.codspeed else ctx.profiler)
             if argv:
                 prediction = predict_shell_script(argv, step.script, step_ctx, f"step `{step.name}`")
@@ -253,7 +255,15 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
                 prediction = predict_command_line(step.script, step_ctx, why)
             source = "codspeed-action" if step.codspeed else "workflow"
             out.append(command_fact(source, step.file, step.line, step.name, step.script, prediction,
-                                    job=step.job))
+                                    job=step.job, profiler=step_ctx.profiler))
+
+
+def _step_directory(root: Path, step: Step) -> Path:
+    """The step's working directory in the checkout (never above it: `..` is kept inside the project)."""
+    if not step.cwd:
+        return root
+    directory = Path(os.path.normpath(root / step.cwd))
+    return directory if directory.is_relative_to(root) else root
 
 
 def _codspeed_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:

@@ -59,9 +59,11 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None,
     out: list[dict[str, Any]] = []
     texts: dict[str | None, str | None] = {}  # each file read once: a Makefile can hold thousands of commands
     for command in commands:
-        summary = {k: v for k, v in command.items() if k not in ("tree", "stripped_hops")}
-        located = _stripped_in_tree(command.get("tree") or {})
         hops = command["stripped_hops"]
+        if not hops:
+            continue
+        summary = _summary(command)
+        located = _stripped_in_tree(command.get("tree") or {})
         matched = len(located) == len(hops) and all(h["path"] == t[0]["path"] for h, t in zip(hops, located,
                                                                                            strict=True))
         if command.get("file") not in texts:
@@ -71,6 +73,11 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None,
             extra = _hop_fix_facts(located[index], command, file_text, root, path) if matched else {}
             out.append({**_EMPTY_FIX, **extra, **hop, "command": summary})
     return out
+
+
+def _summary(command: dict[str, Any]) -> dict[str, Any]:
+    """The command's fact without its tree and hops: what a finding entry carries about its command."""
+    return {k: v for k, v in command.items() if k not in ("tree", "stripped_hops")}
 
 
 _EMPTY_FIX: dict[str, Any] = {
@@ -304,7 +311,7 @@ def ignored_hops(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
     binary), with its command; `workload` when it is the last program of a process that starts nothing."""
     out: list[dict[str, Any]] = []
     for command in commands:
-        summary = {k: v for k, v in command.items() if k not in ("tree", "stripped_hops")}
+        summary: dict[str, Any] = {}  # filled when the command has an ignored hop (most have none)
         pending = list((command.get("tree") or {}).get("children", []))
         while pending:
             process = pending.pop(0)
@@ -314,6 +321,7 @@ def ignored_hops(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 if hop["verdict"] == "ignored":
                     workload = index == len(chain) - 1 and not process["children"]
                     reason = hop["reasons"][0]["message"] if hop["reasons"] else "ignored"
+                    summary = summary or _summary(command)
                     out.append({"path": hop["path"], "argv": hop["argv"], "reason": reason, "workload": workload,
                                 "reason_codes": [r["code"] for r in hop["reasons"]], "command": summary})
     return out
@@ -331,7 +339,7 @@ def root_causes(stripped: list[dict[str, Any]], profiler: str) -> list[dict[str,
         key = _command_key(command)
         if key in seen or not command.get("benchmark") or entry["verdict"] != "stripped":
             continue
-        if profiler == "codspeed" and entry.get("reinjected_below"):
+        if (command.get("profiler") or profiler) == "codspeed" and entry.get("reinjected_below"):
             continue
         seen.add(key)
         # The same hop for the same reason; a text replaced in place is a change of its own per command.

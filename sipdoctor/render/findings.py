@@ -221,8 +221,8 @@ def to_json(result: CheckResult) -> str:
 
 
 def _command_json(command: dict[str, Any]) -> dict[str, Any]:
-    keys = ("source", "file", "line", "name", "command", "run_as", "benchmark", "job", "verdict", "tree",
-            "reinject", "stripped_hops", "machine", "unverified")
+    keys = ("source", "file", "line", "name", "label", "command", "run_as", "benchmark", "profiler", "job",
+            "verdict", "tree", "reinject", "stripped_hops", "machine", "unverified")
     return {key: command.get(key) for key in keys}
 
 

@@ -29,8 +29,10 @@ SHELL_TEMPLATES = {
     "pwsh": "pwsh -command . '{0}'",
 }
 MACOS_RUNNER_BASH = "/bin/bash"
-SETUP_ACTIONS = {"actions/setup-node": "node", "actions/setup-python": "python", "actions/setup-go": "go"}
-"""Actions that put their tool cache directory first on the job's PATH (core.addPath; docs/machines.md)."""
+SETUP_ACTIONS = {"actions/setup-node": "node", "actions/setup-python": "python", "actions/setup-go": "go",
+                 "pnpm/action-setup": "pnpm"}
+"""Actions that put their tool's directory first on the job's PATH (core.addPath; docs/machines.md). pnpm's
+with `standalone: true` installs @pnpm/exe, which the models do not hold: left out, so pnpm stays unverified."""
 WORKFLOW_BYTES = 1 << 20
 """A larger workflow file is a problem naming its size, not minutes of YAML parsing."""
 CODSPEED_BASH = "/opt/homebrew/bin/bash"
@@ -52,6 +54,9 @@ class Step:
     """The job's `runs-on` labels for this macOS leg, matrix expressions filled in."""
     setups: tuple[str, ...] = ()
     """Tools an earlier actions/setup-node, setup-python or setup-go step of the job put first on PATH."""
+    cwd: str | None = None
+    """Where the command runs, relative to the checkout: the step's `working-directory` (for a `run:` step,
+    else the job's or the workflow's `defaults.run`), or the CodSpeed action's `working-directory` input."""
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,14 @@ def load_workflow(path: Path) -> tuple[list[Step], list[Problem]]:
     if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict):
         return [], [Problem(str(path), 1, "not a workflow: no `jobs` mapping")]
     steps: list[Step] = []
-    default_shell = _shell_of(data.get("defaults"))
+    top = _run_defaults(data.get("defaults"))
     for job_id, job in data["jobs"].items():
         if not isinstance(job, dict):
             continue
+        own = _run_defaults(job.get("defaults"))
+        defaults = {**top, **own}
         for labels in macos_legs(job):
-            found = _job_steps(str(path), str(job_id), job, _shell_of(job.get("defaults")) or default_shell)
+            found = _job_steps(str(path), str(job_id), job, defaults)
             steps.extend(replace(step, runs_on=labels) for step in found)
     return steps, []
 
@@ -177,13 +184,26 @@ def _matches(combination: dict[str, Any], rule: dict[str, Any]) -> bool:
     return all(combination.get(k) == v for k, v in rule.items())
 
 
-def _shell_of(defaults: Any) -> str | None:
+def _run_defaults(defaults: Any) -> dict[str, str]:
+    """`defaults.run` of a workflow or a job: its `shell` and `working-directory`, those that are set."""
     run = defaults.get("run") if isinstance(defaults, dict) else None
-    shell = run.get("shell") if isinstance(run, dict) else None
-    return shell if isinstance(shell, str) else None
+    if not isinstance(run, dict):
+        return {}
+    return {k: v for k, v in run.items() if k in ("shell", "working-directory") and isinstance(v, str)}
 
 
-def _job_steps(path: str, job_id: str, job: dict[str, Any], shell: str | None) -> list[Step]:
+WORKSPACE_PREFIX = re.compile(r"^(?:\$\{\{\s*github\.workspace\s*\}\}|\$GITHUB_WORKSPACE|\$\{GITHUB_WORKSPACE\})/?")
+
+
+def _directory(value: Any) -> str | None:
+    """A `working-directory` relative to the checkout; None when unset or built by an expression."""
+    if not isinstance(value, str):
+        return None
+    value = WORKSPACE_PREFIX.sub("", value.strip()).strip()
+    return value if value and "${{" not in value and "$" not in value else None
+
+
+def _job_steps(path: str, job_id: str, job: dict[str, Any], defaults: dict[str, str]) -> list[Step]:
     out = []
     setups: list[str] = []
     for index, step in enumerate(job.get("steps") or []):
@@ -192,13 +212,17 @@ def _job_steps(path: str, job_id: str, job: dict[str, Any], shell: str | None) -
         name = str(step.get("name") or step.get("id") or f"step {index + 1}")
         lines = getattr(step, "key_lines", {})
         if isinstance(step.get("run"), str):
-            argv = shell_argv(step.get("shell") if isinstance(step.get("shell"), str) else shell)
-            out.append(Step(path, lines.get("run"), job_id, name, step["run"], argv, False, setups=tuple(setups)))
+            argv = shell_argv(step.get("shell") if isinstance(step.get("shell"), str) else defaults.get("shell"))
+            cwd = _directory(step.get("working-directory", defaults.get("working-directory")))
+            out.append(Step(path, lines.get("run"), job_id, name, step["run"], argv, False, setups=tuple(setups),
+                            cwd=cwd))
         uses = step.get("uses")
         tool = SETUP_ACTIONS.get(uses.split("@", 1)[0].lower()) if isinstance(uses, str) else None
+        inputs = step.get("with")
+        if tool == "pnpm" and isinstance(inputs, dict) and str(inputs.get("standalone")).lower() == "true":
+            tool = None
         if tool is not None and tool not in setups:
             setups.append(tool)
-        inputs = step.get("with")
         if isinstance(uses, str) and uses.lower().startswith("codspeedhq/action") and isinstance(inputs, dict):
             out.extend(_codspeed_steps(path, job_id, name, inputs, tuple(setups)))
     return out
@@ -208,12 +232,14 @@ def _codspeed_steps(path: str, job_id: str, name: str, inputs: dict[str, Any],
                     setups: tuple[str, ...]) -> list[Step]:
     lines = getattr(inputs, "key_lines", {})
     mode = inputs.get("mode") if isinstance(inputs.get("mode"), str) else None
+    cwd = _directory(inputs.get("working-directory"))
     out = []
     if isinstance(inputs.get("run"), str) and inputs["run"].strip():
         out.append(Step(path, lines.get("run"), job_id, name, inputs["run"], (CODSPEED_BASH, "-c", "{0}"), True,
-                        mode, setups=setups))
+                        mode, setups=setups, cwd=cwd))
     if isinstance(inputs.get("exec"), str) and inputs["exec"].strip():
-        out.append(Step(path, lines.get("exec"), job_id, name, inputs["exec"], (), True, mode, setups=setups))
+        out.append(Step(path, lines.get("exec"), job_id, name, inputs["exec"], (), True, mode, setups=setups,
+                        cwd=cwd))
     return out
 
 

@@ -78,6 +78,34 @@ def test_the_printed_undo_restores_the_file_byte_for_byte(tmp_path: Path) -> Non
     assert (project / "Makefile").read_bytes() == data
 
 
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 0, 2)])
+def test_the_undos_of_several_files_restore_them_in_any_order(tmp_path: Path, order: tuple[int, ...]) -> None:
+    """One undo per file, each back to the file as it was before the run: no undo depends on another one."""
+    project = tmp_path / "p"
+    (project / "scripts").mkdir(parents=True)
+    files = {"Makefile": b"bench:\n\tpython3 bench.py\n", "scripts/bench.sh": b"#!/bin/sh\npython3 bench.py\n"}
+    for name, data in files.items():
+        (project / name).write_bytes(data)
+    (project / "scripts/bench.sh").chmod(0o755)
+    os.utime(project / "Makefile", (1_000_000_000, 1_000_000_000))
+    before = {p: (p.read_bytes(), stat.S_IMODE(p.stat().st_mode), p.stat().st_mtime) for p in project.rglob("*")
+              if p.is_file()}
+    outcomes = apply_edits(project, [
+        FileEdit("Makefile", "prepend", "SHELL := /bin/zsh"),
+        FileEdit("scripts/bench.sh", "replace", "python3 bench.py", "uv run bench.py", line=2),
+        FileEdit("Makefile", "replace", "python3 bench.py", "uv run bench.py", line=3),
+        FileEdit(".npmrc", "append", "script-shell=bash"),
+    ], tmp_path / "b")
+    assert all(o.applied for o in outcomes)
+    undos = list(dict.fromkeys(o.undo for o in outcomes if o.undo))
+    assert len(undos) == 3  # Makefile, scripts/bench.sh, .npmrc: one each
+    for index in order:
+        subprocess.run(undos[index], shell=True, check=True)
+    after = {p: (p.read_bytes(), stat.S_IMODE(p.stat().st_mode), p.stat().st_mtime) for p in project.rglob("*")
+             if p.is_file()}
+    assert after == before  # bytes, mode (the script stays executable) and times; .npmrc gone
+
+
 def test_owner_group_and_mode_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "Makefile"
     path.write_text("bench:\n\tpython3 bench.py\n")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,21 @@ def test_npm_and_vitest(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
     prediction = predict(line, project, bin_dir)
     assert [h["argv"][0] for h in hops(prediction)] == ["node", "bash", "node"]
     assert_all_profiled(prediction)
+
+
+def test_the_printed_undos_restore_the_project(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
+    """`check --fix` prints one undo per file; run in the printed order they give back the project as it was."""
+    project = tmp_path / "npm"
+    _package(project, toolchains.BENCH_SCRIPTS)
+    link_node_modules(project, toolchains.npm_project())
+    run_check(cli, project, monkeypatch, toolchain("node", "bash"))
+    before = snapshot(project)
+    _, stderr = fix(cli, project)
+    undos = [line.split("to undo: ", 1)[1] for line in stderr.splitlines() if "to undo: " in line]
+    assert len(undos) == 2, stderr  # package.json, and the .npmrc the fix created
+    for undo in undos:
+        subprocess.run(undo, shell=True, check=True)
+    assert snapshot(project) == before
 
 
 def test_pnpm(cli, monkeypatch, tmp_path: Path, toolchain) -> None:

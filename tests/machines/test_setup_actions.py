@@ -1,0 +1,131 @@
+"""A workflow job's setup actions and working directories, judged on the runner they name.
+
+pnpm/action-setup puts pnpm's cmd-shim wrapper (`#!/bin/sh`, then `exec node .../pnpm.cjs`) first on PATH; a
+step runs in its `working-directory` (or the job's `defaults.run`); `pnpm NAME` without a script NAME spawns NAME
+directly; a CodSpeed step runs under CodSpeed's profiler whatever `--profiler` says.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "darwin", reason="judges a Mac from a non-Mac host")
+
+WORKFLOW = """\
+on: push
+jobs:
+  bench:
+    runs-on: macos-latest
+    defaults:
+      run:
+        working-directory: packages/bench
+    steps:
+      - uses: actions/checkout@v4
+      - uses: pnpm/action-setup@v4
+      - uses: actions/setup-node@v4
+        with: {node-version: 22}
+      - name: Local bench
+        run: pnpm run bench
+      - name: Tool directly
+        run: pnpm vitest bench --run
+      - name: CodSpeed
+        uses: CodSpeedHQ/action@v4
+        with:
+          working-directory: ${{ github.workspace }}/packages/bench
+          run: pnpm run bench
+      - name: CodSpeed turbo
+        uses: CodSpeedHQ/action@v4
+        with:
+          run: pnpm turbo run bench
+  standalone:
+    runs-on: macos-latest
+    steps:
+      - uses: pnpm/action-setup@v4
+        with: {standalone: true}
+      - name: Standalone bench
+        run: pnpm run bench
+        working-directory: packages/bench
+"""
+PNPM_SHIM = "/Users/runner/setup-pnpm/node_modules/.bin/pnpm"
+NODE = "/Users/runner/hostedtoolcache/node/<ver>/arm64/bin/node"
+
+
+@pytest.fixture
+def data(cli, tmp_path: Path) -> dict[str, Any]:
+    project = tmp_path / "monorepo"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    (project / ".github" / "workflows" / "bench.yml").write_text(WORKFLOW)
+    (project / "package.json").write_text(json.dumps({"name": "root", "private": True, "scripts": {}}))
+    (project / "packages" / "bench").mkdir(parents=True)
+    (project / "packages" / "bench" / "package.json").write_text(json.dumps(
+        {"name": "bench", "scripts": {"bench": "vitest bench --run"}, "devDependencies": {"vitest": "^3"}}))
+    bin_dir = project / "packages" / "bench" / "node_modules" / ".bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "vitest").write_text('#!/bin/sh\nbasedir=$(dirname "$(echo "$0" | sed -e \'s,\\\\,/,g\')")\n'
+                                    'exec node  "$basedir/../vitest/vitest.mjs" "$@"\n')  # pnpm's cmd-shim
+    (bin_dir / "vitest").chmod(0o755)
+    (bin_dir.parent / "vitest").mkdir()
+    (bin_dir.parent / "vitest" / "vitest.mjs").write_text("#!/usr/bin/env node\nimport './dist/cli.js'\n")
+    result = cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never")
+    assert result.exit_code == 0, result.stderr
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def step(data: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in data["commands"] if c["name"] == name)
+
+
+def pnpm_process(command: dict[str, Any]) -> dict[str, Any]:
+    shell = command["tree"]["children"][0]
+    return next(p for p in shell["children"] if p["argv"][0] == "pnpm")
+
+
+def test_pnpm_from_action_setup_is_its_sh_wrapper_then_node(data: dict[str, Any]) -> None:
+    pnpm = pnpm_process(step(data, "Local bench"))
+    assert [(h["path"], h["via"]) for h in pnpm["chain"]] == [("/bin/sh", PNPM_SHIM), (NODE, None)]
+    assert pnpm["chain"][0]["own_verdict"] == "stripped"
+    script = pnpm["children"][0]["chain"][0]
+    assert script["argv"][:2] == ["sh", "-c"] and script["argv"][2] == "vitest bench --run"
+
+
+def test_steps_run_in_their_working_directory(data: dict[str, Any], tmp_path: Path) -> None:
+    package = tmp_path / "monorepo" / "packages" / "bench"
+    for name in ("Local bench", "CodSpeed", "Standalone bench"):
+        notes = json.dumps(step(data, name)["tree"])
+        assert "has no script" not in notes, name
+        assert str(package / "node_modules" / ".bin") in notes, name  # the package's own .bin first
+
+
+def test_pnpm_runs_a_binary_that_is_no_script_directly(data: dict[str, Any]) -> None:
+    pnpm = pnpm_process(step(data, "Tool directly"))
+    (child,) = pnpm["children"]
+    assert child["argv"] == ["vitest", "bench", "--run"]  # spawned directly, not through `sh -c`
+    assert "spawns `vitest` directly" in child["chain"][0]["why"]
+
+
+def test_a_codspeed_step_is_judged_under_codspeed(data: dict[str, Any]) -> None:
+    codspeed = step(data, "CodSpeed")
+    assert codspeed["profiler"] == "codspeed" and step(data, "Local bench")["profiler"] == "generic"
+    sh = codspeed["stripped_hops"][0]
+    assert sh["path"] == "/bin/sh" and sh["reinjected_below"]  # CodSpeed's node shim re-arms pnpm's node
+    # pnpm's wrapper and its script shell strip; CodSpeed's node shim re-arms each node below them
+    assert [h["path"] for h in codspeed["stripped_hops"]] == ["/bin/sh"] * 3
+    assert all(h["reinjected_below"] for h in codspeed["stripped_hops"])
+    titles = [f["title"] for f in data["findings"] if f["rule"] in ("CHN001", "MCH001")]
+    assert not any("`CodSpeed`" in t for t in titles), titles
+    assert any(f["rule"] == "CHN002" for f in data["findings"])
+    # turbo is not installed: below the re-armed node the tree is unknown, which is never "ready"
+    assert "CodSpeed step `CodSpeed turbo` cannot be judged on GitHub's macos-26 arm64 runner" in titles
+
+
+def test_standalone_pnpm_is_not_guessed(data: dict[str, Any]) -> None:
+    pnpm = pnpm_process(step(data, "Standalone bench"))
+    reason = pnpm["chain"][0]["reasons"][0]["message"]
+    assert pnpm["chain"][0]["own_verdict"] == "unknown" and "`pnpm` is not on the PATH" in reason
+    assert "directories)" in reason  # a long PATH is shortened in messages
