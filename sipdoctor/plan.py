@@ -235,7 +235,7 @@ def _hop_id(hop: dict[str, Any]) -> tuple[Any, ...]:
 def _key(command: dict[str, Any], root: Path) -> tuple[Any, ...]:
     file = command.get("file") or ""
     relative = os.path.relpath(file, root) if os.path.isabs(file) else file
-    return command["source"], relative, command["name"], command.get("job")
+    return command["source"], relative, command.get("key") or command["name"], command.get("job")
 
 
 def _unscratch(value: Any, scratch: str, root: str) -> Any:

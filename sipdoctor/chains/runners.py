@@ -11,7 +11,8 @@
   `$(SHELL) $(.SHELLFLAGS) LINE` with SHELL defaulting to /bin/sh and .SHELLFLAGS to `-c` (GNU make job.c,
   construct_command_argv_internal); under `.ONESHELL` the whole recipe is one such LINE. macOS's own make is GNU
   make 3.81, which has neither `.ONESHELL` nor `.SHELLFLAGS` (both came in 3.82; docs/macos-facts.md#make).
-- Python project runners (uv, pdm, poetry, hatch): sipdoctor.chains.python_runners.
+- Python project runners (uv, pdm, poetry, hatch): sipdoctor.chains.python_runners; Node.js task runners
+  (concurrently, npm-run-all, run-s, run-p): sipdoctor.chains.node_runners.
 - just runs each line of a recipe (and of its dependencies, first) with `sh -cu` or the justfile's
   `set shell`, and a shebang or [script] recipe with its interpreter (sipdoctor.sources.justfile).
 """
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from sipdoctor.chains.context import Context
 from sipdoctor.chains.execchain import Followed
+from sipdoctor.chains.node_runners import NODE_HANDLERS, NODE_TOOLS, entry_tool
 from sipdoctor.chains.python_runners import PYTHON_HANDLERS
 from sipdoctor.chains.shell import shell_invocation
 from sipdoctor.chains.shims import SHELLS
@@ -50,7 +52,8 @@ MAKE_SH_WORDS = {"case", "do", "done", "elif", "else", "esac", "eval", "exec", "
 """GNU make job.c sh_chars and sh_cmds: a line with any of these goes through the shell."""
 MAKE_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "rksh", "zsh", "ash"})
 """GNU make job.c is_bourne_compatible_shell."""
-KNOWN_WITHOUT_INSTALL = frozenset({"npm", "npx", "pnpm", "pnpx", "yarn", "bun", "hatch", "just", "make", "gmake"})
+KNOWN_WITHOUT_INSTALL = frozenset({"npm", "npx", "pnpm", "pnpx", "yarn", "bun", "hatch", "just", "make", "gmake",
+                                   *NODE_TOOLS})
 """Launchers whose children are known without their install (module docstring, docs/machines.md "Launchers")."""
 NODE_SCRIPTS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
                 "pnpx.cjs": "pnpx", "yarn.js": "yarn", "yarn.cjs": "yarn"}
@@ -81,7 +84,8 @@ def _program(program: tuple[str, ...], ctx: Context) -> tuple[str, ...]:
     """`node .../npm-cli.js run x` is npm: name the tool a node script is (its link resolved on the machine)."""
     if len(program) > 1 and program[0] == "node":
         name = os.path.basename(program[1])
-        tool = NODE_SCRIPTS.get(os.path.basename(ctx.judge.realpath(program[1])))
+        real = ctx.judge.realpath(program[1])
+        tool = NODE_SCRIPTS.get(os.path.basename(real)) or entry_tool(real)
         tool = tool or (name if name in HANDLERS else None)
         if tool is not None:
             return (tool, *program[2:])
@@ -393,4 +397,5 @@ def _just_args(args: list[str]) -> tuple[str | None, tuple[str, ...] | None, lis
 HANDLERS: dict[str, Handler] = {
     "npm": _run_script, "pnpm": _run_script, "yarn": _run_script, "npx": _run_script, "pnpx": _run_script,
     "make": _make, "gmake": _make, "gnumake": _make, "just": _just, "bun": _bun, **PYTHON_HANDLERS,
+    **NODE_HANDLERS,
 }

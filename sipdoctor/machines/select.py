@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sipdoctor.machines.base import Machine
 from sipdoctor.machines.catalog import DEFAULT_MODEL, LAYOUTS, MODELS, model_spec, runner_for_label
 from sipdoctor.machines.model import ModelMachine
+from sipdoctor.sources.workflows import HOMEBREW_BASH
 
 
 class UnknownMachine(ValueError):
@@ -101,6 +102,6 @@ def job_machine(choice: RunnerChoice, setups: Sequence[str], shared: Sequence[st
     machine = model_machine(choice.model, shared)
     if machine.spec.is_runner:
         for tool in setups:
-            machine = machine.with_setup(tool)
+            machine = machine.with_homebrew_bash() if tool == HOMEBREW_BASH else machine.with_setup(tool)
     machine.note = choice.note
     return machine

@@ -18,6 +18,7 @@
          "benchmark": bool,                 # sipdoctor.project.benchmarks: configuration, runner, name
          "profiler": "generic" | "codspeed",  # the profiler it runs under: a CodSpeed action step's is CodSpeed
          "job": str | None,                 # workflows only
+         "key": str,                        # its identity in its file: the name, or a workflow step's `#N`
          "verdict": str,                    # "profiled" when no hop strips or aborts, else "stripped"/"load-fails"
          "tree": {...},                     # Prediction.to_json(): {"command", "children": [process], "notes"}
                                             # process = {"argv", "chain": [hop], "children": [process], "notes"}
@@ -124,11 +125,12 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
     return {
         "source": source, "file": file, "line": line, "name": name, "command": command,
         "run_as": prediction.command, "job": extra.get("job"), "profiler": extra.get("profiler"),
+        "key": extra.get("key") or name,
         "benchmark": bool(BENCHMARK_NAME.search(name)),  # collect_project_facts judges it fully
         "verdict": hops[0].verdict.value if hops else ("unknown" if unverified else "profiled"),
         "machine": _machine_fact(prediction),
         "tree": prediction.to_json(),
-        "reinject": _reinject_fact(prediction),
+        "reinject": _reinject_fact(prediction) if hops else {"covers": False, "names": [], "gaps": []},
         "stripped_hops": [_hop_fact(h, every) for h in hops],
         "unverified": [{"path": h.path, "name": h.name, "argv": list(h.argv),
                         "reason": "; ".join(r.message for r in h.reasons)} for h in unverified],
@@ -136,7 +138,8 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
 
 
 def _reinject_fact(prediction: Prediction) -> dict[str, Any]:
-    """What `sipdoctor run` would do for this command (sipdoctor.chains.reinject, from the same prediction)."""
+    """What `sipdoctor run` would do for this command (sipdoctor.chains.reinject, from the same prediction); a
+    tree without a stripping hop gives nothing to restore (command_fact skips it)."""
     from sipdoctor.chains.reinject import plan_prediction
 
     plan = plan_prediction(prediction)
@@ -255,7 +258,7 @@ def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], prob
                 prediction = predict_command_line(step.script, step_ctx, why)
             source = "codspeed-action" if step.codspeed else "workflow"
             out.append(command_fact(source, step.file, step.line, step.name, step.script, prediction,
-                                    job=step.job, profiler=step_ctx.profiler))
+                                    job=step.job, profiler=step_ctx.profiler, key=step.key))
 
 
 def _step_directory(root: Path, step: Step) -> Path:

@@ -50,8 +50,9 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None,
     - `edit_file`: the command's file relative to the project (the `file` of an `edit`).
     - `venv`: the virtual environment (relative) whose interpreter this hop runs, else null.
     - `step_line`: for workflow steps, the `run:` line of the step as {text, prefix, key_indent, rest,
-      unique}: `prefix` is its indentation plus any `- `, `key_indent` the indentation of the step's keys,
-      `rest` the line after the prefix, `unique` whether the line occurs once in the file.
+      unique, start}: `prefix` is its indentation plus any `- `, `key_indent` the indentation of the step's
+      keys, `rest` the line after the prefix, `unique` whether the line occurs once in the file, `start` the
+      step's first line as {text, line, dash (its indentation and `- `), rest, unique}, or null.
     - `just_setting`: for justfile recipes, the setting that picks the hop's shell as {name, flags,
       existing}: `shell` (`-cu`) for recipe lines, `script-interpreter` (`-eu`) for [script] bodies, and the
       line that sets it now (replace it rather than add a second: just rejects a setting made twice).
@@ -292,7 +293,20 @@ def _step_line(command: dict[str, Any], file_text: str | None) -> dict[str, Any]
     assert match is not None
     prefix = match.group(0)
     return {"text": text, "prefix": prefix, "key_indent": " " * len(prefix), "rest": text[len(prefix):],
-            "unique": file_text.count(text) == 1}
+            "unique": file_text.count(text) == 1, "start": _step_start(lines, line, len(prefix), file_text)}
+
+
+def _step_start(lines: list[str], line: int, key_indent: int, file_text: str) -> dict[str, Any] | None:
+    """The first line of the step that holds line `line` (its `- ` item), to put a step before it."""
+    for number in range(line, 0, -1):
+        text = lines[number - 1]
+        match = re.match(r"^(\s*)- ", text)
+        if match is not None and len(match.group(0)) == key_indent:
+            return {"text": text, "line": number, "dash": match.group(0), "rest": text[len(match.group(0)):],
+                    "unique": file_text.count(text) == 1}
+        if text.strip() and len(text) - len(text.lstrip()) < key_indent:
+            return None  # left the step without meeting its `- `
+    return None
 
 
 def _just_setting(hop: dict[str, Any], command: dict[str, Any], file_text: str | None) -> dict[str, Any] | None:

@@ -186,9 +186,10 @@ def render_trace(result: TraceResult, findings: Sequence[Finding] = (), *, ascii
 
     text = Text()
     rows = tree_rows(result, ascii_only=ascii_only)
-    head = max((len(row.head) for row in rows), default=0)
+    cpu_width = max((len(row.cpu) for row in rows), default=0) + 2
+    head = min(max((len(row.head) for row in rows), default=0), max(24, width - cpu_width - 1))
     for row in rows:
-        text.append(row.head.ljust(head), style=row.style)
+        text.append(_fit(row.head, head, ascii_only).ljust(head), style=row.style)
         text.append(f"  {row.cpu}\n", style=row.style)  # the marker names the state
         if row.cause:
             text.append(f"{row.cause_prefix}  {row.cause}\n", style="dim")
@@ -199,6 +200,14 @@ def render_trace(result: TraceResult, findings: Sequence[Finding] = (), *, ascii
         parts.append(Text(""))
     parts.extend(render_finding(f, ascii_only, width) for f in findings)
     return Group(*parts)
+
+
+def _fit(head: str, width: int, ascii_only: bool) -> str:
+    """A tree row cut to the column, so that a deep tree keeps one line per process and its CPU column."""
+    if len(head) <= width:
+        return head
+    ellipsis = "..." if ascii_only else "\u2026"
+    return head[:width - len(ellipsis)] + ellipsis
 
 
 def render_github(result: TraceResult, findings: Sequence[Finding] = ()) -> str:

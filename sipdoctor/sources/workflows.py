@@ -33,6 +33,9 @@ SETUP_ACTIONS = {"actions/setup-node": "node", "actions/setup-python": "python",
                  "pnpm/action-setup": "pnpm"}
 """Actions that put their tool's directory first on the job's PATH (core.addPath; docs/machines.md). pnpm's
 with `standalone: true` installs @pnpm/exe, which the models do not hold: left out, so pnpm stays unverified."""
+HOMEBREW_BASH = "homebrew-bash"
+"""A `setups` entry: an earlier step ran `brew install bash`, so `bash` on the job's PATH is Homebrew's."""
+BREW_INSTALLS_BASH = re.compile(r"^\s*brew\s+install\b[^\n;&|#]*?\sbash(?=\s|$)", re.MULTILINE)
 WORKFLOW_BYTES = 1 << 20
 """A larger workflow file is a problem naming its size, not minutes of YAML parsing."""
 CODSPEED_BASH = "/opt/homebrew/bin/bash"
@@ -54,6 +57,9 @@ class Step:
     """The job's `runs-on` labels for this macOS leg, matrix expressions filled in."""
     setups: tuple[str, ...] = ()
     """Tools an earlier actions/setup-node, setup-python or setup-go step of the job put first on PATH."""
+    key: str = ""
+    """The step's identity in its job, kept when a step is added before it (`brew install bash`): its name or
+    id, else `#N`, N counting the job's steps except the ones that only install bash."""
     cwd: str | None = None
     """Where the command runs, relative to the checkout: the step's `working-directory` (for a `run:` step,
     else the job's or the workflow's `defaults.run`), or the CodSpeed action's `working-directory` input."""
@@ -206,16 +212,22 @@ def _directory(value: Any) -> str | None:
 def _job_steps(path: str, job_id: str, job: dict[str, Any], defaults: dict[str, str]) -> list[Step]:
     out = []
     setups: list[str] = []
-    for index, step in enumerate(job.get("steps") or []):
+    ordinal = 0
+    for step in job.get("steps") or []:
         if not isinstance(step, dict):
             continue
-        name = str(step.get("name") or step.get("id") or f"step {index + 1}")
+        run = step.get("run") if isinstance(step.get("run"), str) else None
+        installs_bash = run is not None and BREW_INSTALLS_BASH.search(run) is not None
+        ordinal += 0 if installs_bash and not (step.get("name") or step.get("id")) else 1
+        name, key = _step_name(step), str(step.get("name") or step.get("id") or f"#{ordinal}")
         lines = getattr(step, "key_lines", {})
-        if isinstance(step.get("run"), str):
+        if run is not None:
             argv = shell_argv(step.get("shell") if isinstance(step.get("shell"), str) else defaults.get("shell"))
             cwd = _directory(step.get("working-directory", defaults.get("working-directory")))
-            out.append(Step(path, lines.get("run"), job_id, name, step["run"], argv, False, setups=tuple(setups),
-                            cwd=cwd))
+            out.append(Step(path, lines.get("run"), job_id, name, run, argv, False, setups=tuple(setups),
+                            cwd=cwd, key=key))
+            if installs_bash and HOMEBREW_BASH not in setups:
+                setups.append(HOMEBREW_BASH)
         uses = step.get("uses")
         tool = SETUP_ACTIONS.get(uses.split("@", 1)[0].lower()) if isinstance(uses, str) else None
         inputs = step.get("with")
@@ -224,8 +236,19 @@ def _job_steps(path: str, job_id: str, job: dict[str, Any], defaults: dict[str, 
         if tool is not None and tool not in setups:
             setups.append(tool)
         if isinstance(uses, str) and uses.lower().startswith("codspeedhq/action") and isinstance(inputs, dict):
-            out.extend(_codspeed_steps(path, job_id, name, inputs, tuple(setups)))
+            out.extend(replace(found, key=key) for found in _codspeed_steps(path, job_id, name, inputs, tuple(setups)))
     return out
+
+
+def _step_name(step: dict[str, Any]) -> str:
+    """The step's name as GitHub shows it: its `name` (or `id`), else `Run ` and the first line of its `run`
+    (or the action it uses)."""
+    if step.get("name") or step.get("id"):
+        return str(step.get("name") or step.get("id"))
+    run, uses = step.get("run"), step.get("uses")
+    first = next((line.strip() for line in run.splitlines() if line.strip()), "") if isinstance(run, str) else ""
+    what = first or (uses if isinstance(uses, str) else "")
+    return f"Run {what[:45] + '...' if len(what) > 48 else what}".rstrip()
 
 
 def _codspeed_steps(path: str, job_id: str, name: str, inputs: dict[str, Any],

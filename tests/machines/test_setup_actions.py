@@ -129,3 +129,36 @@ def test_standalone_pnpm_is_not_guessed(data: dict[str, Any]) -> None:
     reason = pnpm["chain"][0]["reasons"][0]["message"]
     assert pnpm["chain"][0]["own_verdict"] == "unknown" and "`pnpm` is not on the PATH" in reason
     assert "directories)" in reason  # a long PATH is shortened in messages
+
+
+BREW_BASH = """\
+on: push
+jobs:
+  bench:
+    runs-on: ${{ matrix.os }}
+    strategy:
+      matrix:
+        os: [macos-14, macos-15-intel]
+    steps:
+      - run: |
+          # brew install bash
+          brew install bash-completion
+      - name: Before
+        run: make bench
+      - run: brew install --quiet bash
+      - name: After
+        run: make bench
+"""
+
+
+def test_a_step_that_installs_homebrews_bash_gives_it_to_the_later_steps(cli, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    (project / ".github" / "workflows" / "bench.yml").write_text(BREW_BASH)
+    (project / "Makefile").write_text("bench:\n\t./bench\n")
+    result = cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never")
+    data = json.loads(result.stdout)
+    shells = {(c["name"], c["machine"]["arch"]): c["tree"]["children"][0]["chain"][0]["path"]
+              for c in data["commands"] if c["name"] in ("Before", "After")}
+    assert shells == {("Before", "arm64"): "/bin/bash", ("Before", "x86_64"): "/bin/bash",
+                      ("After", "arm64"): "/opt/homebrew/bin/bash", ("After", "x86_64"): "/usr/local/bin/bash"}

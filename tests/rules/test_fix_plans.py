@@ -272,11 +272,13 @@ def test_workflow_step(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
     assert [s["change"]["edit"]["file"] for s in plan["steps"]] == [".github/workflows/bench.yml"] * 2
 
     after = fix_twice(cli, project)
+    # the runner images have only Apple's bash: install Homebrew's, which `run:` then finds first on PATH
     assert workflow.read_text().endswith(
-        "      - shell: /opt/homebrew/bin/bash -e {0}\n        run: node node_modules/vitest/vitest.mjs bench --run\n")
+        "      - run: brew install bash\n      - run: node node_modules/vitest/vitest.mjs bench --run\n")
     assert chain_findings(after) == []
-    (step,), problems = load_workflow(workflow)
-    assert problems == [] and step.shell_argv == ("/opt/homebrew/bin/bash", "-e", "{0}")
+    (brew, step), problems = load_workflow(workflow)
+    assert problems == [] and step.setups == ("homebrew-bash",) and brew.setups == ()
+    assert step.name == "Run node node_modules/vitest/vitest.mjs bench --run"  # as GitHub names it
     # The runner's Homebrew bash is the toolchain's bash here: predict the step's script under it.
     prediction = predict(f"{bin_dir / 'bash'} -e -c {step.script.strip()!r}", project, bin_dir)
     assert [h["argv"][0] for h in hops(prediction)] == [str(bin_dir / "bash"), "node"]

@@ -90,3 +90,18 @@ def test_an_unknown_prediction_is_not_contradicted(traced: Callable[..., TraceRe
     exe = os.path.realpath(result.roots[0].exe)
     assert differences({exe: {"unknown"}}, result.nodes()) == []
     assert differences({exe: {"stripped"}}, result.nodes()) == [f"{exe}: predicted stripped, traced profiled"]
+
+
+def test_a_narrow_terminal_keeps_one_line_per_process(result: TraceResult) -> None:
+    """A row longer than the terminal is cut with an ellipsis instead of pushing its CPU column onto a line of
+    its own."""
+    from rich.console import Console
+
+    console = Console(no_color=True, width=40, record=True, file=io.StringIO())
+    console.print(render_trace(result, ascii_only=True, width=40), crop=False)
+    lines = console.export_text().splitlines()
+    bash = lines[0]
+    child = next(line for line in lines if line.startswith("`-- [not profiled]"))
+    assert bash.startswith("[stripped] /bin/bash") and "..." in bash and bash.endswith("%")
+    assert child.endswith("%") and "..." in child  # its CPU column on the same line
+    assert len(bash) <= 40 and len(child) <= 40
