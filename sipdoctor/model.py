@@ -217,14 +217,17 @@ class CheckResult:
     @property
     def unverified(self) -> str:
         """What could not be judged on its machine: benchmark commands, and outside a project the programs."""
-        commands = (self.facts.get("project") or {}).get("commands", [])
+        project = self.facts.get("project") or {}
+        commands = project.get("commands", [])
         onboarding = self.facts.get("onboarding") or []
+        jobs = [f"job `{j['job']}`" for j in project.get("unjudged", []) if j.get("benchmark")]  # MCH004
         # `unverified` also holds unknown hops below a stripping hop the profiler re-arms (CodSpeed's node)
         count = sum(1 for c in commands
                     if c.get("benchmark") and (c.get("verdict") == "unknown" or c.get("unverified")))
         programs = [p["name"] for p in onboarding if p.get("verdict") == "unknown"]
         parts = [_plural(count, "benchmark command")] if count else []
         parts += [", ".join(f"`{p}`" for p in programs)] if programs else []
+        parts += [", ".join(jobs)] if jobs else []
         return " and ".join(parts)
 
     @property

@@ -28,7 +28,7 @@ CATALOG: dict[str, frozenset[str] | None] = {
     **{f"toolchains.{name}": _TOOLCHAIN for name in ("asdf", "brew", "corepack", "fnm", "homebrew", "mise",
                                                        "nvm", "pyenv", "rustup", "uv", "volta")},
     "project": frozenset({"causes", "commands", "executables", "ignored", "machines", "others_losing", "package",
-                          "problems", "profiler", "project", "stripped", "target", "venvs"}),
+                          "problems", "profiler", "project", "stripped", "target", "unjudged", "venvs"}),
     "project.package": frozenset({"file", "manager", "manager_source", "manager_version", "pnpm_reads_npmrc",
                                   "script_shell", "yarn_berry"}),
     "project.package.script_shell": frozenset({"value", "source"}),

@@ -18,7 +18,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-BENCHMARK_NAME = re.compile(r"bench|perf|profil|codspeed", re.IGNORECASE)
+WORD_START = r"(?:(?<![A-Za-z])[Pp]|(?<=[a-z])P)"  # a word's first letter: after a non-letter, or camelCase
+BENCHMARK_NAME = re.compile(rf"[Bb]ench|BENCH|[Cc]od[Ss]peed|{WORD_START}erf(?:ormance)?(?![a-z])|PERF|"
+                            rf"{WORD_START}rofil|PROFIL")
+"""A name that says benchmark: `bench` anywhere (microbench, runBenchmarks), `perf` or `performance` as a word
+(perf:cpu, runPerf; not superfluous, perfect), a word starting with `profil` (profile, profiling)."""
 NOT_BENCHMARK_WORDS = frozenset({
     "clean", "clear", "coverage", "cov", "lint", "linter", "eslint", "format", "fmt", "prettier", "build",
     "compile", "test", "tests", "typecheck", "types", "docs", "doc", "install", "setup", "check", "release",

@@ -34,6 +34,8 @@
       "venvs": [{"path", "home", "version", "interpreters": [{"path", "runs", "symlink", "verdict", "reasons"}]}],
       "executables": [{"path", "symlink_to", "shebang", "interpreter", "env_name"}],
       "problems": [{"file", "line", "message"}],
+      "unjudged": [{"file", "line", "job", "runs_on",     # workflow jobs whose runner is an expression
+                    "benchmark", "steps"}],               # a step looks like a benchmark; the steps' names
     }
 
 `role` of a stripped hop: "env" (/usr/bin/env), "shell" (sh, bash, dash, zsh, ksh), "xcode-stub" (an Xcode
@@ -66,7 +68,14 @@ from sipdoctor.sources.makefile import MAKEFILE_NAMES, load_makefile
 from sipdoctor.sources.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
 from sipdoctor.sources.pyproject_scripts import runner_commands
 from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands
-from sipdoctor.sources.workflows import MACOS_RUNNER_BASH, Step, load_codspeed_config, load_workflow, workflow_files
+from sipdoctor.sources.workflows import (
+    MACOS_RUNNER_BASH,
+    Step,
+    Unjudged,
+    load_codspeed_config,
+    read_workflow,
+    workflow_files,
+)
 from sipdoctor.system import System
 
 if TYPE_CHECKING:
@@ -85,7 +94,8 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
     problems: list[Problem] = []
     package = _package_commands(root, ctx, commands, problems)
     _make_commands(root, ctx, commands, problems)
-    _workflow_commands(root, ctx, commands, problems)
+    unjudged: list[Unjudged] = []
+    _workflow_commands(root, ctx, commands, problems, unjudged)
     _codspeed_commands(root, ctx, commands, problems)
     _task_commands(root, ctx, commands, problems)
     for command in commands:
@@ -101,7 +111,16 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
         "venvs": [venv_facts(v, judge, ctx.path) for v in find_venvs(root)],
         "executables": scan.executables,
         "problems": [p.to_json() for p in _first_per_file(problems)],
+        "unjudged": [_unjudged_fact(u, root, benchmarks) for u in unjudged],
     }
+
+
+def _unjudged_fact(job: Unjudged, root: Path, selection: Selection | None) -> dict[str, Any]:
+    """A job judged on no machine, and whether a step of it looks like a benchmark (by name or command)."""
+    benchmark = any(is_benchmark(s.name, s.script, s.script, [], str(root), "codspeed-action" if s.codspeed
+                                 else "workflow", selection) for s in job.steps)
+    return {"file": job.file, "line": job.line, "job": job.job, "runs_on": job.runs_on, "benchmark": benchmark,
+            "steps": [s.name for s in job.steps]}
 
 
 def _first_per_file(problems: list[Problem]) -> list[Problem]:
@@ -235,13 +254,15 @@ def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
         out.append(command_fact("Makefile", rule.file or str(path), rule.line, target, text, prediction))
 
 
-def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem]) -> None:
+def _workflow_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems: list[Problem],
+                       unjudged: list[Unjudged]) -> None:
     paths, unlisted = workflow_files(root)
     problems.extend(unlisted)
     for path in paths:
-        steps, found = load_workflow(path)
-        problems.extend(found)
-        for step in steps:
+        workflow = read_workflow(path)
+        problems.extend(workflow.problems)
+        unjudged.extend(workflow.unjudged)
+        for step in workflow.steps:
             machine = _runner_machine(step, root)
             argv = step.shell_argv
             if argv[:1] == (MACOS_RUNNER_BASH,):  # the runner looks `bash` up on the job's PATH (ScriptHandler.cs)
@@ -282,7 +303,7 @@ def _runner_machine(step: Step, root: Path) -> ModelMachine:
     from sipdoctor.machines.select import job_machine, runner_choice
 
     choice = runner_choice(step.runs_on)
-    assert choice is not None  # load_workflow keeps macOS legs only
+    assert choice is not None  # read_workflow keeps macOS legs only
     return job_machine(choice, step.setups, (str(root),))
 
 

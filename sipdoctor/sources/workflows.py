@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,20 +88,43 @@ def workflow_files(directory: Path) -> tuple[list[Path], list[Problem]]:
     return sorted(folder / n for n in names if n.endswith((".yml", ".yaml"))), []
 
 
-def load_workflow(path: Path) -> tuple[list[Step], list[Problem]]:
+@dataclass(frozen=True)
+class Unjudged:
+    """A job whose `runs-on` is an expression sipdoctor cannot evaluate (`${{ fromJSON(...) }}`, a job output):
+    it may run on a Mac, and its steps were not judged."""
+
+    file: str
+    line: int | None
+    job: str
+    runs_on: str
+    steps: tuple[Step, ...] = ()
+    """Its `run:` and CodSpeed steps, read but judged on no machine."""
+
+
+@dataclass
+class Workflow:
+    steps: list[Step] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unjudged: list[Unjudged] = field(default_factory=list)
+
+
+def read_workflow(path: Path) -> Workflow:
+    """The steps of the workflow's jobs that run on a Mac (each leg of a matrix), what could not be read, and the
+    jobs whose machine is an expression."""
     import yaml
 
     try:
         data = load_yaml_with_lines(read_text(str(path), WORKFLOW_BYTES, whole=True))
     except Unreadable as exc:
-        return [], [exc.problem]
+        return Workflow(problems=[exc.problem])
     except yaml.YAMLError as exc:
-        return [], [Problem(str(path), yaml_error_line(exc), f"malformed YAML: {getattr(exc, 'problem', exc)}")]
+        line = yaml_error_line(exc)
+        return Workflow(problems=[Problem(str(path), line, f"malformed YAML: {getattr(exc, 'problem', exc)}")])
     except RecursionError:
-        return [], [Problem(str(path), None, "malformed YAML: nested too deeply to read")]
+        return Workflow(problems=[Problem(str(path), None, "malformed YAML: nested too deeply to read")])
     if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict):
-        return [], [Problem(str(path), 1, "not a workflow: no `jobs` mapping")]
-    steps: list[Step] = []
+        return Workflow(problems=[Problem(str(path), 1, "not a workflow: no `jobs` mapping")])
+    out = Workflow()
     top = _run_defaults(data.get("defaults"))
     for job_id, job in data["jobs"].items():
         if not isinstance(job, dict):
@@ -110,8 +133,31 @@ def load_workflow(path: Path) -> tuple[list[Step], list[Problem]]:
         defaults = {**top, **own}
         for labels in macos_legs(job):
             found = _job_steps(str(path), str(job_id), job, defaults)
-            steps.extend(replace(step, runs_on=labels) for step in found)
-    return steps, []
+            out.steps.extend(replace(step, runs_on=labels) for step in found)
+        if _unresolved_runner(job):
+            line = getattr(job, "key_lines", {}).get("runs-on")
+            out.unjudged.append(Unjudged(str(path), line, str(job_id), _text_of(job.get("runs-on")),
+                                         tuple(_job_steps(str(path), str(job_id), job, defaults))))
+    return out
+
+
+def _unresolved_runner(job: dict[str, Any]) -> bool:
+    """Some leg of the job names its machine with an expression that is not a matrix value sipdoctor has."""
+    raw = job.get("runs-on")
+    if isinstance(raw, dict):
+        raw = raw.get("labels", [])
+    labels = [x for x in (raw if isinstance(raw, list) else [raw]) if isinstance(x, str)]
+    if not any("${{" in label for label in labels):
+        return False
+    return any(not _labels(job.get("runs-on"), combination) or
+               any("${{" in MATRIX_REF.sub("", label) for label in labels)
+               for combination in expand_matrix(job.get("strategy")))
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
 
 
 def macos_legs(job: dict[str, Any]) -> list[tuple[str, ...]]:

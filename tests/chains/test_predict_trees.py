@@ -16,7 +16,7 @@ from sipdoctor.chains.predict import Prediction, predict_command_line, predict_s
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import NOT_PROFILED, Hop, Process
 from sipdoctor.render.tree import render_tree
-from sipdoctor.sources.workflows import load_workflow
+from sipdoctor.sources.workflows import read_workflow
 from tests.conftest import write_executable
 
 MakeCtx = Callable[..., Context]
@@ -219,7 +219,8 @@ def test_workflow_run_step_strips_at_the_runner_bash(tmp_path: Path, npm_project
     workflow = tmp_path / "bench.yml"
     workflow.write_text("on: push\njobs:\n  bench:\n    runs-on: macos-14\n    steps:\n"
                         "      - uses: actions/checkout@v4\n      - name: Bench\n        run: npm run bench\n")
-    steps, problems = load_workflow(workflow)
+    workflow_read = read_workflow(workflow)
+    steps, problems = workflow_read.steps, workflow_read.problems
     assert problems == [] and len(steps) == 1 and steps[0].line == 8
     step = steps[0]
     prediction = predict_shell_script(step.shell_argv, step.script, macos_ctx(npm_project), "step `Bench`")

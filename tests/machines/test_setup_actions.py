@@ -162,3 +162,40 @@ def test_a_step_that_installs_homebrews_bash_gives_it_to_the_later_steps(cli, tm
               for c in data["commands"] if c["name"] in ("Before", "After")}
     assert shells == {("Before", "arm64"): "/bin/bash", ("Before", "x86_64"): "/bin/bash",
                       ("After", "arm64"): "/opt/homebrew/bin/bash", ("After", "x86_64"): "/usr/local/bin/bash"}
+
+
+UNJUDGED = """\
+on: push
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    steps: [{run: echo}]
+  bench:
+    needs: plan
+    runs-on: ${{ fromJSON(needs.plan.outputs.os) }}
+    steps:
+      - run: make bench
+  build:
+    runs-on: ${{ vars.RUNNER }}
+    steps:
+      - run: cargo build --release
+  matrix:
+    strategy: {matrix: {os: [ubuntu-latest, windows-latest]}}
+    runs-on: ${{ matrix.os }}
+    steps:
+      - run: make bench
+"""
+
+
+def test_a_job_whose_runner_is_an_expression_is_said_not_judged(cli, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    (project / ".github" / "workflows" / "bench.yml").write_text(UNJUDGED)
+    result = cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never")
+    data = json.loads(result.stdout)
+    found = {f["rule"]: f for f in data["findings"] if f["rule"] in ("MCH004", "MCH005")}
+    assert found["MCH004"]["severity"] == "warning" and found["MCH004"]["evidence"]["job"] == "bench"
+    assert found["MCH004"]["evidence"]["line"] == 8
+    assert found["MCH005"]["severity"] == "info" and found["MCH005"]["evidence"]["job"] == "build"
+    assert len([f for f in data["findings"] if f["rule"] in ("MCH004", "MCH005")]) == 2  # the matrix is read
+    assert data["summary"]["verdict"] == "Not verified: job `bench` could not be judged"  # never "Ready"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sipdoctor.machines.catalog import MODELS
-from sipdoctor.sources.workflows import load_workflow
+from sipdoctor.sources.workflows import read_workflow
 
 pytestmark = pytest.mark.skipif(sys.platform == "darwin", reason="judges a Mac from a non-Mac host")
 
@@ -131,7 +131,8 @@ def test_no_linux_path_in_target_macos_output(cli, tmp_path: Path) -> None:
 def test_matrix_legs_setup_and_self_hosted(tmp_path: Path) -> None:
     workflow = tmp_path / "ci.yml"
     workflow.write_text(MATRIX)
-    steps, problems = load_workflow(workflow)
+    workflow_read = read_workflow(workflow)
+    steps, problems = workflow_read.steps, workflow_read.problems
     assert problems == []
     legs = sorted({(s.job, s.runs_on) for s in steps})
     assert legs == [("own", ("self-hosted", "macOS", "ARM64")), ("test", ("macos-15-intel",)),
@@ -197,7 +198,8 @@ jobs:
     steps:
       - run: make bench
 """)
-    steps, problems = load_workflow(workflow)
+    workflow_read = read_workflow(workflow)
+    steps, problems = workflow_read.steps, workflow_read.problems
     assert problems == []
     assert sorted((s.job, s.runs_on) for s in steps) == [("a", ("self-hosted", "macOS")), ("b", ("macos-14-large",))]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from sipdoctor.sources.workflows import load_workflow
+from sipdoctor.sources.workflows import read_workflow
 from tests.chains import toolchains
 from tests.conftest import write_executable
 from tests.contract.conftest import assert_valid
@@ -276,7 +276,8 @@ def test_workflow_step(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
     assert workflow.read_text().endswith(
         "      - run: brew install bash\n      - run: node node_modules/vitest/vitest.mjs bench --run\n")
     assert chain_findings(after) == []
-    (brew, step), problems = load_workflow(workflow)
+    workflow_read = read_workflow(workflow)
+    (brew, step), problems = workflow_read.steps, workflow_read.problems
     assert problems == [] and step.setups == ("homebrew-bash",) and brew.setups == ()
     assert step.name == "Run node node_modules/vitest/vitest.mjs bench --run"  # as GitHub names it
     # The runner's Homebrew bash is the toolchain's bash here: predict the step's script under it.

@@ -38,6 +38,8 @@ QUIET: dict[str, list[tuple[tuple[Any, ...], Any]]] = {
     "MCH001": [(("project", "commands", 0, "unverified"), [])],
     "MCH002": [(("project", "machines", 0, "sip"), "on")],
     "MCH003": [(("project", "machines", 0, "note"), None)],
+    "MCH004": [(("project", "unjudged", 0, "benchmark"), False)],
+    "MCH005": [(("project", "unjudged", 0, "benchmark"), True)],
     "ONB001": [(("onboarding", 0, "stripped_at"), None)],
     "ONB002": [(("onboarding", 0, "stripped_at"), None)],
     "ONB003": [(("onboarding", 0, "stripped_at"), None)],
