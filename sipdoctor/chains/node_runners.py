@@ -64,6 +64,8 @@ def _run_all(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn],
     manager = _manager(ctx)
     spawns, notes = [], []
     for task in _positional(list(program[1:]), RUN_ALL_VALUE_FLAGS):
+        if not task.split():
+            continue  # an empty task name runs nothing
         pattern, *args = task.split()
         names, note = _matching_scripts(ctx, pattern, star_any=False)
         notes += [note] if note else []

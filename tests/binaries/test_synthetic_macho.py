@@ -84,7 +84,7 @@ def test_unsigned_x86_64_is_profiled_under_rosetta(zig_macho: dict[str, Path]) -
 
 
 def test_protected_path_strips_while_sip_is_on() -> None:
-    """Judged lexically from Linux: /usr/bin/env is Apple's protected binary on a Mac (issue 4 relies on it)."""
+    """Judged lexically from Linux: /usr/bin/env is Apple's protected binary on a Mac."""
     report = judge_file("/usr/bin/env", MAC)
     assert report.verdict == Verdict.STRIPPED
     reason = report.reason("sip-protected-path")

@@ -92,3 +92,8 @@ def test_check_says_no_shell_setting_replaces_concurrentlys(cli, project: Path) 
     unfixed = " ".join(u["reason"] for u in data["plan"]["unfixed"])
     assert "concurrently runs each of its commands with `/bin/sh -c`, by absolute path" in unfixed
     assert "brew install bash" not in unfixed  # a Homebrew bash would not help here
+
+
+def test_empty_task_names_run_nothing(cli, project: Path) -> None:
+    data = explain(cli, "run-s", "", "  ", "lint")
+    assert [child["argv"][-2:] for child in data["children"][0]["children"]] == [["run", "lint"]]
