@@ -220,7 +220,8 @@ def _first(command: dict[str, Any], profiler: str, set_aside: set[tuple[Any, ...
     for hop in command.get("stripped_hops", []):
         if hop["verdict"] not in ("stripped", "load-fails") or _hop_id(hop) in set_aside:
             continue
-        rearmed = (command.get("profiler") or profiler) == "codspeed" and hop.get("reinjected_below")
+        rearmed = (command.get("profiler") or profiler) == "codspeed" and (hop.get("reinjected_below")
+                                                                           or hop.get("unknown_below"))
         if hop["verdict"] == "stripped" and rearmed:
             continue
         found: dict[str, Any] = hop

@@ -7,18 +7,25 @@
   no shell) with `run TASK` for each task: `node <its entry>` when `npm_execpath` names a JavaScript entry (the
   package manager running the current script sets it), else `npm` on PATH. A task pattern matches script names
   segment by segment (`:` separated; `*` one segment, `**` any number), in the order of package.json.
+- turbo runs `<package manager> run TASK` (found on PATH) in each workspace package that has the script, after
+  clearing the environment and refilling it (turborepo `task_graph/visitor/command.rs`): in strict env mode, the
+  default since 2.0, only the variables turbo.json names pass (sipdoctor.sources.workspaces), so the profiler's
+  variable, and any saved copy a profiler would re-arm from, is gone below it unless `--env-mode=loose`.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from sipdoctor.chains.context import Context
 from sipdoctor.chains.execchain import Followed
 from sipdoctor.chains.spawn import Handler, Spawn
-from sipdoctor.sources.package_json import find_package_json, load_package_json
+from sipdoctor.sources.package_json import PackageJson, find_package_json, load_package_json
+from sipdoctor.sources.workspaces import find_turbo_root, load_turbo_config, workspace_packages
 
 CONCURRENTLY_SHELL = "/bin/sh"
 CONCURRENTLY_VALUE_FLAGS = {
@@ -117,6 +124,86 @@ def _manager(ctx: Context) -> tuple[str, ...]:
     return ("node", entry) if entry.endswith((".js", ".cjs", ".mjs")) else (entry,)
 
 
+TURBO_VALUE_FLAGS = {"--filter", "-F", "--env-mode", "--concurrency", "--cache-dir", "--output-logs",
+                     "--log-order", "--graph", "--profile", "--anon-profile", "--cache", "--ui", "--log-prefix",
+                     "--cwd", "--token", "--team", "--api", "--heap", "--trace", "--remote-cache-timeout"}
+TURBO_COMMANDS = {"prune", "login", "logout", "link", "unlink", "gen", "generate", "daemon", "ls", "query", "info",
+                  "telemetry", "bin", "completion", "scan", "config", "boundaries", "devtools", "watch", "docs"}
+INJECTION_VARIABLE = {"macos": "DYLD_INSERT_LIBRARIES", "linux": "LD_PRELOAD"}
+
+
+def _turbo(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    """`turbo run TASK...` (or `turbo TASK`): `<package manager> run TASK` in each workspace package that has
+    the script (turborepo `task_graph/visitor/command.rs`: `which(package_manager)`, `current_dir(package)`, the
+    environment cleared and refilled), with the variables its env mode lets through."""
+    ctx = followed.ctx
+    assert ctx is not None
+    tasks, options, extra = _turbo_args(list(program[1:]))
+    root = find_turbo_root(ctx.cwd)
+    if not tasks or root is None:
+        return [], [] if root is not None or not tasks else [f"turbo: no turbo.json in {ctx.cwd} or its parents"]
+    config = load_turbo_config(root)
+    notes = [p.note() for p in config.problems]
+    packages, note = _filtered_packages(root, options.get("filter", []))
+    notes += [note] if note else []
+    manager = load_package_json(root / "package.json").manager if (root / "package.json").is_file() else "npm"
+    variable = INJECTION_VARIABLE.get(ctx.target, "LD_PRELOAD")
+    mode = options.get("env-mode", [config.env_mode or "strict"])[-1]
+    spawns = []
+    for task in tasks:
+        filtered = None if mode == "loose" or config.passes(variable, task) else (
+            f"turbo's strict env mode (the default) passes a task only the variables {config.file} names; "
+            f"{variable} is not one of them (`--env-mode=loose` passes them all)")
+        for directory, package in packages:
+            script = package.script(task)
+            if script is None or not script.command:  # turbo skips a package without the script (or empty)
+                continue
+            spawns.append(Spawn(ctx.with_cwd(str(directory)), f"turbo runs task `{task}` of {directory.name} "
+                                f"with `{manager} run {task}`", argv=(manager, "run", task, *extra),
+                                filtered_by=filtered))
+    return spawns, notes
+
+
+def _turbo_args(args: list[str]) -> tuple[list[str], dict[str, list[str]], list[str]]:
+    """(tasks, options by name without dashes, the arguments after `--`)."""
+    extra = args[args.index("--") + 1:] if "--" in args else []
+    args = args[:args.index("--")] if "--" in args else args
+    options: dict[str, list[str]] = {}
+    words = []
+    while args:
+        arg = args.pop(0)
+        name, has_value, value = arg.partition("=")
+        if arg.startswith("-") and (has_value or name in TURBO_VALUE_FLAGS):
+            if not has_value and args:
+                value = args.pop(0)
+            options.setdefault({"-F": "filter"}.get(name, name.lstrip("-")), []).append(value)
+        elif not arg.startswith("-"):
+            words.append(arg)
+    if words[:1] == ["run"]:
+        return words[1:], options, extra
+    return ([] if not words or words[0] in TURBO_COMMANDS else words), options, extra
+
+
+def _filtered_packages(root: Path, filters: list[str]) -> tuple[list[tuple[Path, PackageJson]], str | None]:
+    packages = [(d, load_package_json(d / "package.json")) for d in workspace_packages(root)]
+    include = [f for f in filters if not f.startswith("!")]
+    exclude = [f[1:] for f in filters if f.startswith("!")]
+    if any(re.search(r"\.\.\.|\[|\^", f) for f in filters):
+        return packages, (f"turbo: the filter {' '.join(filters)} selects by dependencies or changes, which "
+                          f"sipdoctor does not follow: every package with the task is predicted")
+    chosen = [(d, p) for d, p in packages if (not include or any(_selects(f, root, d, p) for f in include))
+              and not any(_selects(f, root, d, p) for f in exclude)]
+    return chosen, None
+
+
+def _selects(selector: str, root: Path, directory: Path, package: PackageJson) -> bool:
+    selector = selector.strip("{}")
+    if selector.startswith("."):
+        relative = directory.relative_to(root).as_posix()
+        return fnmatch.fnmatchcase(relative, os.path.normpath(selector).lstrip("./") or ".")
+    return package.name is not None and fnmatch.fnmatchcase(package.name, selector)
+
+
 NODE_HANDLERS: dict[str, Handler] = {"concurrently": _concurrently, "npm-run-all": _run_all, "run-s": _run_all,
-                                     "run-p": _run_all}
+                                     "run-p": _run_all, "turbo": _turbo}
 NODE_TOOLS = frozenset(NODE_HANDLERS)

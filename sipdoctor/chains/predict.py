@@ -108,9 +108,10 @@ def _spawned(spawn: Spawn, parent_node: str | None) -> list[Process]:
         processes, notes = _line(spawn.inline_script, ctx, "", berry_node=berry)
         if notes:
             processes = [replace(p, notes=(*p.notes, *notes)) for p in processes[:1]] + processes[1:]
-        return [replace(p, chain=(replace(p.chain[0], why=f"{spawn.why}: {p.chain[0].why}"), *p.chain[1:]))
-                if p.chain else p for p in processes]
-    return [_process(spawn.argv, ctx, spawn.why)]
+        return [replace(p, chain=(replace(p.chain[0], why=f"{spawn.why}: {p.chain[0].why}"), *p.chain[1:]),
+                        filtered_by=spawn.filtered_by) if p.chain else p for p in processes]
+    child = _process(spawn.argv, ctx, spawn.why)
+    return [replace(child, filtered_by=spawn.filtered_by) if spawn.filtered_by else child]
 
 
 def _berry_bin(argv: tuple[str, ...], ctx: Context, node: str | None) -> tuple[str, ...]:

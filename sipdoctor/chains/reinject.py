@@ -86,6 +86,10 @@ def plan_prediction(prediction: Prediction, strips: Strips = verdict_strips) -> 
 
 
 def _walk(proc: Process, lost: str | None, plan: Plan, strips: Strips) -> None:
+    if proc.filtered_by:  # a cleared environment takes the saved copies with it: no shim has anything to restore
+        first = proc.chain[0].path if proc.chain else " ".join(proc.argv)
+        plan.gaps.append(Gap(first or "?", "its parent", "started with a cleared environment"))
+        return
     chain = list(proc.chain)
     i = 0
     while i < len(chain):

@@ -17,6 +17,9 @@ class Spawn:
     why: str
     argv: tuple[str, ...] = ()
     inline_script: str | None = None
+    filtered_by: str | None = None
+    """Why the child starts without the profiler's variable although its parent had it: the program cleared
+    its environment (turbo's strict env mode). Nothing can put it back, not even a re-arming profiler."""
 
 
 Handler = Callable[[tuple[str, ...], Followed], tuple[list[Spawn], list[str]]]

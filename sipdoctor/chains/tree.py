@@ -67,14 +67,19 @@ class Process:
     children: tuple[Process, ...] = ()
     notes: tuple[str, ...] = field(default=())
     """Things the predictor could not follow (unparseable script, unknown version), shown under the process."""
+    filtered_by: str | None = None
+    """Why it starts without the variable its parent had (sipdoctor.chains.spawn.Spawn.filtered_by)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "argv": list(self.argv),
             "chain": [hop.to_json() for hop in self.chain],
             "children": [child.to_json() for child in self.children],
             "notes": list(self.notes),
         }
+        if self.filtered_by:
+            out["filtered_by"] = self.filtered_by
+        return out
 
     def walk(self) -> list[Hop]:
         """Every hop, depth first, in the order the processes start."""
@@ -91,6 +96,8 @@ def propagate(root: Process, reinjecting: frozenset[str] = frozenset(), cause: s
     their PATH shims restore DYLD_INSERT_LIBRARIES from a copy SIP does not prune, so the hop runs profiled.
     A `load-fails` hop aborts the launch, so nothing after it runs profiled either.
     """
+    if root.filtered_by and cause is None:
+        cause = FILTERED + root.filtered_by  # a cleared environment: no saved copy left to re-arm from
     chain: list[Hop] = []
     for hop in root.chain:
         hop, cause = _judge_hop(hop, reinjecting, cause)
@@ -99,10 +106,16 @@ def propagate(root: Process, reinjecting: frozenset[str] = frozenset(), cause: s
     return _evolve(root, chain=tuple(chain), children=children)
 
 
+FILTERED = "filtered: "
+"""Prefix of a cause that is an environment cleared by a program, not a hop (Process.filtered_by)."""
+
+
 def _judge_hop(hop: Hop, reinjecting: frozenset[str], cause: str | None) -> tuple[Hop, str | None]:
-    reinjected = cause is not None and hop.name in reinjecting
+    reinjected = cause is not None and not cause.startswith(FILTERED) and hop.name in reinjecting
     if reinjected:
         cause = None
+    if cause is not None and hop.verdict == Verdict.UNKNOWN and reinjecting and not cause.startswith(FILTERED):
+        return _evolve(hop, status=Verdict.UNKNOWN.value, cause=cause), cause  # it may be one the profiler re-arms
     if cause is not None:
         return _evolve(hop, status=NOT_PROFILED, cause=cause), cause
     hop = _evolve(hop, status=hop.verdict.value, cause=None, reinjected=reinjected)

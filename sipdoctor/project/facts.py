@@ -27,9 +27,10 @@
          "reinject": {"covers": bool,       # `sipdoctor run -- CMD` restores after every stripping hop
                       "names": [str],       # the programs it would shim (reached by PATH after a hop)
                       "gaps": [str]},       # the hops it cannot cover (absolute paths, protected targets)
+         "filters": [{"why", "argv", "spawned_by"}],  # children started with a cleared environment (turbo)
          "stripped_hops": [                 # every hop whose own verdict is stripped or load-fails
             {"path", "name", "via", "argv", "verdict", "status", "cause", "why", "role",
-             "reason_codes": [str], "reinjected_below": bool}],
+             "reason_codes": [str], "reinjected_below": bool, "unknown_below": bool}],
         }],
       "venvs": [{"path", "home", "version", "interpreters": [{"path", "runs", "symlink", "verdict", "reasons"}]}],
       "executables": [{"path", "symlink_to", "shebang", "interpreter", "env_name"}],
@@ -56,7 +57,7 @@ from sipdoctor.binaries import Assumptions
 from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.predict import Prediction, make_context, predict_argv, predict_command_line, predict_shell_script
 from sipdoctor.chains.shims import SHELLS
-from sipdoctor.chains.tree import Hop, stripped_hops
+from sipdoctor.chains.tree import Hop, Process, stripped_hops
 from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.model import Verdict
 from sipdoctor.project.benchmarks import BENCHMARK_NAME, Selection, is_benchmark, tree_argvs
@@ -141,12 +142,15 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
     hops = [h for root in prediction.roots for h in stripped_hops(root)]
     every = [h for root in prediction.roots for h in root.walk()]
     unverified = [h for h in every if h.verdict == Verdict.UNKNOWN and h.status != "not-profiled"]
+    filters = _filters(prediction.roots)
     return {
         "source": source, "file": file, "line": line, "name": name, "command": command,
         "run_as": prediction.command, "job": extra.get("job"), "profiler": extra.get("profiler"),
         "key": extra.get("key") or name,
         "benchmark": bool(BENCHMARK_NAME.search(name)),  # collect_project_facts judges it fully
-        "verdict": hops[0].verdict.value if hops else ("unknown" if unverified else "profiled"),
+        "verdict": hops[0].verdict.value if hops else "stripped" if filters else (
+            "unknown" if unverified else "profiled"),
+        "filters": filters,
         "machine": _machine_fact(prediction),
         "tree": prediction.to_json(),
         "reinject": _reinject_fact(prediction) if hops else {"covers": False, "names": [], "gaps": []},
@@ -154,6 +158,20 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
         "unverified": [{"path": h.path, "name": h.name, "argv": list(h.argv),
                         "reason": "; ".join(r.message for r in h.reasons)} for h in unverified],
     }
+
+
+def _filters(roots: tuple[Process, ...]) -> list[dict[str, Any]]:
+    """The programs that clear the environment of their children (turbo's strict env mode), once per reason:
+    {why, spawned_by (argv of the program that did it), argv (its first such child)}."""
+    out: dict[str, dict[str, Any]] = {}
+    pending: list[tuple[Process, Process | None]] = [(root, None) for root in roots]
+    while pending:
+        process, parent = pending.pop(0)
+        if process.filtered_by and process.filtered_by not in out:
+            out[process.filtered_by] = {"why": process.filtered_by, "argv": list(process.argv),
+                                        "spawned_by": list(parent.argv) if parent else None}
+        pending.extend((child, process) for child in process.children)
+    return list(out.values())
 
 
 def _reinject_fact(prediction: Prediction) -> dict[str, Any]:
@@ -183,6 +201,7 @@ def _hop_fact(hop: Hop, every: list[Hop]) -> dict[str, Any]:
         "status": hop.status, "cause": hop.cause, "why": hop.why, "role": _role(hop),
         "reason_codes": [r.code for r in hop.reasons],
         "reinjected_below": any(h.reinjected for h in below),
+        "unknown_below": any(h.status == Verdict.UNKNOWN.value for h in below),
     }
 
 

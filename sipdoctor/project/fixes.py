@@ -353,7 +353,8 @@ def root_causes(stripped: list[dict[str, Any]], profiler: str) -> list[dict[str,
         key = _command_key(command)
         if key in seen or not command.get("benchmark") or entry["verdict"] != "stripped":
             continue
-        if (command.get("profiler") or profiler) == "codspeed" and entry.get("reinjected_below"):
+        if (command.get("profiler") or profiler) == "codspeed" and (entry.get("reinjected_below")
+                                                                      or entry.get("unknown_below")):
             continue
         seen.add(key)
         # The same hop for the same reason; a text replaced in place is a change of its own per command.

@@ -222,7 +222,7 @@ def to_json(result: CheckResult) -> str:
 
 def _command_json(command: dict[str, Any]) -> dict[str, Any]:
     keys = ("source", "file", "line", "name", "label", "command", "run_as", "benchmark", "profiler", "job",
-            "verdict", "tree", "reinject", "stripped_hops", "machine", "unverified")
+            "verdict", "filters", "tree", "reinject", "stripped_hops", "machine", "unverified")
     return {key: command.get(key) for key in keys}
 
 

@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from sipdoctor.chains.tree import NOT_PROFILED
+from sipdoctor.chains.tree import FILTERED, NOT_PROFILED
 from sipdoctor.model import Verdict
 from sipdoctor.render.terminal import UNPROFILED_MARKER, verdict_marker
 
@@ -53,6 +53,8 @@ def reason(hop: Json | None) -> str:
     if hop is None:
         return "nothing to run"
     status, reasons = hop["verdict"], hop["reasons"]
+    if status == NOT_PROFILED and str(hop["cause"]).startswith(FILTERED):
+        return f"not profiled: {hop['cause'][len(FILTERED):]}"
     if status == NOT_PROFILED:
         return f"not profiled: {hop['cause']} removed the variable upstream"
     if hop["reinjected"] and status == Verdict.PROFILED.value:

@@ -42,6 +42,7 @@ class PackageJson:
     manager_source: str = "default"
     bins: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    name: str | None = None
 
     def script(self, name: str) -> Script | None:
         return next((s for s in self.scripts if s.name == name), None)
@@ -88,6 +89,7 @@ def load_package_json(path: Path) -> PackageJson:
         return result
     result.scripts = _scripts(data.get("scripts"), text, str(path), result.problems)
     result.bins = _bins(data)
+    result.name = data["name"] if isinstance(data.get("name"), str) else None
     _detect_manager(result, data, path.parent)
     return result
 

@@ -29,6 +29,7 @@ QUIET: dict[str, list[tuple[tuple[Any, ...], Any]]] = {
     "CHN004": [(("project", "others_losing"), [])],
     "CHN005": [(("project", "package", "yarn_berry"), False)],
     "CHN006": [(("project", "ignored", 0, "workload"), False)],
+    "CHN007": [(("project", "commands", 0, "filters"), [])],
     "PTH001": [(("path", "shadowing"), [])],
     "TRC001": [(("trace", "blind_spots", 0, "percent"), 0)],
     "TRC002": [(("trace", "missed_estimate"), 0)],
