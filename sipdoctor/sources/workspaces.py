@@ -6,7 +6,7 @@
   Turborepo 2.0, a task sees only the variables named in `globalEnv`, `globalPassThroughEnv`, and its task's
   `env` and `passThroughEnv` (`*` a wildcard, `!` an exclusion), plus a few of turbo's own (PATH, HOME...): any
   other variable, the profiler's included, is removed (Turborepo docs "Environment modes"; vercel/turborepo
-  pull request 4449 and its `strict_env_vars` tests). `--env-mode=loose` passes them all.
+  `turborepo-tests/integration/tests/strict_env_vars`). `--env-mode=loose` passes them all.
 """
 
 from __future__ import annotations
