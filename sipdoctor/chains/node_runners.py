@@ -61,7 +61,7 @@ def _concurrently(program: tuple[str, ...], followed: Followed) -> tuple[list[Sp
         names, note = _matching_scripts(ctx, pattern, star_any=True)
         commands += [f"{manager} run {name}" for name in names]
         notes += [note] if note else []
-    why = f"concurrently runs it with `{CONCURRENTLY_SHELL} -c` (an absolute path: no PATH lookup)"
+    why = f"concurrently runs it with `{CONCURRENTLY_SHELL} -c`, by absolute path"
     return [Spawn(ctx, why, argv=(CONCURRENTLY_SHELL, "-c", c)) for c in commands], notes
 
 
@@ -144,7 +144,8 @@ def _turbo(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], l
         return [], [] if root is not None or not tasks else [f"turbo: no turbo.json in {ctx.cwd} or its parents"]
     config = load_turbo_config(root)
     notes = [p.note() for p in config.problems]
-    packages, note = _filtered_packages(root, options.get("filter", []))
+    directories = ctx.judge.once(("workspace-packages", str(root)), lambda: workspace_packages(root))
+    packages, note = _filtered_packages(root, directories, options.get("filter", []))
     notes += [note] if note else []
     manager = load_package_json(root / "package.json").manager if (root / "package.json").is_file() else "npm"
     variable = INJECTION_VARIABLE.get(ctx.target, "LD_PRELOAD")
@@ -184,8 +185,9 @@ def _turbo_args(args: list[str]) -> tuple[list[str], dict[str, list[str]], list[
     return ([] if not words or words[0] in TURBO_COMMANDS else words), options, extra
 
 
-def _filtered_packages(root: Path, filters: list[str]) -> tuple[list[tuple[Path, PackageJson]], str | None]:
-    packages = [(d, load_package_json(d / "package.json")) for d in workspace_packages(root)]
+def _filtered_packages(root: Path, directories: list[Path],
+                       filters: list[str]) -> tuple[list[tuple[Path, PackageJson]], str | None]:
+    packages = [(d, load_package_json(d / "package.json")) for d in directories]  # read again: the plan edits
     include = [f for f in filters if not f.startswith("!")]
     exclude = [f[1:] for f in filters if f.startswith("!")]
     if any(re.search(r"\.\.\.|\[|\^", f) for f in filters):

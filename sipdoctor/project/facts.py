@@ -268,7 +268,8 @@ def _make_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
         rule = makefile.rules[target]
         if target.startswith(".") or not rule.recipe:
             continue
-        prediction = predict_command_line(f"make {target}", goal_ctx)
+        # `make TARGET` needs no shell parsing: the argv itself (thousands of targets: every step counts)
+        prediction = predict_argv(("make", target), goal_ctx, f"command `make {target}`")
         text = "\n".join(line.text for line in rule.recipe)
         out.append(command_fact("Makefile", rule.file or str(path), rule.line, target, text, prediction))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from sipdoctor.sources.files import Problem, Unreadable, read_text
 
 TURBO_FILES = ("turbo.json", "turbo.jsonc")
 MAX_PACKAGES = 2000
+MAX_WALKED = 20000
 
 
 @dataclass
@@ -91,16 +93,35 @@ def workspace_packages(root: Path) -> list[Path]:
     excluded = [p[1:] for p in patterns if p.startswith("!")]
     found: set[Path] = set()
     for pattern in included:
-        for candidate in root.glob(pattern.rstrip("/")):
-            relative = candidate.relative_to(root).as_posix()
-            if "node_modules" in candidate.parts or any(fnmatch.fnmatch(relative, e.rstrip("/")) or
-                                                        fnmatch.fnmatch(relative + "/", e) for e in excluded):
+        for candidate in _matching_directories(root, pattern.strip().rstrip("/")):
+            if candidate == root or _excluded(candidate.relative_to(root).as_posix(), excluded):
                 continue
             if (candidate / "package.json").is_file():
                 found.add(candidate)
             if len(found) >= MAX_PACKAGES:
-                break
+                return sorted(found)
     return sorted(found)
+
+
+def _excluded(relative: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(relative, p.rstrip("/")) or fnmatch.fnmatch(relative + "/", p) for p in patterns)
+
+
+def _matching_directories(root: Path, pattern: str) -> list[Path]:
+    """The directories a workspace glob names, never looking inside node_modules or a hidden directory (a
+    `packages/**` in a repository with installed dependencies would otherwise walk every package of them)."""
+    if "**" not in pattern:
+        return [p for p in root.glob(pattern) if p.is_dir() and "node_modules" not in p.relative_to(root).parts]
+    base = root / pattern.split("**", 1)[0].rsplit("/", 1)[0] if "/" in pattern.split("**", 1)[0] else root
+    regex = re.compile(fnmatch.translate(pattern.replace("**/", "**")).replace(".*.*", ".*"))
+    out: list[Path] = []
+    for visited, (directory, names, _) in enumerate(os.walk(base), 1):
+        names[:] = [n for n in names if n != "node_modules" and not n.startswith(".")]
+        if regex.fullmatch(Path(directory).relative_to(root).as_posix()):
+            out.append(Path(directory))
+        if visited >= MAX_WALKED:
+            break
+    return out
 
 
 def _workspace_globs(root: Path) -> list[str]:

@@ -99,3 +99,12 @@ def test_on_linux_the_variable_is_ld_preload(cli, monorepo: Path) -> None:
     result = cli("explain", "--target", "linux", "--format", "json", "--", "turbo", "run", "bench")
     tasks = json.loads(result.stdout)["children"][0]["children"]
     assert all("LD_PRELOAD is not one of them" in t["filtered_by"] for t in tasks)
+
+
+def test_a_recursive_workspace_glob_never_looks_into_node_modules(cli, monorepo: Path) -> None:
+    (monorepo / "pnpm-workspace.yaml").write_text("packages:\n  - 'packages/**'\n")
+    package(monorepo / "packages" / "a" / "node_modules" / "dep", "dep", {"bench": "node dep.js"})
+    package(monorepo / "packages" / "group" / "d", "@x/d", {"bench": "node d.js"})
+    whys = [t["chain"][0]["why"].split(" with ")[0] for t in explain(cli, "turbo", "run", "bench")]
+    assert whys == ["turbo runs task `bench` of a", "turbo runs task `bench` of c", "turbo runs task `bench` of d",
+                    "turbo runs task `bench` of skipped"]  # no `!` pattern this time; dep is no workspace package
