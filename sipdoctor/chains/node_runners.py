@@ -15,17 +15,15 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from sipdoctor.chains.context import Context
 from sipdoctor.chains.execchain import Followed
 from sipdoctor.chains.spawn import Handler, Spawn
-from sipdoctor.sources.package_json import PackageJson, find_package_json, load_package_json
-from sipdoctor.sources.workspaces import find_turbo_root, load_turbo_config, workspace_packages
+from sipdoctor.sources.package_json import find_package_json, load_package_json
+from sipdoctor.sources.workspaces import find_turbo_root, load_turbo_config, select_packages, workspace_packages
 
 CONCURRENTLY_SHELL = "/bin/sh"
 CONCURRENTLY_VALUE_FLAGS = {
@@ -145,7 +143,8 @@ def _turbo(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], l
     config = load_turbo_config(root)
     notes = [p.note() for p in config.problems]
     directories = ctx.judge.once(("workspace-packages", str(root)), lambda: workspace_packages(root))
-    packages, note = _filtered_packages(root, directories, options.get("filter", []))
+    chosen, note = select_packages(root, directories, options.get("filter", []))
+    packages = [(d, load_package_json(d / "package.json")) for d in chosen]  # read again: the plan edits them
     notes += [note] if note else []
     manager = load_package_json(root / "package.json").manager if (root / "package.json").is_file() else "npm"
     variable = INJECTION_VARIABLE.get(ctx.target, "LD_PRELOAD")
@@ -183,27 +182,6 @@ def _turbo_args(args: list[str]) -> tuple[list[str], dict[str, list[str]], list[
     if words[:1] == ["run"]:
         return words[1:], options, extra
     return ([] if not words or words[0] in TURBO_COMMANDS else words), options, extra
-
-
-def _filtered_packages(root: Path, directories: list[Path],
-                       filters: list[str]) -> tuple[list[tuple[Path, PackageJson]], str | None]:
-    packages = [(d, load_package_json(d / "package.json")) for d in directories]  # read again: the plan edits
-    include = [f for f in filters if not f.startswith("!")]
-    exclude = [f[1:] for f in filters if f.startswith("!")]
-    if any(re.search(r"\.\.\.|\[|\^", f) for f in filters):
-        return packages, (f"turbo: the filter {' '.join(filters)} selects by dependencies or changes, which "
-                          f"sipdoctor does not follow: every package with the task is predicted")
-    chosen = [(d, p) for d, p in packages if (not include or any(_selects(f, root, d, p) for f in include))
-              and not any(_selects(f, root, d, p) for f in exclude)]
-    return chosen, None
-
-
-def _selects(selector: str, root: Path, directory: Path, package: PackageJson) -> bool:
-    selector = selector.strip("{}")
-    if selector.startswith("."):
-        relative = directory.relative_to(root).as_posix()
-        return fnmatch.fnmatchcase(relative, os.path.normpath(selector).lstrip("./") or ".")
-    return package.name is not None and fnmatch.fnmatchcase(package.name, selector)
 
 
 NODE_HANDLERS: dict[str, Handler] = {"concurrently": _concurrently, "npm-run-all": _run_all, "run-s": _run_all,

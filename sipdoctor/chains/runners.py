@@ -11,6 +11,8 @@
   `$(SHELL) $(.SHELLFLAGS) LINE` with SHELL defaulting to /bin/sh and .SHELLFLAGS to `-c` (GNU make job.c,
   construct_command_argv_internal); under `.ONESHELL` the whole recipe is one such LINE. macOS's own make is GNU
   make 3.81, which has neither `.ONESHELL` nor `.SHELLFLAGS` (both came in 3.82; docs/macos-facts.md#make).
+- Workspace options (`pnpm -r`, `--filter`, `npm -w`, `yarn workspace NAME`): the command in each package they
+  choose (sipdoctor.chains.workspace_args).
 - Python project runners (uv, pdm, poetry, hatch): sipdoctor.chains.python_runners; Node.js task runners
   (concurrently, npm-run-all, run-s, run-p): sipdoctor.chains.node_runners.
 - just runs each line of a recipe (and of its dependencies, first) with `sh -cu` or the justfile's
@@ -23,6 +25,7 @@ import functools
 import os
 import shlex
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from sipdoctor.chains.context import Context
@@ -32,6 +35,7 @@ from sipdoctor.chains.python_runners import PYTHON_HANDLERS
 from sipdoctor.chains.shell import shell_invocation
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.spawn import Handler, Spawn
+from sipdoctor.chains.workspace_args import WorkspaceRun, workspace_run
 from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.sources.files import Unreadable, read_text
 from sipdoctor.sources.justfile import find_justfile, parse_justfile, script_body
@@ -126,6 +130,9 @@ def _run_script(program: tuple[str, ...], followed: Followed) -> tuple[list[Spaw
     tool, args = program[0], list(program[1:])
     ctx = followed.ctx
     assert ctx is not None
+    selected = workspace_run(tool, list(args), ctx.cwd)
+    if selected is not None:
+        return _in_packages(tool, selected, followed)
     name, extra = _script_name(tool, args)
     if name is None:
         return _exec_like(tool, args, followed)
@@ -153,6 +160,22 @@ def _run_script(program: tuple[str, ...], followed: Followed) -> tuple[list[Spaw
     return [Spawn(child_ctx, f"{tool} runs script `{n}` with `{shell} -c` (script-shell: {where})",
                   argv=(shell, "-c", _with_args(package.script(n), n == name, extra)))
             for n in names], notes
+
+
+def _in_packages(tool: str, run: WorkspaceRun, followed: Followed) -> tuple[list[Spawn], list[str]]:
+    """The command in each package the workspace options chose, as if started there; a package without the
+    script is skipped, as `pnpm -r` and `npm --workspaces` do."""
+    ctx = followed.ctx
+    assert ctx is not None
+    spawns, notes = [], list(run.notes)
+    args = run.args
+    if args and not args[0].startswith("-") and args[0] not in (*PM_COMMANDS, "run", "run-script", "test"):
+        args = ["run", *args]  # `pnpm -r NAME` runs the script where there is one, never NAME as a program
+    for directory in run.directories:
+        found, said = _run_script((tool, *args), replace(followed, ctx=ctx.with_cwd(str(directory))))
+        spawns += found
+        notes += [n for n in said if "has no script" not in n]
+    return spawns, notes
 
 
 def _with_args(script: object, main: bool, extra: list[str]) -> str:

@@ -146,3 +146,45 @@ def _workspace_globs(root: Path) -> list[str]:
     if isinstance(workspaces, dict):
         workspaces = workspaces.get("packages")
     return [p for p in workspaces if isinstance(p, str)] if isinstance(workspaces, list) else []
+
+
+def find_workspace_root(start: Path) -> Path | None:
+    """The nearest directory at or above `start` that declares workspaces (pnpm-workspace.yaml, or a
+    package.json with `workspaces`)."""
+    for directory in (start, *start.parents):
+        if (directory / "pnpm-workspace.yaml").is_file() or (
+                (directory / "package.json").is_file() and _workspace_globs(directory)):
+            return directory
+    return None
+
+
+def select_packages(root: Path, directories: list[Path], selectors: list[str]) -> tuple[list[Path], str | None]:
+    """The packages a set of selectors names, as pnpm's and turbo's `--filter` and npm's `--workspace` read
+    them: a package name or a glob of names (`@scope/*`), a directory (`./packages/a`, `{./packages/a}`),
+    `!` to exclude. Selectors by dependency (`...`, `^`) or by change (`[...]`) are not followed: every package
+    is kept, with a note."""
+    if any(re.search(r"\.\.\.|\[|\^", s) for s in selectors):
+        return directories, (f"the filter {' '.join(selectors)} selects by dependencies or changes, which "
+                             f"sipdoctor does not follow: every package is predicted")
+    include = [s for s in selectors if not s.startswith("!")]
+    exclude = [s[1:] for s in selectors if s.startswith("!")]
+    names = {d: _package_name(d) for d in directories}
+    return [d for d in directories if (not include or any(_selects(s, root, d, names[d]) for s in include))
+            and not any(_selects(s, root, d, names[d]) for s in exclude)], None
+
+
+def _selects(selector: str, root: Path, directory: Path, name: str | None) -> bool:
+    selector = selector.strip("{}")
+    if selector.startswith(".") or ("/" in selector and not selector.startswith("@")):
+        relative = directory.relative_to(root).as_posix()
+        return fnmatch.fnmatchcase(relative, os.path.normpath(selector).removeprefix("./") or ".")
+    return name is not None and fnmatch.fnmatchcase(name, selector)
+
+
+def _package_name(directory: Path) -> str | None:
+    try:
+        data = json.loads(read_text(str(directory / "package.json"), whole=True))
+    except (Unreadable, json.JSONDecodeError, RecursionError):
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None
