@@ -19,6 +19,7 @@
          "profiler": "generic" | "codspeed",  # the profiler it runs under: a CodSpeed action step's is CodSpeed
          "job": str | None,                 # workflows only
          "key": str,                        # its identity in its file: the name, or a workflow step's `#N`
+         "directory": str | None,           # a workspace package's directory (relative) for its scripts
          "verdict": str,                    # "profiled" when no hop strips or aborts, else "stripped"/"load-fails"
          "tree": {...},                     # Prediction.to_json(): {"command", "children": [process], "notes"}
                                             # process = {"argv", "chain": [hop], "children": [process], "notes"}
@@ -66,7 +67,13 @@ from sipdoctor.project.venvs import find_venvs, venv_facts
 from sipdoctor.sources.files import Problem, Unreadable, read_text
 from sipdoctor.sources.justfile import JUSTFILE_NAMES
 from sipdoctor.sources.makefile import MAKEFILE_NAMES, load_makefile
-from sipdoctor.sources.package_json import load_package_json, pnpm_reads_npmrc_settings, script_shell_setting
+from sipdoctor.sources.package_json import (
+    PackageJson,
+    Script,
+    load_package_json,
+    pnpm_reads_npmrc_settings,
+    script_shell_setting,
+)
 from sipdoctor.sources.pyproject_scripts import runner_commands
 from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands
 from sipdoctor.sources.workflows import (
@@ -77,12 +84,15 @@ from sipdoctor.sources.workflows import (
     read_workflow,
     workflow_files,
 )
+from sipdoctor.sources.workspaces import find_workspace_root, workspace_packages
 from sipdoctor.system import System
 
 if TYPE_CHECKING:
     from sipdoctor.machines.model import ModelMachine
 
 INTERPRETERS = re.compile(r"^(python[\d.]*|ruby|perl[\d.]*|node)$")
+MAX_WORKSPACE_PACKAGES = 200
+"""Packages whose scripts become commands: a bound for monorepos of thousands (the rest are not listed)."""
 
 
 def collect_project_facts(directory: Path | str, system: System, assumptions: Assumptions,
@@ -146,7 +156,7 @@ def command_fact(source: str, file: str, line: int | None, name: str, command: s
     return {
         "source": source, "file": file, "line": line, "name": name, "command": command,
         "run_as": prediction.command, "job": extra.get("job"), "profiler": extra.get("profiler"),
-        "key": extra.get("key") or name,
+        "key": extra.get("key") or name, "directory": extra.get("directory"),
         "benchmark": bool(BENCHMARK_NAME.search(name)),  # collect_project_facts judges it fully
         "verdict": hops[0].verdict.value if hops else "stripped" if filters else (
             "unknown" if unverified else "profiled"),
@@ -226,16 +236,36 @@ def _package_commands(root: Path, ctx: Context, out: list[dict[str, Any]],
     problems.extend(_settings_problems(root))
     manager = package.manager if package.manager in ("npm", "pnpm", "yarn", "bun") else "npm"
     shell = script_shell_setting(manager, package.manager_version, root, dict(ctx.env))
-    for script in package.scripts:
-        if script.name.startswith(("pre", "post")) and package.script(script.name[3:] if script.name.startswith(
-                "pre") else script.name[4:]):
-            continue
+    for script in _own_scripts(package):
         prediction = predict_command_line(f"{manager} run {script.name}", ctx)
         out.append(command_fact("package.json", str(path), script.line, script.name, script.command, prediction))
+    _workspace_package_commands(root, ctx, manager, out, problems)
     return {"file": str(path), "manager": package.manager, "manager_version": package.manager_version,
             "manager_source": package.manager_source, "yarn_berry": package.yarn_berry,
             "pnpm_reads_npmrc": manager == "pnpm" and pnpm_reads_npmrc_settings(package.manager_version),
             "script_shell": {"value": shell[0], "source": shell[1]} if shell else None}
+
+
+def _workspace_package_commands(root: Path, ctx: Context, manager: str, out: list[dict[str, Any]],
+                                problems: list[Problem]) -> None:
+    """A monorepo's benchmarks live in its packages: each workspace package's scripts, run with the workspace's
+    package manager from the package's directory (sipdoctor.sources.workspaces)."""
+    if find_workspace_root(root) != root:
+        return
+    for directory in workspace_packages(root)[:MAX_WORKSPACE_PACKAGES]:
+        package = load_package_json(directory / "package.json")
+        problems.extend(package.problems)
+        relative = directory.relative_to(root).as_posix()
+        for script in _own_scripts(package):
+            prediction = predict_command_line(f"{manager} run {script.name}", ctx.with_cwd(str(directory)))
+            out.append(command_fact("package.json", str(directory / "package.json"), script.line, script.name,
+                                    script.command, prediction, directory=relative, key=f"{relative}:{script.name}"))
+
+
+def _own_scripts(package: PackageJson) -> list[Script]:
+    """The scripts a person runs: `preX`/`postX` of an existing X run with it and are not commands of their own."""
+    return [s for s in package.scripts if not (s.name.startswith(("pre", "post")) and package.script(
+        s.name[3:] if s.name.startswith("pre") else s.name[4:]))]
 
 
 def _settings_problems(root: Path) -> list[Problem]:

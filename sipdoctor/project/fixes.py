@@ -378,7 +378,8 @@ def _command_key(command: dict[str, Any]) -> tuple[Any, ...]:
 def command_label(command: dict[str, Any]) -> str:
     """How a person names the command: what they type (`npm run bench`), else its file's name for it."""
     if command.get("source") in ("package.json", "Makefile"):
-        return f"`{command['run_as']}`"
+        where = f" in {command['directory']}" if command.get("directory") else ""
+        return f"`{command['run_as']}`{where}"
     kind = {"workflow": "step", "codspeed-action": "CodSpeed step", "justfile": "recipe"}.get(command["source"])
     return f"{kind or command['source']} `{command['name']}`"
 

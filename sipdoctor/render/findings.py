@@ -49,7 +49,7 @@ def human(result: CheckResult, *, ascii_only: bool, width: int = 100, verbosity:
     parts: list[RenderableType] = list(wrapped(f"sipdoctor check (target {target}) {dot} {sip_summary(result.facts)}",
                                                width, 4, "bold"))
     parts.extend(plan_lines(result.plan, width))
-    parts.extend(_trees(result.facts, ascii_only, width))
+    parts.extend(_trees(result.facts, ascii_only, width, every=verbosity > 0))
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
         group = [f for f in result.findings if f.severity == severity]
         if group:
@@ -97,14 +97,21 @@ def _exact(line: str) -> Text:
     return Text(f"       {line}", "bold", no_wrap=True, overflow="ignore")
 
 
-def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100) -> list[RenderableType]:
-    """The predicted tree of each benchmark command that loses processes; the other losing commands together on
-    one line."""
+CI_FIRST = {"codspeed-action": 0, "codspeed.yml": 0, "workflow": 1}
+MAX_TREES = 5
+"""Trees drawn without --verbose: a monorepo has dozens of benchmark commands, mostly with the same cause."""
+
+
+def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100, every: bool = False) -> list[RenderableType]:
+    """The predicted tree of each benchmark command that loses processes (the first MAX_TREES unless `every`);
+    the other losing commands together on one line."""
     commands = (facts.get("project") or {}).get("commands", [])
     losing = [c for c in commands if c["verdict"] != "profiled"]
     if not commands:
         return []
-    drawn = [c for c in losing if c["benchmark"]]
+    # what runs under the profiler in CI first (CodSpeed's steps, then workflow steps), then the project's own
+    benchmarks = sorted((c for c in losing if c["benchmark"]), key=lambda c: CI_FIRST.get(c["source"], 2))
+    drawn = benchmarks if every else benchmarks[:MAX_TREES]
     out: list[RenderableType] = [Text(""), Text(
         f"Predicted process trees: {len(losing)} of {len(commands)} project commands lose processes", "bold")]
     for command in drawn:
@@ -114,7 +121,11 @@ def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100) -> list[Re
         for line in render_tree(command["tree"], ascii_only=ascii_only):
             out.extend(Text(piece, TREE_STYLES.get(line.status, ""), no_wrap=True, overflow="ignore")
                        for piece in hanging("    " + line.text, width))
-    others = [c for c in losing if c not in drawn]
+    if len(drawn) < len(benchmarks):
+        rest = benchmarks[len(drawn):]
+        out.extend(_wrapped(f"and {len(rest)} more benchmark commands ({join_commands(command_label(c) for c in rest)}"
+                            f"): `check -v` draws them all", 2, width, "dim"))
+    others = [c for c in losing if c not in benchmarks]
     if others:
         text = "also losing processes (not benchmarks): " + join_commands(command_label(c) for c in others)
         out.extend(_wrapped(text, 2, width, "dim"))
@@ -221,7 +232,7 @@ def to_json(result: CheckResult) -> str:
 
 
 def _command_json(command: dict[str, Any]) -> dict[str, Any]:
-    keys = ("source", "file", "line", "name", "label", "command", "run_as", "benchmark", "profiler", "job",
+    keys = ("source", "file", "line", "name", "label", "directory", "command", "run_as", "benchmark", "profiler", "job",
             "verdict", "filters", "tree", "reinject", "stripped_hops", "machine", "unverified")
     return {key: command.get(key) for key in keys}
 

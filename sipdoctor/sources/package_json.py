@@ -20,6 +20,7 @@ LOCKFILES = (
     ("yarn.lock", "yarn"),
     ("bun.lockb", "bun"),
     ("bun.lock", "bun"),
+    ("pnpm-workspace.yaml", "pnpm"),  # not a lockfile, but only pnpm reads it: a pnpm workspace before install
     ("package-lock.json", "npm"),
     ("npm-shrinkwrap.json", "npm"),
 )

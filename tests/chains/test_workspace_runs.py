@@ -73,3 +73,16 @@ def test_without_workspace_options_the_script_runs_where_it_was_started(cli, mon
 def test_arguments_after_the_script_name_are_the_scripts(cli, monorepo: Path) -> None:
     """pnpm passes what follows the script's name to the script: `-r` there is not pnpm's."""
     assert scripts(cli, "pnpm", "run", "bench", "-r") == ["node root-bench.js -r"]
+
+
+def test_check_lists_each_workspace_packages_scripts_as_commands(cli, monorepo: Path) -> None:
+    for letter in "defgh":  # seven benchmark commands in all: more than the trees drawn by default
+        package(monorepo / "packages" / letter, f"@x/{letter}", {"bench": f"node {letter}.js"})
+    data = json.loads(cli("check", monorepo, "--target", "macos", "--format", "json", "--fail-on", "never").stdout)
+    benches = {(c["directory"], c["label"]) for c in data["commands"] if c["name"] == "bench"}
+    assert (None, "`pnpm run bench`") in benches and ("packages/a", "`pnpm run bench` in packages/a") in benches
+    assert len(benches) == 8  # the root's and seven packages'; b has none
+    human = cli("check", monorepo, "--target", "macos", "--fail-on", "never", "--color", "never").stdout
+    assert "and 3 more benchmark commands" in human and "`check -v` draws them all" in human
+    verbose = cli("check", monorepo, "--target", "macos", "--fail-on", "never", "--color", "never", "-v").stdout
+    assert "more benchmark commands" not in verbose and verbose.count("$ pnpm run bench") == 8
