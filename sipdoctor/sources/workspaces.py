@@ -110,6 +110,8 @@ def _excluded(relative: str, patterns: list[str]) -> bool:
 def _matching_directories(root: Path, pattern: str) -> list[Path]:
     """The directories a workspace glob names, never looking inside node_modules or a hidden directory (a
     `packages/**` in a repository with installed dependencies would otherwise walk every package of them)."""
+    if not pattern or pattern.startswith("/") or ".." in pattern.split("/"):
+        return []  # a package outside the repository is not one of its packages (and glob refuses "/...")
     if "**" not in pattern:
         return [p for p in root.glob(pattern) if p.is_dir() and "node_modules" not in p.relative_to(root).parts]
     base = root / pattern.split("**", 1)[0].rsplit("/", 1)[0] if "/" in pattern.split("**", 1)[0] else root

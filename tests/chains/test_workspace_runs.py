@@ -86,3 +86,9 @@ def test_check_lists_each_workspace_packages_scripts_as_commands(cli, monorepo: 
     assert "and 3 more benchmark commands" in human and "`check -v` draws them all" in human
     verbose = cli("check", monorepo, "--target", "macos", "--fail-on", "never", "--color", "never", "-v").stdout
     assert "more benchmark commands" not in verbose and verbose.count("$ pnpm run bench") == 8
+
+
+def test_workspace_globs_outside_the_repository_or_malformed_are_ignored(cli, monorepo: Path) -> None:
+    (monorepo / "pnpm-workspace.yaml").write_text('packages:\n  - "../*"\n  - "/etc"\n  - ""\n  - 5\n'
+                                                  '  - "packages/a"\n')
+    assert scripts(cli, "pnpm", "-r", "bench") == ["node a.js"]
