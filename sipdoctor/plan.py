@@ -83,6 +83,8 @@ class _Rounds:
         self.steps: list[Step] = []
         self.unfixed: dict[tuple[Any, ...], str] = {}
         self.tried: set[tuple[tuple[Any, ...], tuple[Any, ...]]] = set()
+        self.edited: set[str] = set()
+        """Files (as the commands name them) edited in this round."""
         self.rules = [r for r in planning.rules if r.for_each and "project.causes" in r.for_each.source]
         from sipdoctor.chains.context import Judge
 
@@ -100,7 +102,10 @@ class _Rounds:
             causes = self._causes(commands, entries)
             if not causes:
                 break
+            self.edited = set()
             for key, entry in causes.items():
+                if entry["command"].get("file") in self.edited:
+                    continue  # its line numbers moved with this round's edit: predict again first (next round)
                 self._resolve(key, entry, entries)
         else:
             for key in self._open(self._predict()):
@@ -156,6 +161,7 @@ class _Rounds:
             edit = remedy.edit
             if not self.scratch.apply(edit):
                 return None
+            self.edited.add(entry["command"].get("file"))
             return Step(finding.rule, "edit", remedy.text, {"edit": edit.to_json(), "describe": edit.describe()},
                         [label], False, entry["path"], edit)
         if remedy.run_instead and entry["command"]["source"] in LINE_COMMANDS and entry.get("top_level"):

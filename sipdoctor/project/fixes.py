@@ -123,10 +123,13 @@ def _hop_fix_facts(located: Located, command: dict[str, Any], file_text: str | N
     direct_text = shlex.join(_relative(direct, root)) if direct else None
     portable = portable_argv(_relative(direct, root), root, path or os.defpath) if direct else None
     last = _last_hop(_collapsed_leaf(target) if launcher else target)
+    # running the last program directly helps only when that program is not the stripping hop itself (a
+    # `#!/bin/sh` script run "directly" is still /bin/sh)
+    useful = direct_text != invoked_as and not (last and last.get("path") == hop.get("path"))
     return {
         "invoked_as": invoked_as,
-        "direct": direct_text if direct_text != invoked_as else None,
-        "direct_portable": shlex.join(portable) if portable and direct_text != invoked_as else None,
+        "direct": direct_text if useful else None,
+        "direct_portable": shlex.join(portable) if portable and useful else None,
         "direct_verdict": last.get("own_verdict") if last else None,
         "top_level": target_index == 0,
         "replaceable": _replaceable(invoked_as, command, file_text) and _portable(direct_text, command),
