@@ -199,3 +199,38 @@ def test_a_job_whose_runner_is_an_expression_is_said_not_judged(cli, tmp_path: P
     assert found["MCH005"]["severity"] == "info" and found["MCH005"]["evidence"]["job"] == "build"
     assert len([f for f in data["findings"] if f["rule"] in ("MCH004", "MCH005")]) == 2  # the matrix is read
     assert data["summary"]["verdict"] == "Not verified: job `bench` could not be judged"  # never "Ready"
+
+
+TWO_JOBS = """\
+on: push
+jobs:
+  bench:
+    runs-on: macos-14
+    steps:
+      - uses: actions/checkout@v4
+      - name: Bench one
+        run: make bench
+      - name: Bench two
+        run: make bench-more
+  bench2:
+    runs-on: macos-15
+    steps:
+      - name: Bench three
+        run: make bench
+"""
+
+
+def test_one_brew_step_per_job_even_when_an_edit_moves_the_lines_of_the_next(cli, tmp_path: Path) -> None:
+    """Each job gets its step once; the second job's edit is made after predicting again (its line moved)."""
+    project = tmp_path / "p"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    workflow = project / ".github" / "workflows" / "bench.yml"
+    workflow.write_text(TWO_JOBS)
+    (project / "Makefile").write_text("bench:\n\t./bench\nbench-more:\n\t./bench --more\n")
+    data = json.loads(cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never").stdout)
+    edits = [s["change"]["edit"] for s in data["plan"]["steps"] if s["kind"] == "edit"]
+    assert [(e["line"], e["text"].strip()) for e in edits] == [(7, "- name: Bench one"), (15, "- name: Bench three")]
+    assert all(s["confirmed"] for s in data["plan"]["steps"] if s["kind"] == "edit")
+    cli("check", project, "--target", "macos", "--fix", "--fail-on", "never")
+    added = [line for line in workflow.read_text().splitlines() if "brew install bash" in line]
+    assert added == ["      - run: brew install bash"] * 2
