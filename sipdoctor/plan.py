@@ -88,8 +88,10 @@ class _Rounds:
         self.rules = [r for r in planning.rules if r.for_each and "project.causes" in r.for_each.source]
         from sipdoctor.chains.context import Judge
 
-        # one judge for every round (each binary is judged once), on the machine the commands were judged on
-        self.judge = Judge(planning.assumptions, machine=planning.machine)
+        # one judge for every round (each binary is judged once), on the machine the commands were judged on,
+        # whose own files include the scratch copy (a model Mac reads the project's files from this disk)
+        machine = planning.machine.sharing(str(scratch.root)) if planning.machine is not None else None
+        self.judge = Judge(planning.assumptions, machine=machine)
         self.env = self.judge.machine.environment(planning.system.env)
 
     def run(self) -> None:

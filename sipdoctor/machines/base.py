@@ -10,6 +10,7 @@ directories from this computer's disk.
 
 from __future__ import annotations
 
+import copy
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -49,6 +50,13 @@ class Machine(ABC):
     def __init__(self, shared: Sequence[str] = ()) -> None:
         self.shared = tuple(os.path.abspath(d) for d in shared)
         self._reached: set[str] = set()  # files outside `shared` that a project file links to
+
+    def sharing(self, directory: str) -> Machine:
+        """This machine with one more directory of the project's own files (the fix plan's scratch copy)."""
+        clone = copy.copy(self)
+        clone.shared = (*self.shared, os.path.abspath(directory))
+        clone._reached = set(self._reached)
+        return clone
 
     def shared_realpath(self, path: str) -> str:
         """A project file's symlinks resolved on this computer; where they lead is the project's too."""

@@ -92,3 +92,15 @@ def test_workspace_globs_outside_the_repository_or_malformed_are_ignored(cli, mo
     (monorepo / "pnpm-workspace.yaml").write_text('packages:\n  - "../*"\n  - "/etc"\n  - ""\n  - 5\n'
                                                   '  - "packages/a"\n')
     assert scripts(cli, "pnpm", "-r", "bench") == ["node a.js"]
+
+
+def test_the_plan_on_a_model_mac_sees_the_projects_own_scripts(cli, tmp_path: Path) -> None:
+    """The plan predicts on a scratch copy: on a model Mac that copy is the project's own files too, so a
+    `#!/bin/sh` script it runs stays in the prediction (it used to vanish, and the plan claimed a fix)."""
+    project = tmp_path / "p"
+    package(project, "p", {"bench": "./bench.sh"})
+    (project / "bench.sh").write_text("#!/bin/sh\nnode bench.js\n")
+    (project / "bench.sh").chmod(0o755)
+    data = json.loads(cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never").stdout)
+    plan = data["plan"]
+    assert plan["fixed"] == [] and "bench.sh" in plan["unfixed"][0]["reason"], plan

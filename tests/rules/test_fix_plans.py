@@ -110,6 +110,22 @@ def test_the_printed_undos_restore_the_project(cli, monkeypatch, tmp_path: Path,
     assert snapshot(project) == before
 
 
+def test_a_sh_script_is_run_with_the_portable_shell(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
+    """`./bench.sh` with `#!/bin/sh`: npm's script shell and the script's own shell both strip; the plan sets
+    `script-shell=bash` and runs the script with `bash` by name (no path of this machine in package.json)."""
+    project = tmp_path / "sh"
+    _package(project, {"bench": "./bench.sh"})
+    write_executable(project / "bench.sh", "#!/bin/sh\nnode bench.js\n")
+    bin_dir = toolchain("node", "bash")
+    plan = planned(run_check(cli, project, monkeypatch, bin_dir), causes=1)
+    edits = {s["change"]["edit"]["file"]: s["change"]["edit"] for s in plan["steps"] if s["kind"] == "edit"}
+    assert edits["package.json"]["text"] == "./bench.sh" and edits["package.json"]["with"] == "bash ./bench.sh"
+    fix_twice(cli, project)
+    assert json.loads((project / "package.json").read_text())["scripts"]["bench"] == "bash ./bench.sh"
+    prediction = predict("bash ./bench.sh", project, bin_dir)
+    assert_all_profiled(prediction)
+
+
 def test_pnpm(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
     source, pnpm = toolchains.pnpm_project(), toolchains.pnpm_bin()
     project = tmp_path / "pnpm"
