@@ -169,14 +169,15 @@ def setup_entries(spec: ModelSpec, tool: str) -> tuple[str | None, list[Entry]]:
     """What actions/setup-<tool> puts first on a runner's PATH: (directory, entries); None for no data."""
     arch = "arm64" if spec.arch == "arm64" else "x64"
     wanted = {"node": "setup-node", "python": "setup-python", "go": "go (toolcache)",
-              "pnpm": "pnpm/action-setup"}.get(tool)
+              "pnpm": "pnpm/action-setup", "uv": "setup-uv"}.get(tool)
     if wanted is None:
         return None, []
     rows = [r for r in model_rows() if r["machine"] == spec.name and wanted in r["name"]]
     entries = [e for r in rows for e in entries_of_row(r, spec.home)]
     directory = {"node": f"{TOOL_CACHE}/node/<ver>/{arch}/bin", "python": f"{TOOL_CACHE}/Python/<ver>/{arch}/bin",
                  "go": f"{TOOL_CACHE}/go/<ver>/{arch}/bin",
-                 "pnpm": f"{spec.home}/setup-pnpm/node_modules/.bin"}[tool]
+                 "pnpm": f"{spec.home}/setup-pnpm/node_modules/.bin",
+                 "uv": f"{TOOL_CACHE}/uv/<ver>/{'aarch64' if spec.arch == 'arm64' else 'x86_64'}"}[tool]
     return directory, entries
 
 

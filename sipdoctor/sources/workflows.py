@@ -30,7 +30,7 @@ SHELL_TEMPLATES = {
 }
 MACOS_RUNNER_BASH = "/bin/bash"
 SETUP_ACTIONS = {"actions/setup-node": "node", "actions/setup-python": "python", "actions/setup-go": "go",
-                 "pnpm/action-setup": "pnpm"}
+                 "pnpm/action-setup": "pnpm", "astral-sh/setup-uv": "uv"}
 """Actions that put their tool's directory first on the job's PATH (core.addPath; docs/machines.md). pnpm's
 with `standalone: true` installs @pnpm/exe, which the models do not hold: left out, so pnpm stays unverified."""
 HOMEBREW_BASH = "homebrew-bash"

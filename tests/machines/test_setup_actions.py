@@ -234,3 +234,15 @@ def test_one_brew_step_per_job_even_when_an_edit_moves_the_lines_of_the_next(cli
     cli("check", project, "--target", "macos", "--fix", "--fail-on", "never")
     added = [line for line in workflow.read_text().splitlines() if "brew install bash" in line]
     assert added == ["      - run: brew install bash"] * 2
+
+
+def test_setup_uv_puts_its_uv_first(cli, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    (project / ".github" / "workflows" / "bench.yml").write_text(
+        "on: push\njobs:\n  bench:\n    runs-on: macos-15-intel\n    steps:\n      - uses: astral-sh/setup-uv@v6\n"
+        "      - name: Bench\n        run: uv run pytest --codspeed\n")
+    data = json.loads(cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never").stdout)
+    uv = step(data, "Bench")["tree"]["children"][0]["children"][0]["chain"][0]
+    assert uv["path"] == "/Users/runner/hostedtoolcache/uv/<ver>/x86_64/uv"
+    assert uv["own_verdict"] == "ignored"  # hardened, no entitlements: runs without it, its children keep it
