@@ -143,9 +143,11 @@ class Step:
 class Unfixed:
     command: str
     reason: str
+    unverified: bool = False
+    """Nothing strips any more after the steps, but a program on the way could not be judged."""
 
-    def to_json(self) -> dict[str, str]:
-        return {"command": self.command, "reason": self.reason}
+    def to_json(self) -> dict[str, Any]:
+        return {"command": self.command, "reason": self.reason, "unverified": self.unverified}
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,9 @@ class Plan:
         changes = _plural(len(self.steps), "change") + (" fixes" if len(self.steps) == 1 else " fix")
         if not self.unfixed:
             return f"{lose}; {changes} {'it' if len(self.losing) == 1 else 'all of them'}"
+        if self.steps and all(u.unverified for u in self.unfixed):
+            left = "it" if len(self.unfixed) == 1 else f"{len(self.unfixed)} of them"
+            return f"{lose}; after {_plural(len(self.steps), 'change')}, {left} cannot be verified"
         if not self.fixed:
             return f"{lose}; no change found fixes {'it' if len(self.losing) == 1 else 'them'}"
         return f"{lose}; {changes} {len(self.fixed)} of them"

@@ -213,8 +213,17 @@ class _Rounds:
         commands = self._predict()
         self._confirm(commands)
         still = set(self._open(commands))
-        fixed = [label for key, label in self.labels.items() if key not in still and key not in self.unfixed]
+        unverified: dict[tuple[Any, ...], str] = {}
+        for key, command in commands.items():  # nothing strips any more, but what runs there is not known
+            unknown = command.get("unverified") or []
+            if key not in still and key not in self.unfixed and unknown:
+                unverified[key] = (f"after these steps nothing it runs strips the variable, but "
+                                   f"{unknown[0]['path'] or unknown[0]['argv'][0]} cannot be judged "
+                                   f"({unknown[0]['reason']})")
+        fixed = [label for key, label in self.labels.items()
+                 if key not in still and key not in self.unfixed and key not in unverified]
         unfixed = [Unfixed(self.labels[k], reason) for k, reason in self.unfixed.items()]
+        unfixed += [Unfixed(self.labels[k], reason, unverified=True) for k, reason in unverified.items()]
         unfixed += [Unfixed(self.labels[k], "it still loses the profiler after these steps")
                     for k in still if k not in self.unfixed]
         steps = sorted(self.steps, key=lambda s: KIND_ORDER.index(s.kind))

@@ -81,7 +81,8 @@ def plan_lines(plan: Plan | None, width: int) -> list[RenderableType]:
         out.extend(lines)
         out.extend(_exact(line) for line in _step_change(step))
     for unfixed in plan.unfixed:
-        out.extend(_wrapped(f"{unfixed.command} is not fixed by this plan: {unfixed.reason}", 2, width, "yellow"))
+        verb = "cannot be verified after this plan" if unfixed.unverified else "is not fixed by this plan"
+        out.extend(_wrapped(f"{unfixed.command} {verb}: {unfixed.reason}", 2, width, "yellow"))
     return out
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sipdoctor.sources.files import Problem, Unreadable, read_text
+from sipdoctor.sources.gh_expr import condition_holds, evaluate
 from sipdoctor.sources.yamlines import load_yaml_with_lines, yaml_error_line
 
 SHELL_TEMPLATES = {
@@ -131,8 +132,12 @@ def read_workflow(path: Path) -> Workflow:
             continue
         own = _run_defaults(job.get("defaults"))
         defaults = {**top, **own}
-        for labels in macos_legs(job):
-            found = _job_steps(str(path), str(job_id), job, defaults)
+        for labels, combinations in macos_legs(job):
+            contexts = [{"runner": {"os": "macOS"}, "matrix": c} for c in combinations]
+            contexts = [c for c in contexts if condition_holds(job.get("if"), c)]
+            if not contexts:
+                continue  # `if: runner.os == 'Linux'` (or a matrix value) keeps this job off the Mac
+            found = _job_steps(str(path), str(job_id), job, defaults, contexts)
             out.steps.extend(replace(step, runs_on=labels) for step in found)
         if _unresolved_runner(job):
             line = getattr(job, "key_lines", {}).get("runs-on")
@@ -149,9 +154,7 @@ def _unresolved_runner(job: dict[str, Any]) -> bool:
     labels = [x for x in (raw if isinstance(raw, list) else [raw]) if isinstance(x, str)]
     if not any("${{" in label for label in labels):
         return False
-    return any(not _labels(job.get("runs-on"), combination) or
-               any("${{" in MATRIX_REF.sub("", label) for label in labels)
-               for combination in expand_matrix(job.get("strategy")))
+    return any(not _labels(job.get("runs-on"), combination) for combination in expand_matrix(job.get("strategy")))
 
 
 def _text_of(value: Any) -> str:
@@ -160,15 +163,15 @@ def _text_of(value: Any) -> str:
     return str(value)
 
 
-def macos_legs(job: dict[str, Any]) -> list[tuple[str, ...]]:
-    """The `runs-on` label sets of a job's legs that run on a Mac, each once, in matrix order (which Mac each
-    names is sipdoctor.machines.select.runner_choice)."""
-    legs: list[tuple[str, ...]] = []
+def macos_legs(job: dict[str, Any]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    """The `runs-on` label sets of a job's legs that run on a Mac, each once with the matrix combinations that
+    name it, in matrix order (which Mac each names is sipdoctor.machines.select.runner_choice)."""
+    legs: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for combination in expand_matrix(job.get("strategy")):
         labels = _labels(job.get("runs-on"), combination)
-        if labels and labels not in legs and _names_a_mac(labels):
-            legs.append(labels)
-    return legs
+        if labels and _names_a_mac(labels):
+            legs.setdefault(labels, []).append(combination)
+    return list(legs.items())
 
 
 def _names_a_mac(labels: tuple[str, ...]) -> bool:
@@ -189,13 +192,19 @@ def _labels(runs_on: Any, combination: dict[str, Any]) -> tuple[str, ...]:
     for label in raw:
         if not isinstance(label, str):
             continue
-        whole = MATRIX_REF.fullmatch(label.strip())
-        value = _lookup(combination, whole.group(1)) if whole else None
+        whole = EXPRESSION.fullmatch(label.strip())
+        value = evaluate(whole.group(1), {"matrix": combination}) if whole else None
         if isinstance(value, list):  # `runs-on: ${{ matrix.runner }}` with runner: [self-hosted, macOS]
             out.extend(v for v in value if isinstance(v, str))
             continue
+        if isinstance(value, str):  # `${{ matrix.os || 'ubuntu-latest' }}`
+            out.append(value)
+            continue
         out.append(MATRIX_REF.sub(lambda m: _text(_lookup(combination, m.group(1))), label))
     return tuple(x for x in out if x and "${{" not in x)
+
+
+EXPRESSION = re.compile(r"\$\{\{(.*)\}\}", re.DOTALL)
 
 
 def _lookup(combination: dict[str, Any], dotted: str) -> Any:
@@ -255,13 +264,19 @@ def _directory(value: Any) -> str | None:
     return value if value and "${{" not in value and "$" not in value else None
 
 
-def _job_steps(path: str, job_id: str, job: dict[str, Any], defaults: dict[str, str]) -> list[Step]:
+def _job_steps(path: str, job_id: str, job: dict[str, Any], defaults: dict[str, str],
+               contexts: list[dict[str, Any]] | None = None) -> list[Step]:
+    """The job's `run:` and CodSpeed steps; with `contexts` (the matrix combinations of one Mac leg), those whose
+    `if:` can hold in one of them."""
     out = []
     setups: list[str] = []
     ordinal = 0
     for step in job.get("steps") or []:
         if not isinstance(step, dict):
             continue
+        if contexts is not None and not any(condition_holds(step.get("if"), c) for c in contexts):
+            ordinal += 1
+            continue  # a step for another OS (`if: runner.os == 'Windows'`) does not run on the Mac
         run = step.get("run") if isinstance(step.get("run"), str) else None
         installs_bash = run is not None and BREW_INSTALLS_BASH.search(run) is not None
         ordinal += 0 if installs_bash and not (step.get("name") or step.get("id")) else 1

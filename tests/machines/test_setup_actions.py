@@ -246,3 +246,50 @@ def test_setup_uv_puts_its_uv_first(cli, tmp_path: Path) -> None:
     uv = step(data, "Bench")["tree"]["children"][0]["children"][0]["chain"][0]
     assert uv["path"] == "/Users/runner/hostedtoolcache/uv/<ver>/x86_64/uv"
     assert uv["own_verdict"] == "ignored"  # hardened, no entitlements: runs without it, its children keep it
+
+
+CONDITIONS = """\
+on: push
+jobs:
+  test:
+    runs-on: ${{ matrix.os || 'ubuntu-latest' }}
+    strategy:
+      matrix:
+        python: ['3.11', '3.12']
+        include:
+          - os: macos-latest
+            python: '3.12'
+    steps:
+      - name: Linux packages
+        if: runner.os == 'Linux'
+        run: sudo apt-get install -y libfoo
+      - name: Windows setup
+        if: ${{ runner.os == 'Windows' }}
+        run: echo "x" >> $env:GITHUB_ENV
+      - name: Bench on 3.12 only
+        if: matrix.python == '3.12' && github.event_name == 'push'
+        run: make bench
+      - name: Bench on 3.11 only
+        if: matrix.python == '3.11'
+        run: make bench
+      - name: Always
+        if: success() || failure()
+        run: make bench
+  linux-only:
+    if: runner.os == 'Linux'
+    runs-on: macos-latest
+    steps:
+      - run: make bench
+"""
+
+
+def test_steps_and_jobs_whose_if_excludes_the_mac_are_not_judged(cli, tmp_path: Path) -> None:
+    """`if:` read as GitHub does for what the workflow itself decides (the OS, the matrix); what depends on the
+    run (`github.event_name`, `success()`) is taken to hold. `runs-on: ${{ matrix.os || 'ubuntu-latest' }}`."""
+    project = tmp_path / "p"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    (project / ".github" / "workflows" / "ci.yml").write_text(CONDITIONS)
+    (project / "Makefile").write_text("bench:\n\t./bench\n")
+    data = json.loads(cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never").stdout)
+    steps = sorted(c["name"] for c in data["commands"] if c["source"] == "workflow")
+    assert steps == ["Always", "Bench on 3.12 only"]  # the Mac leg is python 3.12; linux-only is skipped
