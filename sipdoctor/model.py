@@ -236,6 +236,14 @@ class CheckResult:
         return " and ".join(parts)
 
     @property
+    def nothing_found(self) -> bool:
+        """A project (it has a package.json) with no command to judge: no scripts, targets, recipes or macOS
+        steps. Not "ready": nothing was judged. (A directory that is no project judges the machine instead.)"""
+        project = self.facts.get("project")
+        return (isinstance(project, dict) and project.get("package") is not None and not project.get("commands")
+                and not project.get("unjudged"))
+
+    @property
     def verdict(self) -> str:
         errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
         if errors and self.plan is not None and self.plan.summary:
@@ -250,6 +258,9 @@ class CheckResult:
             n = self.unrecognised_losing
             return (f"No benchmark command recognised ({_plural(n, 'other command')} "
                     f"{'loses' if n == 1 else 'lose'} processes to SIP; see CHN004)")
+        if self.nothing_found:
+            return ("Nothing to judge: no script, target, recipe or macOS workflow step found here "
+                    "(`sipdoctor explain -- CMD` judges one command line)")
         if warnings:
             return f"Ready to profile, with {_plural(warnings, 'warning')}"
         return "Ready to profile"

@@ -52,7 +52,7 @@ def flatten_stripped(commands: list[dict[str, Any]], root: str | None = None,
     - `step_line`: for workflow steps, the `run:` line of the step as {text, prefix, key_indent, rest,
       unique, start}: `prefix` is its indentation plus any `- `, `key_indent` the indentation of the step's
       keys, `rest` the line after the prefix, `unique` whether the line occurs once in the file, `start` the
-      step's first line as {text, line, dash (its indentation and `- `), rest, unique}, or null.
+      step's first line as {text, line, dash (its indentation and `- `), key_indent, rest, unique}, or null.
     - `just_setting`: for justfile recipes, the setting that picks the hop's shell as {name, flags,
       existing}: `shell` (`-cu`) for recipe lines, `script-interpreter` (`-eu`) for [script] bodies, and the
       line that sets it now (replace it rather than add a second: just rejects a setting made twice).
@@ -305,8 +305,8 @@ def _step_start(lines: list[str], line: int, key_indent: int, file_text: str) ->
         text = lines[number - 1]
         match = re.match(r"^(\s*)- ", text)
         if match is not None and len(match.group(0)) == key_indent:
-            return {"text": text, "line": number, "dash": match.group(0), "rest": text[len(match.group(0)):],
-                    "unique": file_text.count(text) == 1}
+            return {"text": text, "line": number, "dash": match.group(0), "key_indent": " " * len(match.group(0)),
+                    "rest": text[len(match.group(0)):], "unique": file_text.count(text) == 1}
         if text.strip() and len(text) - len(text.lstrip()) < key_indent:
             return None  # left the step without meeting its `- `
     return None

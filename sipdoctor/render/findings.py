@@ -196,7 +196,7 @@ def remedy_lines(remedy: Remediation) -> list[str]:
 def _verdict_line(result: CheckResult, ascii_only: bool) -> Text:
     if result.count(Severity.ERROR):
         return Text(f"{'x' if ascii_only else '✗'} {result.verdict}", "bold red")
-    if result.unverified or result.unrecognised_losing:  # nothing failed, and nothing shown ready either
+    if result.unverified or result.unrecognised_losing or result.nothing_found:  # nothing failed, nothing ready
         return Text(f"! {result.verdict}", "bold yellow")
     return Text(f"{'ok' if ascii_only else '✓'} {result.verdict}", "bold green")
 

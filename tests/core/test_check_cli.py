@@ -201,3 +201,11 @@ def test_no_benchmark_among_losing_commands_is_not_called_ready(cli, tmp_path) -
     (tmp_path / "Makefile").write_text(".PHONY: bench test\nbench:\n\t./bench\ntest:\n\t./run-tests\n")
     benchmark = json.loads(cli("check", tmp_path, "--target", "macos", "-f", "json").stdout)
     assert not benchmark["summary"]["verdict"].startswith("No benchmark")
+
+
+def test_a_project_with_no_command_is_not_ready_but_nothing_to_judge(cli, tmp_path) -> None:
+    (tmp_path / "package.json").write_text('{"name": "library-without-scripts"}')
+    data = json.loads(cli("check", tmp_path, "--target", "macos", "-f", "json").stdout)
+    assert data["commands"] == [] and data["summary"]["verdict"].startswith("Nothing to judge")
+    human = cli("check", tmp_path, "--target", "macos", "--color", "never").stdout
+    assert "! Nothing to judge" in human and "Ready" not in human

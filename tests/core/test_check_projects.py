@@ -110,7 +110,7 @@ def test_make_pyenv_and_workflow_project(cli, monkeypatch, make_project: Path, p
                for s in steps if "`make bench`" in s["commands"])
     workflow = next(f for f in findings if f["evidence"]["file"].endswith("bench.yml"))
     assert workflow["evidence"]["role"] == "shell"
-    assert workflow["remediations"][0]["command"].startswith("- run: brew install bash\n")
+    assert workflow["remediations"][0]["command"].startswith("- if: runner.os == 'macOS'\n  run: brew install bash\n")
     assert workflow["evidence"]["line"] == 8
 
 

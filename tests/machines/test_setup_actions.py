@@ -229,11 +229,12 @@ def test_one_brew_step_per_job_even_when_an_edit_moves_the_lines_of_the_next(cli
     (project / "Makefile").write_text("bench:\n\t./bench\nbench-more:\n\t./bench --more\n")
     data = json.loads(cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never").stdout)
     edits = [s["change"]["edit"] for s in data["plan"]["steps"] if s["kind"] == "edit"]
-    assert [(e["line"], e["text"].strip()) for e in edits] == [(7, "- name: Bench one"), (15, "- name: Bench three")]
+    assert [(e["line"], e["text"].strip()) for e in edits] == [(7, "- name: Bench one"), (16, "- name: Bench three")]
     assert all(s["confirmed"] for s in data["plan"]["steps"] if s["kind"] == "edit")
     cli("check", project, "--target", "macos", "--fix", "--fail-on", "never")
     added = [line for line in workflow.read_text().splitlines() if "brew install bash" in line]
-    assert added == ["      - run: brew install bash"] * 2
+    assert added == ["        run: brew install bash"] * 2
+    assert workflow.read_text().count("      - if: runner.os == 'macOS'\n        run: brew install bash\n") == 2
 
 
 def test_setup_uv_puts_its_uv_first(cli, tmp_path: Path) -> None:

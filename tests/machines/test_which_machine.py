@@ -238,7 +238,7 @@ def test_fix_never_writes_a_models_guessed_path(cli, tmp_path: Path) -> None:
     assert {p: b for p, b in after.items() if p != workflow} == {p: b for p, b in before.items() if p != workflow}
     # the one edit adds a step that installs Homebrew's bash on the runner: no path of a model in it
     added = set(after[workflow].decode().splitlines()) - set(before[workflow].decode().splitlines())
-    assert added == {"      - run: brew install bash"}
+    assert added == {"      - if: runner.os == 'macOS'", "        run: brew install bash"}
     data = check(cli, project)
     env = next(f for f in data["findings"] if f["rule"] == "CHN001" and f["evidence"]["hop"] == "/usr/bin/env"
                and f["evidence"]["command"] == "npm run bench")

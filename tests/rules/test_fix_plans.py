@@ -297,7 +297,8 @@ def test_workflow_step(cli, monkeypatch, tmp_path: Path, toolchain) -> None:
     after = fix_twice(cli, project)
     # the runner images have only Apple's bash: install Homebrew's, which `run:` then finds first on PATH
     assert workflow.read_text().endswith(
-        "      - run: brew install bash\n      - run: node node_modules/vitest/vitest.mjs bench --run\n")
+        "      - if: runner.os == 'macOS'\n        run: brew install bash\n"
+        "      - run: node node_modules/vitest/vitest.mjs bench --run\n")
     assert chain_findings(after) == []
     workflow_read = read_workflow(workflow)
     (brew, step), problems = workflow_read.steps, workflow_read.problems
