@@ -45,6 +45,7 @@ from sipdoctor.sources.package_json import (
     find_package_json,
     load_package_json,
     npmrc_setting,
+    pnpm_shell_emulator,
     script_shell_setting,
 )
 
@@ -153,6 +154,12 @@ def _run_script(program: tuple[str, ...], followed: Followed) -> tuple[list[Spaw
     child_ctx = ctx.prepend_path(bin_dirs(found.parent)).with_cwd(str(found.parent))
     if tool == "yarn" and package.yarn_berry:
         return [Spawn(child_ctx, f"yarn 2+ runs script `{n}` in its in-process shell",
+                      inline_script=_with_args(package.script(n), n == name, extra))
+                for n in names], notes
+    emulator = pnpm_shell_emulator(package.manager_version if package.manager == "pnpm" else None, found.parent,
+                                   dict(ctx.env)) if tool == "pnpm" else None
+    if emulator is not None:
+        return [Spawn(child_ctx, f"pnpm runs script `{n}` in its shell emulator (shellEmulator: {emulator})",
                       inline_script=_with_args(package.script(n), n == name, extra))
                 for n in names], notes
     version = package.manager_version if package.manager == tool else None

@@ -157,6 +157,7 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
     from sipdoctor.chains.tree import stripped_hops
     from sipdoctor.commands.output import emit
     from sipdoctor.machines.select import local_machine
+    from sipdoctor.model import Verdict
     from sipdoctor.system import host_platform
 
     if not argv:
@@ -176,10 +177,13 @@ def explain_command(argv: list[str], *, target_os: Target = Target.HOST, profile
     if cache is not None:
         cache.save()
     hops = [hop for root in prediction.roots for hop in stripped_hops(root)]
+    unknown = [hop for root in prediction.roots for hop in root.walk() if hop.status == Verdict.UNKNOWN.value]
     if quiet and fmt != ReportFormat.JSON:
         where = ", ".join(dict.fromkeys(f"{h.path or h.argv[0]} ({h.verdict.value})" for h in hops))
-        emit(f"{shlex.join(argv)}: {'loses the variable at ' + where if hops else 'no process loses the variable'}"
-             "\n", output)
+        said = "loses the variable at " + where if hops else "no process loses the variable"
+        if unknown and not hops:
+            said += ", but " + ", ".join(dict.fromkeys(h.path or h.argv[0] for h in unknown)) + " cannot be judged"
+        emit(f"{shlex.join(argv)}: {said}\n", output)
     else:
         _print(prediction, fmt, color, output)
     stripped = bool(hops)

@@ -62,7 +62,7 @@ from sipdoctor.chains.tree import Hop, Process, stripped_hops
 from sipdoctor.macos_paths import shipped_binary
 from sipdoctor.model import Verdict
 from sipdoctor.project.benchmarks import BENCHMARK_NAME, Selection, is_benchmark, tree_argvs
-from sipdoctor.project.scripts import scan_scripts
+from sipdoctor.project.scripts import BROKEN_SYMLINK, scan_scripts
 from sipdoctor.project.venvs import find_venvs, venv_facts
 from sipdoctor.sources.files import Problem, Unreadable, read_text
 from sipdoctor.sources.justfile import JUSTFILE_NAMES
@@ -114,7 +114,9 @@ def collect_project_facts(directory: Path | str, system: System, assumptions: As
         command["benchmark"] = is_benchmark(command["name"], command["command"], command["run_as"],
                                             tree_argvs(command["tree"]), str(root), command["source"], benchmarks)
     scan = scan_scripts(root)
-    problems.extend(scan.problems)
+    # a dangling link in the tree runs nothing and defines nothing (fuzz corpora, stale build links): `scan`
+    # lists it, `check` does not make a finding of it
+    problems.extend(p for p in scan.problems if p.message != BROKEN_SYMLINK)
     commands.sort(key=lambda c: not c["benchmark"])
     return {
         "project": str(root), "target": str(assumptions.target), "profiler": profiler, "package": package,

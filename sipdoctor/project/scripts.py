@@ -81,6 +81,9 @@ def scan_scripts(root: Path) -> ScriptScan:
     return scan
 
 
+BROKEN_SYMLINK = "broken symlink"
+
+
 def _consider(entry: os.DirEntry[str], scan: ScriptScan, read_shebang: Any) -> None:
     try:
         info = os.stat(entry.path)
@@ -88,7 +91,7 @@ def _consider(entry: os.DirEntry[str], scan: ScriptScan, read_shebang: Any) -> N
         if exc.errno == errno.ELOOP:
             scan.problems.append(Problem(entry.path, None, "symlink loop: not followed"))
         elif entry.is_symlink():
-            scan.problems.append(Problem(entry.path, None, "broken symlink"))
+            scan.problems.append(Problem(entry.path, None, BROKEN_SYMLINK))
         return
     if not stat.S_ISREG(info.st_mode):
         if stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):

@@ -107,14 +107,16 @@ def _trees(facts: dict[str, Any], ascii_only: bool, width: int = 100, every: boo
     """The predicted tree of each benchmark command that loses processes (the first MAX_TREES unless `every`);
     the other losing commands together on one line."""
     commands = (facts.get("project") or {}).get("commands", [])
-    losing = [c for c in commands if c["verdict"] != "profiled"]
+    losing = [c for c in commands if c["verdict"] in ("stripped", "load-fails")]
+    unjudged = [c for c in commands if c["verdict"] == "unknown"]
     if not commands:
         return []
     # what runs under the profiler in CI first (CodSpeed's steps, then workflow steps), then the project's own
-    benchmarks = sorted((c for c in losing if c["benchmark"]), key=lambda c: CI_FIRST.get(c["source"], 2))
+    benchmarks = sorted((c for c in [*losing, *unjudged] if c["benchmark"]), key=lambda c: CI_FIRST.get(c["source"], 2))
     drawn = benchmarks if every else benchmarks[:MAX_TREES]
-    out: list[RenderableType] = [Text(""), Text(
-        f"Predicted process trees: {len(losing)} of {len(commands)} project commands lose processes", "bold")]
+    heading = f"Predicted process trees: {len(losing)} of {len(commands)} project commands lose processes"
+    heading += f", {len(unjudged)} could not be judged" if unjudged else ""
+    out: list[RenderableType] = [Text(""), Text(heading, "bold")]
     for command in drawn:
         on = (command.get("machine") or {}).get("label")
         out.extend(wrapped(f"  {command['source']} `{command['name']}` ({_where(command)})"

@@ -104,6 +104,8 @@ def _scripts(raw: object, text: str, path: str, problems: list[Problem]) -> list
     scripts = []
     start = max(text.find('"scripts"'), 0)
     for name, command in raw.items():
+        if name.startswith("//"):
+            continue  # npm's comment convention (`"//": "what the scripts do"`): no script, npm cannot run it
         line = _script_line(text, start, name, command)
         if isinstance(command, str):
             scripts.append(Script(name, command, line))
@@ -193,6 +195,15 @@ def pnpm_reads_npmrc_settings(version: str | None) -> bool:
     Unknown version: assume a current pnpm."""
     major = version.split(".", 1)[0] if version else ""
     return major.isdigit() and int(major) < 10
+
+
+def pnpm_shell_emulator(manager_version: str | None, project_dir: Path,
+                        env: dict[str, str] | None = None) -> str | None:
+    """Where pnpm is told to run scripts in its shell emulator (`shellEmulator: true`; `shell-emulator=true` in
+    .npmrc up to pnpm 9), else None: scripts then start no `sh -c` (pnpm's docs, "shell-emulator")."""
+    found = npmrc_setting("shell-emulator", project_dir, env) if pnpm_reads_npmrc_settings(manager_version) \
+        else pnpm_setting("shellEmulator", project_dir, env)
+    return found[1] if found and found[0].strip().strip("'\"").lower() == "true" else None
 
 
 def script_shell_setting(manager: str, manager_version: str | None, project_dir: Path,

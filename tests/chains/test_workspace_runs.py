@@ -104,3 +104,12 @@ def test_the_plan_on_a_model_mac_sees_the_projects_own_scripts(cli, tmp_path: Pa
     data = json.loads(cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never").stdout)
     plan = data["plan"]
     assert plan["fixed"] == [] and "bench.sh" in plan["unfixed"][0]["reason"], plan
+
+
+def test_pnpms_shell_emulator_starts_no_sh(cli, monorepo: Path) -> None:
+    """`shellEmulator: true` (pnpm-workspace.yaml): the script's commands are started by pnpm itself."""
+    (monorepo / "pnpm-workspace.yaml").write_text("packages:\n  - packages/*\nshellEmulator: true\n")
+    result = cli("explain", "--target", "macos", "--format", "json", "--", "pnpm", "run", "bench")
+    (root,) = json.loads(result.stdout)["children"]
+    (child,) = root["children"]
+    assert child["argv"] == ["node", "root-bench.js"] and "shell emulator" in child["chain"][0]["why"]

@@ -244,3 +244,4 @@ def test_fix_never_writes_a_models_guessed_path(cli, tmp_path: Path) -> None:
                and f["evidence"]["command"] == "npm run bench")
     assert not any(r.get("edit") for r in env["remediations"])
     assert "/opt/homebrew/lib/node_modules/npm/bin/npm-cli.js" in env["remediations"][0]["command"]  # shown
+

@@ -191,3 +191,18 @@ def test_codspeed_yml_and_the_actions_exec_input(tmp_path: Path) -> None:
         ("codspeed-action", 12, "./my-tool render", "./my-tool render", True),  # run directly: no shell
         ("codspeed.yml", 3, "./my-tool parse fixtures/large.json", "./my-tool parse fixtures/large.json", True),
         ("codspeed.yml", 5, "python3 render.py", "python3 render.py", True)]
+
+
+def test_a_comment_key_in_scripts_is_no_command(tmp_path: Path) -> None:
+    scripts = {"//": "bench runs the suite", "bench": "node b.js"}
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
+    assert [c["name"] for c in facts(tmp_path)["commands"]] == ["bench"]
+
+
+def test_dangling_links_in_the_tree_are_no_problem_of_check(tmp_path: Path) -> None:
+    """A fuzz corpus of dangling links defines nothing: `check` makes no finding of them (`scan` lists them)."""
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": {"bench": "node b.js"}}))
+    (tmp_path / "fuzz" / "corpus").mkdir(parents=True)
+    for n in range(8):
+        (tmp_path / "fuzz" / "corpus" / f"case{n}").symlink_to(tmp_path / "gone" / f"case{n}")
+    assert facts(tmp_path)["problems"] == []
