@@ -23,7 +23,7 @@ from sipdoctor.chains.context import Context
 from sipdoctor.chains.execchain import Followed
 from sipdoctor.chains.spawn import Handler, Spawn
 from sipdoctor.sources.pyproject_scripts import ScriptCommand, hatch_scripts, pdm_script, project_root
-from sipdoctor.sources.tasks import nox_commands, tox_commands
+from sipdoctor.sources.tasks import nox_commands, runs_in, tox_commands, tox_env_names
 
 UV_VALUE_FLAGS = {"--with", "--python", "-p", "--package", "--group", "--extra", "--env-file", "--directory",
                   "--project", "--with-requirements", "--index", "--index-url"}
@@ -52,7 +52,7 @@ def _run_args(program: tuple[str, ...], value_flags: set[str]) -> list[str] | No
     return args
 
 
-def _from_env(argv: tuple[str, ...], bin_dir: Path) -> tuple[tuple[str, ...], list[str]]:
+def from_env(argv: tuple[str, ...], bin_dir: Path) -> tuple[tuple[str, ...], list[str]]:
     """A bare program name run in an environment that does not exist yet: the path it will have there."""
     if not argv or "/" in argv[0] or bin_dir.is_dir():
         return argv, []
@@ -84,7 +84,7 @@ def _exec_in_venv(program: tuple[str, ...], followed: Followed, value_flags: set
     child, root = _in_venv(followed)
     if program[0] == "uv" and args[0].endswith(".py"):
         args = ["python", *args]
-    argv, notes = _from_env(tuple(args), root / ".venv" / "bin")
+    argv, notes = from_env(tuple(args), root / ".venv" / "bin")
     return [Spawn(child, f"{how} with the project's .venv/bin first on PATH", argv=argv)], notes
 
 
@@ -95,7 +95,7 @@ def _pdm(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     child, root = _in_venv(followed)
     commands, notes = pdm_script(root, args[0])
     if commands is None:
-        argv, missing = _from_env(tuple(args), root / ".venv" / "bin")
+        argv, missing = from_env(tuple(args), root / ".venv" / "bin")
         return [Spawn(child, "pdm run execs it with the project's .venv/bin first on PATH", argv=argv)], [
             *notes, *missing]
     why = f"{root / 'pyproject.toml'} [tool.pdm.scripts] `{args[0]}`"
@@ -170,10 +170,10 @@ def _tox(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
     notes = [p.note() for p in problems]
     out: list[Spawn] = []
     for env in envs:
-        own = [c for c in commands if c.name == f"testenv:{env}"]
+        own = [c for c in commands if env in tox_env_names(c.name)]
         child = ctx.with_cwd(str(root)).prepend_path([str(root / ".tox" / env / "bin")])
-        for command in own or [c for c in commands if c.name == "testenv"]:
-            argv, missing = _from_env(command.argv or (), root / ".tox" / env / "bin")
+        for command in (c for c in own or [c for c in commands if c.name == "testenv"] if runs_in(c, env)):
+            argv, missing = from_env(command.argv or (), root / ".tox" / env / "bin")
             notes += missing
             out.append(Spawn(child, f"{command.file}:{command.line} [{command.name}]: tox runs it directly",
                              argv=argv))
@@ -198,7 +198,7 @@ def _nox(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], lis
         bin_dir = root / ".nox" / session / "bin"
         child = ctx.with_cwd(str(root)).prepend_path([str(bin_dir)])
         for c in (c for c in commands if c.name == session):
-            argv, missing = _from_env(c.argv or (), bin_dir)
+            argv, missing = from_env(c.argv or (), bin_dir)
             notes += missing
             out.append(Spawn(child, f"{c.file}:{c.line} session `{session}`: nox runs it directly", argv=argv))
     return out, notes

@@ -58,7 +58,7 @@ MAKE_SH_WORDS = {"case", "do", "done", "elif", "else", "esac", "eval", "exec", "
 MAKE_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "rksh", "zsh", "ash"})
 """GNU make job.c is_bourne_compatible_shell."""
 KNOWN_WITHOUT_INSTALL = frozenset({"npm", "npx", "pnpm", "pnpx", "yarn", "bun", "hatch", "just", "make", "gmake",
-                                   *NODE_TOOLS})
+                                   "tox", "nox", *NODE_TOOLS})
 """Launchers whose children are known without their install (module docstring, docs/machines.md "Launchers")."""
 NODE_SCRIPTS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
                 "pnpx.cjs": "pnpx", "yarn.js": "yarn", "yarn.cjs": "yarn"}

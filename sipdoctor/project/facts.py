@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 from sipdoctor.binaries import Assumptions
 from sipdoctor.chains.context import Context, Judge
 from sipdoctor.chains.predict import Prediction, make_context, predict_argv, predict_command_line, predict_shell_script
+from sipdoctor.chains.python_runners import from_env
 from sipdoctor.chains.shims import SHELLS
 from sipdoctor.chains.tree import Hop, Process, stripped_hops
 from sipdoctor.macos_paths import shipped_binary
@@ -75,7 +76,7 @@ from sipdoctor.sources.package_json import (
     script_shell_setting,
 )
 from sipdoctor.sources.pyproject_scripts import runner_commands
-from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands
+from sipdoctor.sources.tasks import TaskCommand, just_commands, nox_commands, tox_commands, tox_env_names
 from sipdoctor.sources.workflows import (
     MACOS_RUNNER_BASH,
     Step,
@@ -373,7 +374,13 @@ def _task_commands(root: Path, ctx: Context, out: list[dict[str, Any]], problems
         found += [TaskCommand(tool, str(root / "pyproject.toml"), line, name, command, argv=tuple(command.split()))
                   for tool, name, line, command in scripts]
     for task in found:
-        if task.argv is not None:
+        envs = tox_env_names(task.name) if task.source == "tox.ini" else []
+        if task.argv is not None and envs:  # tox runs it with the env's bin first on PATH (chains.python_runners)
+            bin_dir = root / ".tox" / envs[0] / "bin"
+            argv, notes = from_env(task.argv, bin_dir)
+            prediction = predict_argv(argv, ctx.prepend_path([str(bin_dir)]), f"{task.source} `{task.name}`")
+            prediction = replace(prediction, notes=(*prediction.notes, *notes))
+        elif task.argv is not None:
             prediction = predict_argv(task.argv, ctx, f"{task.source} `{task.name}`")
         else:
             prediction = predict_argv((*(task.shell or ("sh", "-c")), task.command), ctx,

@@ -28,31 +28,75 @@ class TaskCommand:
     """Set when the tool runs the command without a shell."""
     shell: tuple[str, ...] | None = None
     """Set when the tool runs the line with this shell argv (the line goes last)."""
+    factors: tuple[str, ...] = ()
+    """tox: the `FACTORS:` condition of the line (it runs only in envs that have them); empty: always."""
 
 
 def tox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:
+    """Each `commands` line of each [testenv...] section, as tox reads it: a line ending in `\\` goes on with
+    the next, `{posargs:DEFAULT}` is DEFAULT (`{posargs}` nothing), `{toxinidir}` the project, and a line
+    `FACTORS: COMMAND` runs only in the envs whose name has those factors (TaskCommand.factors)."""
     try:
         text = read_text(str(path), whole=True)
     except Unreadable as exc:
         return [], [exc.problem]
-    out, section, collecting = [], "", False
+    out, section, collecting, pending, start = [], "", False, "", 0
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
-        if line.startswith("["):
+        if line.startswith("[") and not pending:
             section, collecting = line.strip("[] "), False
             continue
         if section.startswith("testenv") and re.match(r"^commands\s*=", line):
             collecting, line = True, line.split("=", 1)[1]
-        elif collecting and not raw[:1].isspace():
+        elif collecting and not raw[:1].isspace() and not pending:
             collecting = False
-        if collecting and line.strip():
-            command = line.strip().rstrip("\\").strip()
-            try:
-                argv = tuple(shlex.split(command))
-            except ValueError:
-                argv = tuple(command.split())
-            out.append(TaskCommand("tox.ini", str(path), number, section, command, argv=argv))
+        if not collecting or not (line.strip() or pending):
+            continue
+        start = start if pending else number
+        pending += line.strip().removesuffix("\\") + " "
+        if not line.rstrip().endswith("\\"):
+            out.extend(_tox_command(str(path), start, section, pending.strip()))
+            pending = ""
     return out, []
+
+
+TOX_FACTORS = re.compile(r"^(?P<factors>[\w.!,-]+):\s+(?P<command>.*)$")
+TOX_POSARGS = re.compile(r"\{posargs(?::(?P<default>[^}]*))?\}|\[\]")
+
+
+def _tox_command(path: str, line: int, section: str, text: str) -> list[TaskCommand]:
+    factors: tuple[str, ...] = ()
+    conditional = TOX_FACTORS.match(text)
+    if conditional is not None:
+        factors, text = tuple(conditional.group("factors").split(",")), conditional.group("command")
+    command = TOX_POSARGS.sub(lambda m: m.group("default") or "", text).replace("{toxinidir}", ".").strip()
+    if not command:
+        return []
+    try:
+        argv = tuple(shlex.split(command))
+    except ValueError:
+        argv = tuple(command.split())
+    return [TaskCommand("tox.ini", path, line, section, command, argv=argv, factors=factors)]
+
+
+def tox_env_names(section: str) -> list[str]:
+    """The envs a [testenv:...] section defines: `lint-{ruff,pre-commit}` is lint-ruff and lint-pre-commit."""
+    name = section.split(":", 1)[1].strip() if ":" in section else ""
+    names = [""]
+    for piece in re.split(r"(\{[^}]*\})", name):
+        options = piece[1:-1].split(",") if piece.startswith("{") else [piece]
+        names = [n + option.strip() for n in names for option in options]
+    return [n for n in names if n]
+
+
+def runs_in(command: TaskCommand, env: str) -> bool:
+    """A `FACTORS:` condition holds for the env `env` (its factors are the parts of its name between `-`):
+    `a,b:` any of them, `!a:` not a (tox's "Conditional settings")."""
+    if not command.factors:
+        return True
+    have = set(env.split("-"))
+    return any((f[1:] not in have) if f.startswith("!") else all(p in have for p in f.split("-"))
+               for f in command.factors)
 
 
 def nox_commands(path: Path) -> tuple[list[TaskCommand], list[Problem]]:

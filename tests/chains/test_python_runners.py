@@ -106,3 +106,28 @@ def test_tox_and_nox_run_their_commands_directly(project: Path, macos_ctx: MakeC
                                          .roots[0].notes)
     (pytest_process, _) = prediction.roots[0].children
     assert pytest_process.chain[0].why.startswith(f"{project / 'tox.ini'}:")
+
+
+TOX_SHAPES = """\
+[tox]
+env_list = py3{10,11}-tests, mypy, lint-ruff
+
+[testenv]
+commands =
+    tests: pytest {posargs:-n auto}
+    mypy: mypy typing_tests
+
+[testenv:lint-{ruff,pre-commit}]
+commands = ruff check {posargs} \\
+    --fix
+"""
+
+
+def test_tox_factors_posargs_continuations_and_generative_sections(project: Path, macos_ctx: MakeCtx) -> None:
+    (project / "tox.ini").write_text(TOX_SHAPES)
+    env = project / ".tox"
+    assert children("tox -e py311-tests", project, macos_ctx) == [(str(env / "py311-tests" / "bin" / "pytest"),
+                                                                   "-n", "auto")]
+    assert children("tox -e mypy", project, macos_ctx) == [(str(env / "mypy" / "bin" / "mypy"), "typing_tests")]
+    assert children("tox -e lint-ruff", project, macos_ctx) == [(str(env / "lint-ruff" / "bin" / "ruff"), "check",
+                                                                 "--fix")]

@@ -65,7 +65,8 @@ def test_unjudged_benchmark_is_a_warning_and_never_ready(cli, tmp_path: Path) ->
     bench = next(c for c in data["commands"] if c["benchmark"])
     assert bench["verdict"] == "unknown" and bench["unverified"]
     warning = next(f for f in data["findings"] if f["rule"] == "MCH001")
-    assert warning["severity"] == "warning" and "`cargo` is not on the PATH" in warning["message"]
+    assert warning["severity"] == "warning" and "cannot be judged" in warning["message"]
+    assert bench["tree"]["children"][0]["argv"][0] == str(project / ".tox" / "bench" / "bin" / "cargo")  # tox's env
     assert "Ready to profile" not in data["summary"]["verdict"]
     assert data["summary"]["verdict"].startswith("Not verified")
 
