@@ -78,8 +78,11 @@ class Makefile:
             value = values.get(name, m.group(0))
             return REFERENCE.sub(lambda inner: values.get(inner.group("name"), inner.group(0)), value)
 
+        def full(piece: str, depth: int) -> str:
+            return REFERENCE.sub(one, expand_functions(piece, lambda t: full(t, depth + 1), depth))
+
         text = text.replace("$$", "\0").replace("$@", target)
-        return REFERENCE.sub(one, text).replace("\0", "$")
+        return full(text, 0).replace("\0", "$")
 
     def recipe_plan(self, goal: str, max_targets: int | None = None) -> tuple[list[tuple[str, RecipeLine]], bool]:
         """(target, line) for a goal: its prerequisites' recipes first, as make runs them, each target once,
@@ -244,3 +247,64 @@ def _add_rules(makefile: Makefile, r: re.Match[str], number: int, path: str) -> 
             rule.recipe.append(RecipeLine(r.group("inline").strip(), number))
         rules.append(rule)
     return rules
+
+
+MAX_FUNCTION_DEPTH = 8
+
+
+def expand_functions(text: str, expand: Callable[[str], str], depth: int = 0) -> str:
+    """GNU make's `$(foreach VAR,LIST,TEXT)`, `$(subst FROM,TO,TEXT)` and `$(strip TEXT)` evaluated; `$(eval ...)`,
+    `$(info ...)` and `$(warning ...)` expand to nothing (what they define or print is not followed); any other
+    function is left as written, so the line stays visibly unpredicted (GNU make manual, "Functions")."""
+    if depth > MAX_FUNCTION_DEPTH or "$(" not in text:
+        return text
+    out: list[str] = []
+    at = 0
+    while (start := text.find("$(", at)) >= 0:
+        end = _closing(text, start + 1)
+        if end < 0:
+            break
+        out.append(text[at:start])
+        out.append(_function(text[start + 2:end], text[start:end + 1], expand))
+        at = end + 1
+    return "".join(out) + text[at:]
+
+
+def _closing(text: str, open_at: int) -> int:
+    level = 0
+    for index in range(open_at, len(text)):
+        level += {"(": 1, ")": -1}.get(text[index], 0)
+        if level == 0:
+            return index
+    return -1
+
+
+def _function(inner: str, whole: str, expand: Callable[[str], str]) -> str:
+    name, _, rest = inner.partition(" ")
+    args = _arguments(rest)
+    if name == "foreach" and len(args) == 3:
+        variable, words, body = args[0].strip(), expand(args[1]).split(), args[2]
+        reference = re.compile(rf"\$[({{]{re.escape(variable)}[)}}]")
+        return " ".join(expand(reference.sub(word.replace("\\", "\\\\"), body)) for word in words)
+    if name == "subst" and len(args) == 3:
+        return expand(args[2]).replace(expand(args[0]), expand(args[1]))
+    if name == "strip":
+        return " ".join(expand(rest).split())
+    if name in ("eval", "info", "warning"):
+        return ""
+    return whole
+
+
+def _arguments(text: str) -> list[str]:
+    """Comma-separated arguments at the top level (a comma inside `$(...)` belongs to that reference)."""
+    parts: list[str] = []
+    current: list[str] = []
+    level = 0
+    for char in text:
+        level += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and level == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    return [*parts, "".join(current)]
