@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -205,8 +205,10 @@ class _Rounds:
         for key, line in self.overrides.items():
             if key in commands:
                 c = commands[key]
+                # a Makefile target is judged on its own recipe, as check judges it (Context.make_goal_only)
+                line_ctx = replace(ctx, make_goal_only=True) if c["source"] == "Makefile" else ctx
                 commands[key] = {**command_fact(c["source"], c["file"], c["line"], c["name"], c["command"],
-                                                predict_command_line(line, ctx)), "benchmark": True}
+                                                predict_command_line(line, line_ctx)), "benchmark": True}
         return commands
 
     def plan(self, root: Path) -> Plan:

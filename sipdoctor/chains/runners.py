@@ -58,7 +58,7 @@ MAKE_SH_WORDS = {"case", "do", "done", "elif", "else", "esac", "eval", "exec", "
 MAKE_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "rksh", "zsh", "ash"})
 """GNU make job.c is_bourne_compatible_shell."""
 KNOWN_WITHOUT_INSTALL = frozenset({"npm", "npx", "pnpm", "pnpx", "yarn", "bun", "hatch", "just", "make", "gmake",
-                                   "tox", "nox", *NODE_TOOLS})
+                                   "tox", "nox", *NODE_TOOLS, "timeout", "gtimeout"})
 """Launchers whose children are known without their install (module docstring, docs/machines.md "Launchers")."""
 NODE_SCRIPTS = {"npm-cli.js": "npm", "npx-cli.js": "npx", "pnpm.cjs": "pnpm", "pnpm.mjs": "pnpm",
                 "pnpx.cjs": "pnpx", "yarn.js": "yarn", "yarn.cjs": "yarn"}
@@ -424,8 +424,37 @@ def _just_args(args: list[str]) -> tuple[str | None, tuple[str, ...] | None, lis
     return file, (shell, *(shell_args or ["-cu"])) if shell else None, words
 
 
+WRAPPER_VALUE_FLAGS = {
+    "nice": {"-n", "--adjustment"}, "nohup": set(), "caffeinate": {"-t", "-w"}, "time": {"-f", "-o", "--format",
+    "--output"}, "timeout": {"-s", "-k", "--signal", "--kill-after"}, "gtimeout": {"-s", "-k", "--signal",
+    "--kill-after"}, "xargs": {"-n", "-L", "-I", "-P", "-s", "-d", "-E", "-a", "-J", "-R", "-S"},
+}
+"""Programs that run the command their arguments name (time(1), nice(1), nohup(1), caffeinate(8), timeout(1),
+xargs(1)), and their options that take a value."""
+
+
+def _wrapper(program: tuple[str, ...], followed: Followed) -> tuple[list[Spawn], list[str]]:
+    """`nice -n 5 CMD`, `/usr/bin/time CMD`, `xargs -n1 CMD`...: CMD runs below the wrapper, with its environment
+    (nice and nohup exec it, time, timeout, caffeinate and xargs start it: both are the same for the variable)."""
+    ctx = followed.ctx
+    assert ctx is not None
+    tool, args = program[0], list(program[1:])
+    value_flags = WRAPPER_VALUE_FLAGS[tool]
+    while args and args[0].startswith("-") and args[0] != "-":
+        flag = args.pop(0)
+        if flag == "--":
+            break
+        if flag in value_flags and args:
+            args.pop(0)
+    if tool in ("timeout", "gtimeout") and args:
+        args.pop(0)  # the duration
+    if not args and tool == "xargs":
+        args = ["echo"]
+    return ([Spawn(ctx, f"{tool} runs `{args[0]}`", argv=tuple(args))] if args else []), []
+
+
 HANDLERS: dict[str, Handler] = {
     "npm": _run_script, "pnpm": _run_script, "yarn": _run_script, "npx": _run_script, "pnpx": _run_script,
     "make": _make, "gmake": _make, "gnumake": _make, "just": _just, "bun": _bun, **PYTHON_HANDLERS,
-    **NODE_HANDLERS,
+    **NODE_HANDLERS, **{name: _wrapper for name in WRAPPER_VALUE_FLAGS},
 }

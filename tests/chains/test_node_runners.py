@@ -97,3 +97,12 @@ def test_check_says_no_shell_setting_replaces_concurrentlys(cli, project: Path) 
 def test_empty_task_names_run_nothing(cli, project: Path) -> None:
     data = explain(cli, "run-s", "", "  ", "lint")
     assert [child["argv"][-2:] for child in data["children"][0]["children"]] == [["run", "lint"]]
+
+
+@pytest.mark.parametrize("argv", [("nice", "-n", "5", "node", "b.js"), ("/usr/bin/time", "-l", "node", "b.js"),
+                                  ("caffeinate", "-i", "node", "b.js"), ("nohup", "node", "b.js"),
+                                  ("timeout", "-s", "KILL", "60", "node", "b.js"), ("xargs", "-n1", "node", "b.js")])
+def test_command_wrappers_run_the_command_they_name(cli, project: Path, argv: tuple[str, ...]) -> None:
+    (wrapper,) = explain(cli, *argv)["children"]
+    (child,) = wrapper["children"]
+    assert child["argv"] == ["node", "b.js"] and child["chain"][0]["path"] == "/opt/homebrew/bin/node"

@@ -144,8 +144,11 @@ def test_make_bench_through_a_pyenv_shim(cli: Cli, in_project: Callable[..., Non
     assert event["name"] == "python3" and event["outcome"] == "restored"
     assert event["target"] == str(root / "versions" / "3.12.1" / "bin" / "python3")
     assert f"via pyenv shim {root / 'shims' / 'python3'}" in event["detail"]
-    (bench,) = [p for p in programs(report) if p["argv"][-1:] == ["bench.py"]]
-    assert bench["state"] == "profiled"
+    benches = [p for p in programs(report) if p["argv"][-1:] == ["bench.py"]]
+    # the one that did the work is profiled; on a busy machine the tracer may also glimpse the process between
+    # the shim's fork and its exec, with the same argv and no CPU time (see the vitest test above)
+    assert any(p["state"] == "profiled" for p in benches), benches
+    assert all(p["state"] == "profiled" or p["cpu_seconds"] < 0.05 for p in benches), benches
 
 
 def test_just_bench(cli: Cli, in_project: Callable[..., None], tmp_path: Path, just_dir: Path) -> None:
