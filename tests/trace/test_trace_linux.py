@@ -50,9 +50,11 @@ def test_bash_c_strips_under_emulated_sip(traced: Traced) -> None:
     result = traced(["/bin/bash", "-c", f'"{sys.executable}" -c "{BUSY}"; true'], emulate_sip=True)
     bash = result.roots[0]
     assert bash.state == State.STRIPPED and "SIP" in (bash.cause or "")
-    (child,) = by_arg(result, BUSY)
-    assert child.state == State.UNPROFILED and child.culprit is bash
-    assert child in bash.children
+    # on a busy machine the tracer can see the child twice (in the process table before its exec, and after):
+    # every sighting is unprofiled and blamed on bash
+    children = by_arg(result, BUSY)
+    assert children and all(c.state == State.UNPROFILED and c.culprit is bash for c in children), children
+    assert any(c in bash.children for c in children)
     assert result.coverage.processes_profiled == 0
 
 
