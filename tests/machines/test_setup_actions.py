@@ -294,3 +294,11 @@ def test_steps_and_jobs_whose_if_excludes_the_mac_are_not_judged(cli, tmp_path: 
     data = json.loads(cli("check", project, "--target", "macos", "--format", "json", "--fail-on", "never").stdout)
     steps = sorted(c["name"] for c in data["commands"] if c["source"] == "workflow")
     assert steps == ["Always", "Bench on 3.12 only"]  # the Mac leg is python 3.12; linux-only is skipped
+
+
+def test_no_sipdoctor_run_is_offered_for_a_workflow_step(data: dict[str, Any]) -> None:
+    """The runner's shell starts a step: nothing wraps it from outside (its DYLD_* is gone before any command
+    of the step could save it), so `sipdoctor run -- /bin/bash -e {0}` would be a fix that does not work."""
+    commands = [r.get("command") or "" for f in data["findings"] for r in f["remediations"]]
+    commands += [s["change"].get("command") or "" for s in data["plan"]["steps"]]
+    assert not any(c.startswith("sipdoctor run") and "{0}" in c for c in commands), commands
